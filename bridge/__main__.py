@@ -1,0 +1,5 @@
+"""Lets `python -m bridge` behave exactly like the `scbridge` console script."""
+
+from bridge.cli import main
+
+raise SystemExit(main())

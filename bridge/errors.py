@@ -1,0 +1,73 @@
+"""Errors grouped by what the caller must do, each carrying the exit code it ends a run with.
+
+SPEC §7: 2 is a usage, config, mapping or checkpoint problem found before any
+request; 3 means the run cannot proceed (auth refused, project missing, a
+server that keeps answering garbage); 4 is a held lock; 130 an interruption.
+"""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Root of every error scbridge raises on purpose; `exit_code` is what the CLI exits with."""
+
+    exit_code: int = 1
+
+
+class ConfigError(BridgeError):
+    """The config file, the mapping or the command line is wrong: fix the input and run again."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 key: str | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.key = key
+        where = ""
+        if file is not None:
+            where = f"{file}:{line}: " if line is not None else f"{file}: "
+        super().__init__(f"{where}{message}")
+
+
+class CheckpointError(BridgeError):
+    """The checkpoint is corrupt, from a newer scbridge, or unusable; it is never silently discarded."""
+
+    exit_code = 2
+
+
+class ApiError(BridgeError):
+    """A server answered in a way that ends this request; `status` is None for transport failures."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 request_id: str | None = None, retry_after: float | None = None) -> None:
+        self.status = status
+        self.request_id = request_id
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class FatalApiError(ApiError):
+    """Retrying will not help: 400, 401, 403, 404, 422, or an answer that is not what the API promises."""
+
+
+class RetriableApiError(ApiError):
+    """The same request may succeed later: transport errors, timeouts, 429, 500, 502, 503, 504, garbage bodies."""
+
+
+class AmbiguousWriteError(ApiError):
+    """A write was sent and its outcome is unknown: look before writing again, never re-send blind."""
+
+
+class LockHeldError(BridgeError):
+    """Another run holds the checkpoint's lock; this run wrote nothing."""
+
+    exit_code = 4
+
+
+class Interrupted(BridgeError):
+    """SIGINT or SIGTERM arrived; in-flight work was finished or marked unknown."""
+
+    exit_code = 130
