@@ -107,6 +107,9 @@ class PlannedAction:
     changes: Changes = field(default_factory=dict)
     reason: str | None = None
     source_id: int | None = None  # set even when `source` is None (deletes)
+    # A skip whose mapping failed (`Skipped.error`) keeps its error here, so the report
+    # counts it as failed rather than as a deliberate skip.
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
