@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.resources
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from yaml.nodes import MappingNode, ScalarNode
+
+from bridge.yamlread import Entry, Spec, YamlFile, convert, describe
 
 
 class Secret:
@@ -34,7 +45,7 @@ class SourceConfig:
     url: str  # server root; the client appends /api/v3 or /api/v4
     project: str  # path or numeric id
     api_version: str = "v3"
-    token_env: str = "GITLAB_TOKEN"
+    token_env: str = "GITLAB_TOKEN"  # noqa: S105 - a variable name, not a token
     token_file: Path | None = None
     per_page: int = 100
     token: Secret | None = field(default=None, repr=False)
@@ -45,7 +56,7 @@ class TargetConfig:
     org: str
     repo: str
     url: str = "https://api.sourcecraft.tech"
-    token_env: str = "SOURCECRAFT_TOKEN"
+    token_env: str = "SOURCECRAFT_TOKEN"  # noqa: S105 - a variable name
     token_file: Path | None = None
     silent: bool = True
     page_size: int = 100
@@ -79,3 +90,153 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     mirror: MirrorConfig = field(default_factory=MirrorConfig)
     allow_insecure_http: bool = False
+
+
+# -- the loader ----------------------------------------------------------------------------
+
+_REFUSAL = ("tokens never go in the config file (it gets committed, copied and shown); "
+            "name an environment variable with token_env, or a file with token_file")
+
+
+_SECTIONS: dict[str, dict[str, Spec]] = {
+    "source": {"url": Spec("url", True), "project": Spec("project", True),
+               "api_version": Spec("enum", choices=("v3", "v4")), "token_env": Spec("str"),
+               "token_file": Spec("path"), "per_page": Spec("int", low=1, high=100)},
+    "target": {"url": Spec("url"), "org": Spec("str", True), "repo": Spec("str", True),
+               "token_env": Spec("str"), "token_file": Spec("path"), "silent": Spec("bool"),
+               "page_size": Spec("int", low=1, high=1000)},
+    "http": {"timeout_s": Spec("num", low=0.001), "connect_timeout_s": Spec("num", low=0.001),
+             "max_attempts": Spec("int", low=1, high=100), "max_backoff_s": Spec("num", low=0),
+             "max_wait_s": Spec("num", low=0), "concurrency": Spec("int", low=1, high=64),
+             "verify_tls": Spec("tls")},
+    "mirror": {"on_deleted": Spec("enum", choices=("keep", "close", "delete")),
+               "on_target_edited": Spec("enum",
+                                         choices=("source-wins", "keep-target", "report"))},
+}
+_TOP: dict[str, Spec] = {"mapping": Spec("path"), "checkpoint": Spec("path"),
+                          "allow_insecure_http": Spec("bool")}
+_BUNDLED_MAPPING = "gitlab-v3-to-sourcecraft.yaml"
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses: the only hosts plain http may reach by default."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bundled_mapping() -> Path:
+    """The mapping shipped inside the package, used when the config names none."""
+    return Path(str(importlib.resources.files("bridge").joinpath("data", _BUNDLED_MAPPING)))
+
+
+def _check_url(doc: YamlFile, entry: Entry, url: str, allow_insecure: bool) -> str:
+    parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise doc.error(f"{entry.key} {url!r} has a bad port", entry.line, entry.key) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url.strip():
+        raise doc.error(f"{entry.key} {url!r} is not a valid http(s) URL", entry.line, entry.key)
+    if parts.username or parts.password:
+        raise doc.error(f"{entry.key} must not carry credentials; {_REFUSAL}", entry.line,
+                        entry.key)
+    if parts.query or parts.fragment:
+        raise doc.error(f"{entry.key} {url!r} must be the server root, without ?query or #part",
+                        entry.line, entry.key)
+    if parts.scheme == "http" and not allow_insecure and not is_loopback(parts.hostname):
+        raise doc.error(f"{entry.key} {url!r} is plain http to a non-loopback host, which would "
+                        "send the token in clear; use https or set allow_insecure_http: true",
+                        entry.line, entry.key)
+    return url.strip().rstrip("/")
+
+
+def _section(doc: YamlFile, top: dict[str, Entry], name: str, base: Path
+             ) -> tuple[dict[str, Any], dict[str, Entry]]:
+    specs = _SECTIONS[name]
+    entry = top.get(name)
+    if entry is None or (isinstance(entry.node, ScalarNode) and doc.value(entry.node) is None):
+        found: dict[str, Entry] = {}
+        line = entry.line if entry else 1
+    elif not isinstance(entry.node, MappingNode):
+        raise doc.error(f"{name} must be a mapping of keys, not {describe(entry.node)}",
+                        entry.line, name)
+    else:
+        found, line = doc.entries(entry.node, name, specs), entry.line
+    values: dict[str, Any] = {}
+    for key, spec in specs.items():
+        item = found.get(key)
+        if item is not None and not (isinstance(item.node, ScalarNode)
+                                     and doc.value(item.node) is None):
+            values[key] = convert(doc, item, spec, base)
+        elif spec.required:
+            raise doc.error(f"missing required key {name}.{key}", item.line if item else line,
+                            f"{name}.{key}")
+    return values, found
+
+
+def _token(doc: YamlFile, name: str, section: tuple[dict[str, Any], dict[str, Entry]], *,
+           default_env: str, env: Mapping[str, str], required: bool) -> Secret | None:
+    values, found = section
+    token_file: Path | None = values.get("token_file")
+    if token_file is not None:
+        where = found["token_file"]
+        try:
+            text = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            if not required:
+                return None
+            raise doc.error(f"{where.key}: cannot read {token_file}", where.line,
+                            where.key) from None
+        if not text and required:
+            raise doc.error(f"{where.key}: {token_file} is empty", where.line, where.key)
+        return Secret(text) if text else None
+    variable = values.get("token_env", default_env)
+    text = env.get(variable, "").strip()
+    if not text and required:
+        env_entry = found.get("token_env")
+        raise doc.error(f"environment variable {variable} is not set (it holds the {name} "
+                        f"token; see {name}.token_env, or use {name}.token_file)",
+                        env_entry.line if env_entry else None, f"{name}.token_env")
+    return Secret(text) if text else None
+
+
+def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
+                require_tokens: bool = True) -> Config:
+    """Read, check and resolve a config file; every problem is a ConfigError with file:line."""
+    path = Path(path)
+    env = os.environ if env is None else env
+    doc = YamlFile(path, refuse=("token",), why=_REFUSAL)
+    doc.refuse_anywhere(doc.root)
+    base = path.resolve().parent
+    top = doc.entries(doc.root, "", {*_SECTIONS, *_TOP})
+    for key in ("source", "target"):
+        if key not in top:
+            raise doc.error(f"missing required section {key}:", 1, key)
+    flags = {key: convert(doc, top[key], spec, base) for key, spec in _TOP.items()
+             if key in top and not (isinstance(top[key].node, ScalarNode)
+                                    and doc.value(top[key].node) is None)}
+    insecure = bool(flags.get("allow_insecure_http", False))
+    sections = {name: _section(doc, top, name, base) for name in _SECTIONS}
+    for name in ("source", "target"):
+        values, found = sections[name]
+        if "url" in values:
+            values["url"] = _check_url(doc, found["url"], values["url"], insecure)
+    source_values, target_values = sections["source"][0], sections["target"][0]
+    source_token = _token(doc, "source", sections["source"], default_env="GITLAB_TOKEN",
+                          env=env, required=require_tokens)
+    target_token = _token(doc, "target", sections["target"], default_env="SOURCECRAFT_TOKEN",
+                          env=env, required=require_tokens)
+    org, repo = target_values["org"], target_values["repo"]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{org}-{repo}")
+    return Config(
+        path=path, source=SourceConfig(**source_values, token=source_token),
+        target=TargetConfig(**target_values, token=target_token),
+        mapping=flags.get("mapping") or bundled_mapping(),
+        checkpoint=flags.get("checkpoint") or base / ".scbridge" / safe,
+        http=HttpConfig(**sections["http"][0]), mirror=MirrorConfig(**sections["mirror"][0]),
+        allow_insecure_http=insecure)

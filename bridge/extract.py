@@ -1,0 +1,67 @@
+"""The extract stage: every milestone of the project with its issue counts, read streaming."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bridge.gitlab import GitLabReader, Project
+from bridge.models import SourceMilestone
+
+#: Issue states that count as open; v3 reports `reopened` until GitLab 9.5.
+OPEN_STATES = frozenset({"opened", "reopened"})
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What GitLab holds: the project, its milestones (by id) with counts, and what reading cost."""
+
+    project: Project
+    milestones: tuple[SourceMilestone, ...]
+    pages: int
+    issues: int
+
+
+def extract(reader: GitLabReader, *,
+            on_page: Callable[[str, int], None] | None = None) -> Extracted:
+    """Read every milestone, then stream every issue to count them per milestone.
+
+    Only the counts are kept per issue, so memory does not grow with the number of
+    issues. Milestones that only issues carry (missing from the milestone list) are
+    kept too, marked `from_issues_only`. `on_page(kind, items)` is called after each
+    page, with kind "milestones" or "issues"; it may raise to stop the read.
+    """
+    reader.project()
+    listed: dict[int, SourceMilestone] = {}
+    pages = 0
+    for milestone_page in reader.milestone_pages():
+        pages += 1
+        for milestone in milestone_page:
+            listed.setdefault(milestone.id, milestone)
+        if on_page is not None:
+            on_page("milestones", len(milestone_page))
+
+    carried: dict[int, SourceMilestone] = {}
+    open_counts: dict[int, int] = {}
+    closed_counts: dict[int, int] = {}
+    issues = 0
+    for issue_page in reader.issue_pages():
+        pages += 1
+        for issue in issue_page:
+            issues += 1
+            on = issue.milestone
+            if on is None:
+                continue
+            if on.id not in listed and on.id not in carried:
+                carried[on.id] = replace(on, from_issues_only=True)
+            counts = open_counts if issue.state in OPEN_STATES else closed_counts
+            counts[on.id] = counts.get(on.id, 0) + 1
+        if on_page is not None:
+            on_page("issues", len(issue_page))
+
+    everything = {**carried, **listed}
+    milestones = tuple(
+        replace(everything[key], issues_open=open_counts.get(key, 0),
+                issues_closed=closed_counts.get(key, 0))
+        for key in sorted(everything))
+    return Extracted(project=reader.project(), milestones=milestones, pages=pages, issues=issues)

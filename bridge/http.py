@@ -1,0 +1,200 @@
+"""One HTTP client for both APIs: sessions, timeouts, origin checks, retries and request counts."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import structlog
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from bridge.classify import parse_json, raise_for_response, remember_json
+from bridge.config import HttpConfig, is_loopback
+from bridge.errors import (
+    AmbiguousWriteError,
+    ApiError,
+    ConfigError,
+    FatalApiError,
+    RetriableApiError,
+)
+from bridge.retry import build_retrying
+
+__all__ = ["HttpClient", "parse_json", "raise_for_response"]
+
+log = structlog.get_logger("bridge.http")
+
+_TRANSPORT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+              requests.exceptions.ContentDecodingError)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port or default
+    except ValueError:
+        port = None
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """True when the request provably never reached the server (so a POST may be re-sent)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = error.args[0] if error.args else None
+    return isinstance(getattr(reason, "reason", None), NewConnectionError)
+
+
+class HttpClient:
+    """Talks to one server: GET, PATCH and DELETE are retried, POST is sent exactly once."""
+
+    def __init__(self, base_url: str, *, kind: Literal["source", "target"],
+                 headers: Mapping[str, str], http: HttpConfig,
+                 allow_insecure_http: bool = False, sleep: Callable[[float], None] = time.sleep,
+                 jitter: Callable[[], float] = random.random,
+                 clock: Callable[[], float] = time.monotonic,
+                 session: requests.Session | None = None) -> None:
+        scheme, host, _ = _origin(base_url)
+        if scheme not in ("http", "https") or not host:
+            raise ConfigError(f"{kind} url {base_url!r} is not an http(s) URL")
+        if scheme == "http" and not allow_insecure_http and not is_loopback(host):
+            raise ConfigError(f"{kind} url {base_url!r} is plain http to a non-loopback host; "
+                              "use https or set allow_insecure_http: true")
+        self.base_url = base_url.rstrip("/")
+        self.kind = kind
+        self.requests_made: dict[str, int] = {"read": 0, "write": 0}
+        self._origin = (scheme, host, _origin(base_url)[2])
+        self._http = http
+        self._sleep, self._jitter, self._clock = sleep, jitter, clock
+        self._secrets = [value for value in headers.values() if len(value) >= 4]
+        self._lock = threading.Lock()
+        self._session = session or requests.Session()
+        self._session.headers.update(headers)
+        self._session.verify = http.verify_tls
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=http.concurrency + 2)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+
+    def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> requests.Response:
+        """GET with retries; a 2xx body that is not JSON counts as retriable garbage."""
+        return self._retried("GET", path_or_url, params=params, check_json=True)
+
+    def patch(self, path: str, json: Any, params: Mapping[str, Any] | None = None
+              ) -> requests.Response:
+        """PATCH with retries: setting the same fields twice ends in the same state."""
+        return self._retried("PATCH", path, params=params, json=json, check_json=True)
+
+    def delete(self, path: str, params: Mapping[str, Any] | None = None) -> requests.Response:
+        """DELETE with retries; a 404 on a repeat is the caller's to read as 'already gone'."""
+        return self._retried("DELETE", path, params=params, check_json=False)
+
+    def post(self, path: str, json: Any, params: Mapping[str, Any] | None = None
+             ) -> requests.Response:
+        """POST exactly once: an unknown outcome is AmbiguousWriteError, never a blind re-send.
+
+        A 429 is RetriableApiError: the server refused the request before acting on it.
+        A failure to connect at all is RetriableApiError too (nothing was sent); a read
+        timeout, a reset after sending or a 5xx is AmbiguousWriteError.
+        """
+        url = self._url(path)
+        try:
+            response = self._send("POST", url, 1, params=params, json=json)
+        except _TRANSPORT as error:
+            if _never_sent(error):
+                raise self._redacted(RetriableApiError(
+                    f"POST {urlsplit(url).path}: could not connect: {type(error).__name__}")
+                ) from None
+            raise self._redacted(AmbiguousWriteError(
+                f"POST {urlsplit(url).path}: outcome unknown ({type(error).__name__})")) from None
+        try:
+            raise_for_response(response)
+        except RetriableApiError as error:
+            if error.status == 429:
+                raise self._redacted(error) from None
+            raise self._redacted(AmbiguousWriteError(
+                f"outcome unknown: {error}", status=error.status,
+                request_id=error.request_id)) from None
+        except ApiError as error:
+            raise self._redacted(error) from None
+        return response
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self._session.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _url(self, path_or_url: str) -> str:
+        """The absolute URL; a URL on another scheme, host or port is refused before sending."""
+        if "://" not in path_or_url:
+            return f"{self.base_url}/{path_or_url.lstrip('/')}"
+        if _origin(path_or_url) != self._origin:
+            scheme, host, port = _origin(path_or_url)
+            raise FatalApiError(f"refusing to follow a link to {scheme}://{host}:{port}, "
+                                f"which is not {self.kind} server {self.base_url}: "
+                                "the token would go with it")
+        return path_or_url
+
+    def _retried(self, method: str, path_or_url: str, *, params: Mapping[str, Any] | None,
+                 check_json: bool, json: Any = None) -> requests.Response:
+        url = self._url(path_or_url)
+        retrying = build_retrying(self._http, sleep=self._sleep, jitter=self._jitter,
+                                  clock=self._clock,
+                                  log_context={"method": method, "path": urlsplit(url).path,
+                                               "server": self.kind})
+        for attempt in retrying:
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                try:
+                    response = self._send(method, url, number, params=params, json=json)
+                    raise_for_response(response)
+                    # GET bodies must be JSON; a PATCH may answer with none at all.
+                    if check_json and response.status_code != 204 and (
+                            method == "GET" or response.content):
+                        remember_json(response)
+                except _TRANSPORT as error:
+                    raise RetriableApiError(f"{method} {urlsplit(url).path}: "
+                                            f"{type(error).__name__}") from None
+                except ApiError as error:
+                    raise self._redacted(error) from None
+                return response
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    def _send(self, method: str, url: str, attempt: int, *, params: Mapping[str, Any] | None,
+              json: Any) -> requests.Response:
+        with self._lock:
+            self.requests_made["read" if method == "GET" else "write"] += 1
+        started = self._clock()
+        status: int | None = None
+        try:
+            response = self._session.request(
+                method, url, params=params, json=json, allow_redirects=False,
+                timeout=(self._http.connect_timeout_s, self._http.timeout_s))
+            status = response.status_code
+        finally:
+            log.debug("http_request", server=self.kind, method=method, path=urlsplit(url).path,
+                      status=status, ms=round((self._clock() - started) * 1000, 1),
+                      attempt=attempt)
+        if 300 <= response.status_code < 400:
+            # Never follow: requests would carry PRIVATE-TOKEN to whatever host it names.
+            location = urlunsplit((*urlsplit(response.headers.get("Location", ""))[:3], "", ""))
+            raise FatalApiError(f"{method} {urlsplit(url).path} redirected "
+                                f"({response.status_code}) to {location or 'nowhere'}; "
+                                "put the final URL in the config", status=response.status_code)
+        return response
+
+    def _redacted(self, error: ApiError) -> ApiError:
+        """The same error, with any token this client sends masked out of its message."""
+        message = str(error)
+        if not any(secret in message for secret in self._secrets):
+            return error
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        return type(error)(message, status=error.status, request_id=error.request_id,
+                           retry_after=error.retry_after)
