@@ -1,0 +1,142 @@
+"""Structured logging set up once for the CLI, with secrets masked before anything is rendered."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any, Literal, TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from bridge.errors import ConfigError
+
+LogFormat = Literal["auto", "console", "json"]
+
+MASK = "***"
+
+#: Keys whose values are credentials whatever they hold; compared lower-cased, "-" read as "_",
+#: so the header names PRIVATE-TOKEN and Authorization are covered as well.
+SECRET_KEYS: frozenset[str] = frozenset({
+    "token", "authorization", "private_token", "password", "access_token", "secret",
+    "api_key", "proxy_authorization", "cookie", "set_cookie",
+})
+
+_lock = threading.Lock()
+_secrets: tuple[str, ...] = ()
+
+
+def register_secret(value: str) -> None:
+    """Mask `value` wherever it appears (also inside longer strings) in logs and reports."""
+    global _secrets  # noqa: PLW0603 - one process-wide registry, written by the CLI at start-up
+    if not value or not value.strip():
+        return  # masking "" would insert *** between every character
+    with _lock:
+        if value not in _secrets:
+            # Longest first, so a secret that contains another is masked whole.
+            _secrets = tuple(sorted({*_secrets, value}, key=len, reverse=True))
+
+
+def clear_secrets() -> None:
+    """Forget every registered secret (for tests and embedders running several configs)."""
+    global _secrets  # noqa: PLW0603 - see register_secret
+    with _lock:
+        _secrets = ()
+
+
+def mask_text(text: str) -> str:
+    """`text` with every registered secret replaced by ***."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and key.lower().replace("-", "_") in SECRET_KEYS
+
+
+def mask_value(value: Any) -> Any:
+    """`value` with secret keys and registered secrets masked, recursing into dicts and lists."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return {mask_value(k): MASK if _is_secret_key(k) else mask_value(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [mask_value(v) for v in value]
+    # Any other object (an exception, a URL object) is rendered through str() later on:
+    # look at that text now, so a token inside it cannot slip past.
+    text = str(value)
+    masked = mask_text(text)
+    return value if masked == text else masked
+
+
+class MaskSecrets:
+    """structlog processor: the last step before rendering, so nothing escapes it."""
+
+    def __call__(self, logger: WrappedLogger, method_name: str,
+                 event_dict: EventDict) -> EventDict:
+        return {mask_text(k) if isinstance(k, str) else k:
+                MASK if _is_secret_key(k) else mask_value(v)
+                for k, v in event_dict.items()}
+
+
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is at the time, so rich's live progress can redirect logs."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+def _level(verbosity: int) -> int:
+    if verbosity < 0:
+        return 30  # logging.WARNING
+    return 20 if verbosity == 0 else 10  # INFO, DEBUG
+
+
+def configure_logging(*, fmt: LogFormat = "auto", verbosity: int = 0,
+                      stream: TextIO | None = None) -> None:
+    """Send structlog events to `stream` (stderr): console lines on a TTY, JSON lines otherwise.
+
+    `verbosity` -1 keeps warnings and errors, 0 adds info, 1 or more adds debug.
+    """
+    if fmt not in ("auto", "console", "json"):
+        raise ConfigError(f"--log-format {fmt!r}: use auto, console or json")
+    out: Any = stream if stream is not None else _CurrentStderr()
+    tty = bool(getattr(out, "isatty", lambda: False)())
+    console = fmt == "console" or (fmt == "auto" and tty)
+    renderer: Processor
+    if console:
+        colors = tty and "NO_COLOR" not in os.environ
+        renderer = structlog.dev.ConsoleRenderer(colors=colors)
+    else:
+        renderer = structlog.processors.JSONRenderer(sort_keys=False)
+    processors: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # A plain traceback string (no local variables, which could hold a token),
+        # formatted before masking so the masking sees it too.
+        structlog.processors.format_exc_info,
+        MaskSecrets(),
+        renderer,
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(_level(verbosity)),
+        logger_factory=structlog.WriteLoggerFactory(file=out),
+        # Modules bind their logger at import time; without caching, configuring again
+        # (tests, embedders) takes effect everywhere.
+        cache_logger_on_first_use=False,
+    )

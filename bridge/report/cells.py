@@ -1,0 +1,136 @@
+"""How one value reads in a report cell, shared by the text, Markdown and HTML renderers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+
+from bridge.logs import mask_text, mask_value
+from bridge.report.model import ReportItem, RunReport
+
+ELLIPSIS = "…"
+ARROW = "→"
+NOTHING = "∅"  # a field with no value, as opposed to an empty string
+
+# Line breaks and tabs become spaces; other control characters (an ESC could drive the
+# reader's terminal) and bidi overrides (which reorder what is shown) become U+FFFD.
+_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029\x85]+")
+_HOSTILE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NEWLINES = re.compile(r"\r\n|[\r\v\f\u2028\u2029\x85]")
+
+#: The closing line's words per summary key: (after a run, in a dry run).
+VERBS: dict[str, tuple[str, str]] = {
+    "create": ("created", "would create"), "close": ("closed", "close"),
+    "reopen": ("reopened", "reopen"), "update": ("updated", "update"),
+    "delete": ("deleted", "delete"), "unchanged": ("unchanged", "unchanged"),
+    "skip": ("skipped", "skipped"), "conflict": ("conflicts", "conflicts"),
+    "failed": ("failed", "failed"),
+}
+_ONLY_WHEN_NONZERO = ("reopen", "delete")
+
+
+def one_line(text: str) -> str:
+    """`text` safe to print on one terminal line: no breaks, no control characters."""
+    return _HOSTILE.sub("\ufffd", _BREAKS.sub(" ", text))
+
+
+def printable(text: str) -> str:
+    """`text` with line breaks kept as "\\n" and every other control character replaced."""
+    return _HOSTILE.sub(lambda m: m.group() if m.group() in "\n\t" else "\ufffd",
+                        _NEWLINES.sub("\n", text))
+
+
+def show(value: Any) -> str:
+    """A field value as a person reads it: ∅ for none, "" for an empty string."""
+    if value is None:
+        return NOTHING
+    if value == "":
+        return '""'
+    return str(value)
+
+
+def truncate(text: str, width: int) -> str:
+    """`text` cut to at most `width` terminal cells, ending in … when something was cut."""
+    if width <= 0:
+        return ""
+    # Measure only a prefix: a 100 KB title needs no more than a few screens of it.
+    head = text[: width * 4]
+    if len(head) == len(text) and cell_len(head) <= width:
+        return text
+    return set_cell_size(head, width - 1).rstrip() + ELLIPSIS
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded (or cut) to exactly `width` cells, wide characters counted as two."""
+    return set_cell_size(text, width)
+
+
+def change_lines(item: ReportItem, *, hide_shown: bool = False) -> list[str]:
+    """One "field: before → after" line per change; a create's fields read "field: value".
+
+    With `hide_shown`, a create's name and slug are left out where the row's title and slug
+    columns already say the same.
+    """
+    lines = []
+    for name, pair in item.changes.items():
+        before, after = [*pair, None, None][:2]
+        if hide_shown and item.action == "create" and (
+                (name == "name" and after == item.title)
+                or (name == "slug" and after == item.target_slug)):
+            continue
+        if item.action == "create" and before is None:
+            lines.append(f"{name}: {show(after)}")
+        else:
+            lines.append(f"{name}: {show(before)} {ARROW} {show(after)}")
+    return lines
+
+
+def issues_cell(item: ReportItem) -> str:
+    """Open and closed issue counts as "open/closed"."""
+    return f"{item.issues.get('open', 0)}/{item.issues.get('closed', 0)}"
+
+
+def action_cell(item: ReportItem) -> str:
+    """The action, marked ✗ when the item failed."""
+    return f"✗ {item.action}" if item.failed else item.action
+
+
+def summary_line(report: RunReport) -> str:
+    """The closing line: `created 3, closed 1, ... in 14 requests`; a dry run says "would"."""
+    summary = report.summary()
+    words = []
+    for key in VERBS:
+        count = summary.get(key, 0)
+        if key in _ONLY_WHEN_NONZERO and not count:
+            continue
+        words.append(f"{VERBS[key][report.dry_run]} {count}")
+    line = f"{', '.join(words)} in {report.total_requests} requests"
+    return f"{line} (dry run)" if report.dry_run else line
+
+
+def title_line(report: RunReport) -> str:
+    """What ran, from where to where: `scbridge migrate (dry run): group/project → org/repo`."""
+    source = report.source.get("project", "?")
+    target = f"{report.target.get('org', '?')}/{report.target.get('repo', '?')}"
+    mode = " (dry run)" if report.dry_run else ""
+    return f"scbridge {report.command}{mode}: {source} {ARROW} {target}"
+
+
+def problems(report: RunReport) -> list[ReportItem]:
+    """Items a person must look at: conflicts and failures, in report order."""
+    return [item for item in report.items if item.failed or item.action == "conflict"]
+
+
+def masked(report: RunReport) -> RunReport:
+    """The report with every registered secret masked, so no renderer can print a token."""
+    def item(it: ReportItem) -> ReportItem:
+        return replace(it, title=mask_text(it.title), changes=mask_value(it.changes),
+                       target_slug=None if it.target_slug is None else mask_text(it.target_slug),
+                       reason=None if it.reason is None else mask_text(it.reason),
+                       error=None if it.error is None else mask_text(it.error),
+                       project_path=mask_text(it.project_path))
+    return replace(report, source=mask_value(report.source), target=mask_value(report.target),
+                   items=tuple(item(it) for it in report.items))
