@@ -1,0 +1,56 @@
+"""The rows a checkpoint holds, as frozen dataclasses, and the hash that notices edits elsewhere."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from hashlib import sha256
+from typing import Any
+
+#: Every state an item may be in; `pending` means a POST may be in flight (intent before the POST).
+STATES = frozenset({"pending", "created", "closed", "open", "updated", "deleted", "failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What scbridge last did for one GitLab milestone."""
+
+    source_id: int
+    target_id: str | None
+    slug: str
+    state: str
+    written_hash: str | None  # content_hash of the managed fields right after our last write
+    target_updated_at: str | None  # the target's updated_at right after our last write
+    error: str | None
+    updated_at: str  # when this record was written (ISO 8601, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """One run as the checkpoint remembers it; `finished_at` is None for a run that died."""
+
+    id: int
+    command: str
+    started_at: str
+    finished_at: str | None
+    summary: dict[str, int]
+    exit_code: int | None
+    dry_run: bool = False
+
+
+def content_hash(fields: Mapping[str, Any]) -> str:
+    """The sha256 of the canonical JSON (sorted keys) of the managed fields."""
+    canonical = json.dumps(dict(fields), sort_keys=True, separators=(",", ":"), default=str)
+    return sha256(canonical.encode()).hexdigest()
+
+
+def utc_now() -> datetime:
+    """The default clock of the checkpoint."""
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """`moment` as ISO 8601 in UTC with a `Z`, to the millisecond."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,119 @@
+"""The checkpoint's SQL, and the checks that a file is a checkpoint this scbridge can read.
+
+A file that is not one (garbage, another program's SQLite file, a damaged
+page) or that a newer scbridge wrote is refused with a CheckpointError naming
+it, and left untouched: losing the record of what was created is how
+duplicates are made.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from bridge.checkpoint.lock import sidecar
+from bridge.errors import CheckpointError
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x5CB71D6E  # marks the file as scbridge's, so a foreign SQLite file is refused
+TABLES = frozenset({"items", "runs", "meta"})
+
+SCHEMA = f"""
+BEGIN IMMEDIATE;
+CREATE TABLE items (source_id INTEGER PRIMARY KEY, target_id TEXT, slug TEXT NOT NULL,
+  state TEXT NOT NULL, written_hash TEXT, target_updated_at TEXT, error TEXT,
+  updated_at TEXT NOT NULL);
+CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL,
+  dry_run INTEGER NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+  summary TEXT, exit_code INTEGER);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+PRAGMA application_id = {APPLICATION_ID};
+PRAGMA user_version = {SCHEMA_VERSION};
+COMMIT;
+"""
+
+SELECT_ITEMS = ("SELECT source_id, target_id, slug, state, written_hash, target_updated_at, "
+                "error, updated_at FROM items")
+SELECT_ITEM = SELECT_ITEMS + " WHERE source_id = ?"
+# One statement, one row, one commit: recording costs the same with 10 items or 10,000.
+UPSERT_ITEM = (
+    "INSERT INTO items (source_id, target_id, slug, state, written_hash, target_updated_at, "
+    "error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(source_id) DO UPDATE SET target_id = excluded.target_id, "
+    "slug = excluded.slug, state = excluded.state, written_hash = excluded.written_hash, "
+    "target_updated_at = excluded.target_updated_at, error = excluded.error, "
+    "updated_at = excluded.updated_at")
+INSERT_RUN = "INSERT INTO runs (command, dry_run, pid, started_at) VALUES (?, ?, ?, ?)"
+FINISH_RUN = "UPDATE runs SET finished_at = ?, summary = ?, exit_code = ? WHERE id = ?"
+LAST_RUN = ("SELECT id, command, started_at, finished_at, summary, exit_code, dry_run "
+            "FROM runs ORDER BY id DESC LIMIT 1")
+SELECT_META = "SELECT key, value FROM meta"
+UPSERT_META = ("INSERT INTO meta (key, value) VALUES (?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+
+
+def unusable(path: Path, why: object) -> CheckpointError:
+    """The error for a file that is not a checkpoint we can read; it says the file was kept."""
+    return CheckpointError(f"{path} is not a usable scbridge checkpoint ({why}); it was left as "
+                           "it is: restore it, or start over with --fresh (which keeps a copy)")
+
+
+def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> int:
+    """Check the file is ours, of a version we read; create the schema in a new writable file."""
+    try:
+        if writable:
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = FULL")  # fsync at each commit: durable on return
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise unusable(path, exc) from exc
+    if check != "ok":
+        raise unusable(path, f"integrity check: {check}")
+    if app_id not in (0, APPLICATION_ID) or (version == 0 and tables):
+        raise unusable(path, "an SQLite file that scbridge did not write")
+    if version > SCHEMA_VERSION:
+        raise CheckpointError(
+            f"{path} was written by a newer scbridge (checkpoint version {version}; this one "
+            f"reads up to {SCHEMA_VERSION}): upgrade scbridge, or use another --checkpoint")
+    if version > 0 and not tables >= TABLES:
+        raise unusable(path, f"tables missing: {', '.join(sorted(TABLES - tables))}")
+    if version == 0 and writable:
+        try:
+            conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise unusable(path, exc) from exc
+        version = SCHEMA_VERSION
+    return version
+
+
+def connect_readonly(path: Path) -> tuple[sqlite3.Connection, str | None]:
+    """A read-only connection; after a run died mid-commit, one to a private rolled-back copy.
+
+    The second item is the temporary folder holding that copy, for the caller to remove.
+    """
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY_ROLLBACK":
+            return conn, None  # `prepare` names the problem
+        conn.close()
+    else:
+        return conn, None
+    # A hot journal must be rolled back before reading, which a read-only open may not do in
+    # place: roll it back in a private copy, and leave the real one to the next locked run.
+    scratch = tempfile.mkdtemp(prefix="scbridge-")
+    copy = Path(scratch) / "checkpoint"
+    try:
+        shutil.copyfile(path, copy)
+        shutil.copyfile(sidecar(path, "-journal"), sidecar(copy, "-journal"))
+    except OSError as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise CheckpointError(f"{path}: cannot read the checkpoint: {exc}") from exc
+    return sqlite3.connect(copy, isolation_level=None, check_same_thread=False), scratch

@@ -1,0 +1,168 @@
+"""`Checkpoint`: the open checkpoint file of one project, locked for a run or read-only."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bridge.checkpoint import lock, schema
+from bridge.checkpoint.records import STATES, Record, RunInfo, iso, utc_now
+from bridge.errors import CheckpointError
+
+Clock = Callable[[], datetime]
+
+
+class Checkpoint:
+    """The checkpoint of one project: one record per GitLab milestone, the runs, a few notes."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection | None, *, lock_fd: int | None,
+                 readonly: bool, clock: Clock = utc_now, scratch: str | None = None) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._conn = conn
+        self._lock_fd = lock_fd
+        self._clock = clock
+        self._scratch = scratch  # a private copy read in place of a file with a hot journal
+        self._mutex = threading.Lock()  # one connection, shared by the loader's threads
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = False, clock: Clock = utc_now) -> Checkpoint:
+        """Lock and open the checkpoint, creating it (mode 0600) if absent.
+
+        `readonly` (dry run, status) takes no lock, creates nothing and writes
+        nothing; a missing file reads as an empty checkpoint.
+        """
+        path = Path(path)
+        if readonly:
+            return cls._open_readonly(path, clock)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise CheckpointError(f"{path.parent}: cannot create the folder: {exc}") from exc
+        lock_fd = lock.acquire(path, clock())
+        conn = None
+        try:
+            # Created 0600 before SQLite sees it, so it is never readable by others, not even
+            # for an instant; a copy left readable by others is tightened.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+                    os.fchmod(fd, 0o600)
+            finally:
+                os.close(fd)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            schema.prepare(conn, path, writable=True)
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            lock.release(lock_fd)
+            if isinstance(exc, OSError):
+                raise CheckpointError(f"{path}: cannot open the checkpoint: {exc}") from exc
+            raise
+        return cls(path, conn, lock_fd=lock_fd, readonly=False, clock=clock)
+
+    @classmethod
+    def _open_readonly(cls, path: Path, clock: Clock) -> Checkpoint:
+        if not path.exists():
+            return cls(path, None, lock_fd=None, readonly=True, clock=clock)
+        conn, scratch = schema.connect_readonly(path)
+        try:
+            version = schema.prepare(conn, path, writable=False)
+        except BaseException:
+            conn.close()
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        if version == 0:  # created but not yet initialised: nothing recorded
+            conn.close()
+            return cls(path, None, lock_fd=None, readonly=True, clock=clock, scratch=scratch)
+        return cls(path, conn, lock_fd=None, readonly=True, clock=clock, scratch=scratch)
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> int | None:
+        """Run one statement, committed (and fsync'd) before this returns; the new row id."""
+        if self.readonly or self._conn is None:
+            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
+        with self._mutex:
+            return self._conn.execute(sql, args).lastrowid
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self._conn is None:
+            return []  # a read-only view of a checkpoint that does not exist yet
+        with self._mutex:
+            return self._conn.execute(sql, args).fetchall()
+
+    def get(self, source_id: int) -> Record | None:
+        """The record of one GitLab milestone, or None if scbridge never recorded it."""
+        rows = self._read(schema.SELECT_ITEM, (source_id,))
+        return Record(*rows[0]) if rows else None
+
+    def records(self) -> dict[int, Record]:
+        """Every record, by GitLab milestone id."""
+        return {row[0]: Record(*row) for row in self._read(schema.SELECT_ITEMS)}
+
+    def record(self, source_id: int, *, slug: str, state: str, target_id: str | None = None,
+               written_hash: str | None = None, target_updated_at: str | None = None,
+               error: str | None = None) -> None:
+        """Replace the record of one milestone: one upsert, durable once this returns."""
+        if state not in STATES:
+            raise ValueError(f"unknown checkpoint state {state!r}")
+        self._write(schema.UPSERT_ITEM, (source_id, target_id, slug, state, written_hash,
+                                         target_updated_at, error, iso(self._clock())))
+
+    def begin_run(self, command: str, *, dry_run: bool = False) -> int:
+        """Note that a run started; returns its id for `end_run`."""
+        row_id = self._write(schema.INSERT_RUN,
+                             (command, int(dry_run), os.getpid(), iso(self._clock())))
+        return int(row_id or 0)
+
+    def end_run(self, run_id: int, *, summary: Mapping[str, int], exit_code: int) -> None:
+        """Note how a run ended: its summary counts and its exit code."""
+        self._write(schema.FINISH_RUN, (iso(self._clock()), json.dumps(dict(summary),
+                                                                       sort_keys=True),
+                                        exit_code, run_id))
+
+    def last_run(self) -> RunInfo | None:
+        """The latest run begun on this checkpoint, finished or not."""
+        rows = self._read(schema.LAST_RUN)
+        if not rows:
+            return None
+        run_id, command, started, finished, summary, code, dry_run = rows[0]
+        return RunInfo(run_id, command, started, finished, json.loads(summary or "{}"), code,
+                       bool(dry_run))
+
+    def meta(self) -> dict[str, str]:
+        """Notes kept between runs: the source the checkpoint belongs to, scan bookmarks."""
+        return {str(key): str(value) for key, value in self._read(schema.SELECT_META)}
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set one note, durably."""
+        self._write(schema.UPSERT_META, (key, value))
+
+    def close(self) -> None:
+        """Close the file and release the run lock; closing twice is harmless."""
+        with self._mutex:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if self._lock_fd is not None:
+                lock.release(self._lock_fd)
+                self._lock_fd = None
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+                self._scratch = None
+
+    def __enter__(self) -> Checkpoint:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
