@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _is_mapping(path: Path) -> bool:
     # examples/ also holds configs and sandbox data; a mapping is the YAML with `milestone:` on top.
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return False
     return isinstance(data, dict) and "milestone" in data
 
 
