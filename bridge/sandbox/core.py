@@ -1,0 +1,126 @@
+"""`Sandbox`: both fakes started together on 127.0.0.1, sharing one fault table and one log."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from bridge.sandbox.dataset import Dataset, load_dataset
+from bridge.sandbox.faults import Faults
+from bridge.sandbox.gitlab import GitLabApp
+from bridge.sandbox.gitlab_state import GitLabState
+from bridge.sandbox.log import RequestLog
+from bridge.sandbox.messages import App
+from bridge.sandbox.server import FakeServer
+from bridge.sandbox.sourcecraft import SourceCraftApp
+from bridge.sandbox.sourcecraft_state import SourceCraftState
+
+
+class Sandbox:
+    """A fake GitLab v3 and a fake SourceCraft seeded from a dataset; use it as a context manager.
+
+    `seed` makes fault firing and SourceCraft ids and request ids repeat; the tokens are fresh
+    on every start, so a leak scan can grep for them. `sleep` and `now` are injectable so tests
+    of latency and Retry-After dates need no real waiting.
+    """
+
+    def __init__(self, dataset: str | Path | Dataset = "demo", seed: int = 0, *,
+                 gitlab_port: int = 0, sourcecraft_port: int = 0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], float] = time.time) -> None:
+        self.dataset = load_dataset(dataset)
+        self.seed = seed
+        self._ports = (gitlab_port, sourcecraft_port)
+        self._sleep = sleep
+        self._now = now
+        self.faults = Faults(seed)
+        self.log = RequestLog()
+        self.gitlab = GitLabState(self.dataset, now=now)
+        self.sourcecraft = SourceCraftState(self.dataset, seed=seed, now=now)
+        self.gitlab_token = ""
+        self.sourcecraft_token = ""
+        self.gitlab_forbidden_token = ""
+        self.sourcecraft_readonly_token = ""
+        self._servers: list[FakeServer] = []
+
+    @classmethod
+    def synthetic(cls, milestones: int = 300, issues: int = 30_000, seed: int = 0,
+                  **kwargs: object) -> Sandbox:
+        """A sandbox over a generated project (issues computed per page, never all in memory)."""
+        dataset = Dataset.synthetic_project(milestones=milestones, issues=issues, seed=seed)
+        return cls(dataset, seed, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def project_path(self) -> str:
+        """The GitLab project's path, e.g. demo-group/demo-project."""
+        return str(self.gitlab.project["path"])
+
+    @property
+    def project_id(self) -> int:
+        """The GitLab project's numeric id."""
+        return int(self.gitlab.project["id"])
+
+    @property
+    def org(self) -> str:
+        """The SourceCraft organisation that exists."""
+        return self.sourcecraft.default[0]
+
+    @property
+    def repo(self) -> str:
+        """The SourceCraft repository that exists."""
+        return self.sourcecraft.default[1]
+
+    @property
+    def gitlab_url(self) -> str:
+        """The fake GitLab's server root (clients add /api/v3)."""
+        return self._server(0).url
+
+    @property
+    def sourcecraft_url(self) -> str:
+        """The fake SourceCraft's API root."""
+        return self._server(1).url
+
+    def start(self) -> Sandbox:
+        """Start both servers on their ports (ephemeral by default) with fresh tokens."""
+        if self._servers:
+            raise RuntimeError("this sandbox is already running")
+        self.gitlab_token = "sbgl-" + secrets.token_hex(10)
+        self.gitlab_forbidden_token = "sbgl-" + secrets.token_hex(10)
+        self.sourcecraft_token = "sbsc-" + secrets.token_hex(16)
+        self.sourcecraft_readonly_token = "sbsc-" + secrets.token_hex(16)
+        apps: tuple[App, App] = (
+            GitLabApp(self.gitlab, self.gitlab_token, self.gitlab_forbidden_token),
+            SourceCraftApp(self.sourcecraft, self.sourcecraft_token,
+                           self.sourcecraft_readonly_token))
+        try:
+            for app, port in zip(apps, self._ports, strict=True):
+                server = FakeServer(app, faults=self.faults, log=self.log, seed=self.seed,
+                                    port=port, sleep=self._sleep, now=self._now)
+                self._servers.append(server)
+                server.start()
+        except BaseException:
+            self.stop()
+            raise
+        self.gitlab.url = self.gitlab_url
+        return self
+
+    def stop(self) -> None:
+        """Stop both servers and release their ports; safe to call twice."""
+        servers, self._servers = self._servers, []
+        for server in servers:
+            server.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _server(self, index: int) -> FakeServer:
+        if not self._servers:
+            raise RuntimeError("the sandbox is not running: use `with Sandbox(...) as sb:`")
+        return self._servers[index]

@@ -1,0 +1,92 @@
+"""`scbridge sandbox`: both fakes in the foreground, with what a person needs to use them."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from bridge.sandbox.core import Sandbox
+from bridge.sandbox.dataset import Dataset
+from bridge.sandbox.log import RequestRecord
+
+_SNIPPET = """\
+# scbridge.yaml for this sandbox (export the two variables first):
+#   export GITLAB_TOKEN={gitlab_token}
+#   export SOURCECRAFT_TOKEN={sourcecraft_token}
+source:
+  url: {gitlab_url}
+  project: {project}
+target:
+  url: {sourcecraft_url}
+  org: {org}
+  repo: {repo}
+"""
+
+
+def run_foreground(*, dataset: str | Path | Dataset = "demo", gitlab_port: int = 0,
+                   sourcecraft_port: int = 0, latency_ms: float = 0, seed: int = 0,
+                   out: TextIO = sys.stdout, stop: threading.Event | None = None,
+                   on_ready: Callable[[Sandbox], None] | None = None) -> int:
+    """Serve both fakes until Ctrl-C or SIGTERM (or `stop` is set), printing each request; 0."""
+    stop = stop or threading.Event()
+    sandbox = Sandbox(dataset, seed, gitlab_port=gitlab_port, sourcecraft_port=sourcecraft_port)
+    if latency_ms > 0:
+        sandbox.faults.add("both", "latency", ms=latency_ms)
+    with sandbox as sb, _stop_on_signals(stop):
+        out.write(f"fake GitLab v3:   {sb.gitlab_url}/api/v3  project {sb.project_path} "
+                  f"(id {sb.project_id})\n"
+                  f"  token (PRIVATE-TOKEN):  {sb.gitlab_token}\n"
+                  f"fake SourceCraft: {sb.sourcecraft_url}  repository {sb.org}/{sb.repo}\n"
+                  f"  token (Bearer):         {sb.sourcecraft_token}\n\n")
+        out.write(_SNIPPET.format(gitlab_url=sb.gitlab_url, sourcecraft_url=sb.sourcecraft_url,
+                                  project=sb.project_path, org=sb.org, repo=sb.repo,
+                                  gitlab_token=sb.gitlab_token,
+                                  sourcecraft_token=sb.sourcecraft_token))
+        out.write("\nServing; Ctrl-C stops.\n")
+        out.flush()
+        unsubscribe = sb.log.subscribe(lambda record: _print(out, record))
+        if on_ready is not None:
+            on_ready(sb)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            unsubscribe()
+        out.write("\nstopped\n")
+    return 0
+
+
+def _print(out: TextIO, record: RequestRecord) -> None:
+    """One access-log line; the query is the log's, so secret parameters are already redacted."""
+    query = "&".join(f"{k}={v}" for k, v in record.query.items())
+    status = "dropped" if record.status is None else str(record.status)
+    fault = f"  [{record.fault}]" if record.fault else ""
+    out.write(f"{record.server:<11} {record.method:<6} {record.path}{'?' + query if query else ''}"
+              f" -> {status}{fault}\n")
+    out.flush()
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Set `stop` on SIGINT and SIGTERM while serving; only the main thread may install handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
