@@ -72,14 +72,15 @@ def change_lines(item: ReportItem, *, hide_shown: bool = False) -> list[str]:
     """One "field: before → after" line per change; a create's fields read "field: value".
 
     With `hide_shown`, a create's name and slug are left out where the row's title and slug
-    columns already say the same.
+    columns already say the same, and so is the status "open" every new milestone starts with.
     """
     lines = []
     for name, pair in item.changes.items():
         before, after = [*pair, None, None][:2]
         if hide_shown and item.action == "create" and (
                 (name == "name" and after == item.title)
-                or (name == "slug" and after == item.target_slug)):
+                or (name == "slug" and after == item.target_slug)
+                or (name == "status" and after == "open")):
             continue
         if item.action == "create" and before is None:
             lines.append(f"{name}: {show(after)}")

@@ -49,12 +49,16 @@ def _widths(rows: list[list[list[str]]], width: int) -> list[int]:
     widths = list(natural)
     room = width - len(GAP) * (len(HEADERS) - 1)
     room -= sum(natural[i] for i in range(len(HEADERS)) if i not in FLEX_WEIGHTS)
-    weight = sum(FLEX_WEIGHTS.values())
-    # Columns that need less than their share give the rest to the others.
-    for i in sorted(FLEX_WEIGHTS, key=lambda j: natural[j] / FLEX_WEIGHTS[j]):
-        share = room * FLEX_WEIGHTS[i] // weight
-        widths[i] = max(min(natural[i], share), MIN_FLEX)
+    # Each flexible column first gets its minimum; what is left is shared out by weight,
+    # and a column that needs less than its share leaves the rest to the others.
+    for i in FLEX_WEIGHTS:
+        widths[i] = min(MIN_FLEX, natural[i])
         room -= widths[i]
+    weight = sum(FLEX_WEIGHTS.values())
+    for i in sorted(FLEX_WEIGHTS, key=lambda j: (natural[j] - widths[j]) / FLEX_WEIGHTS[j]):
+        extra = min(natural[i] - widths[i], max(room, 0) * FLEX_WEIGHTS[i] // weight)
+        widths[i] += extra
+        room -= extra
         weight -= FLEX_WEIGHTS[i]
     return widths
 

@@ -1,0 +1,156 @@
+"""The report model: items built from the plan, the summary, the JSON document and its round trip."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from test_report_sample import PROJECT, item, mixed_report, planned, report, source, spec_report
+
+from bridge.errors import ConfigError
+from bridge.models import Action, ItemOutcome, PlannedAction, Skipped, TargetMilestone
+from bridge.report import ITEM_KEYS, SUMMARY_KEYS, ReportItem, report_from_dict
+
+
+class TestReportItemFromPlanned:
+    """ReportItem.from_planned."""
+
+    def test_create_shows_every_field_it_sets(self) -> None:
+        """A create lists each field it sets as [null, value], empty ones left out."""
+        got = item(Action.CREATE, 3, "v4.0", "v4-0")
+        assert got.changes == {"name": [None, "v4.0"], "slug": [None, "v4-0"],
+                               "deadline": [None, "2016-07-22T00:00:00Z"],
+                               "status": [None, "open"]}
+
+    def test_unchanged_shows_no_changes(self) -> None:
+        """An unchanged milestone has no changes even if the plan carried some."""
+        got = item(Action.UNCHANGED, 3, "v4.0", "v4-0", changes={"name": ("a", "b")})
+        assert got.changes == {}
+
+    def test_update_copies_the_planned_changes(self) -> None:
+        """An update shows the plan's before -> after pairs as lists."""
+        got = item(Action.UPDATE, 3, "v4.0", "v4-0", changes={"deadline": (None, "2016")})
+        assert got.changes == {"deadline": [None, "2016"]}
+
+    def test_identity_issues_and_reference(self) -> None:
+        """Ids, title, slug and issue counts come from the source; the reference is path%iid."""
+        got = item(Action.CLOSE, 3, "v4.0", "v4-0")
+        assert (got.source_id, got.source_iid, got.title, got.target_slug, got.action) == (
+            103, 3, "v4.0", "v4-0", "close")
+        assert got.issues == {"open": 3, "closed": 5}
+        assert got.reference == f"{PROJECT}%3"
+
+    def test_dry_run_item_is_ok(self) -> None:
+        """Without an outcome (dry run) the item is ok and has no error."""
+        got = item(Action.CREATE, 1, "a", "a")
+        assert got.ok and got.error is None and not got.failed
+
+    def test_failed_outcome_sets_error(self) -> None:
+        """A failed outcome makes the item not ok and carries its error text."""
+        got = item(Action.CREATE, 1, "a", "a", error="HTTP 500")
+        assert (got.ok, got.error, got.failed) == (False, "HTTP 500", True)
+
+    def test_failed_outcome_without_text_still_has_an_error(self) -> None:
+        """A failure is never silent: an outcome without error text gets a placeholder."""
+        plan = planned(Action.CREATE, 1, "a", "a")
+        got = ReportItem.from_planned(plan, ItemOutcome(plan, ok=False), project_path=PROJECT)
+        assert got.error and not got.ok
+
+    def test_skip_with_mapping_error_fails(self) -> None:
+        """A skip whose mapping failed (PlannedAction.error) is a failed item."""
+        skipped = Skipped(source(2, "x"), reason="unmapped state", error="state 'odd' unmapped")
+        plan = PlannedAction(Action.SKIP, skipped.source, reason=skipped.reason,
+                             error=skipped.error)
+        got = ReportItem.from_planned(plan, None, project_path=PROJECT)
+        assert got.failed and got.error == "state 'odd' unmapped"
+
+    def test_slug_from_the_outcome_wins(self) -> None:
+        """The slug the load actually used (a collision suffix) is the one reported."""
+        plan = planned(Action.CREATE, 1, "a", "a")
+        done = ItemOutcome(plan, ok=True, target=TargetMilestone(id="9", name="a", slug="a-2"))
+        assert ReportItem.from_planned(plan, done, project_path=PROJECT).target_slug == "a-2"
+
+    def test_delete_without_source(self) -> None:
+        """A delete of a milestone GitLab no longer lists uses the source id and target name."""
+        plan = PlannedAction(Action.DELETE, None, target=TargetMilestone(id="9", name="gone",
+                                                                        slug="gone"),
+                             source_id=42)
+        got = ReportItem.from_planned(plan, None, project_path=PROJECT)
+        assert (got.source_id, got.source_iid, got.title, got.target_slug) == (
+            42, None, "gone", "gone")
+        assert got.reference == f"{PROJECT} milestone id 42"
+
+
+class TestSummary:
+    """RunReport.summary."""
+
+    def test_counts_by_action(self) -> None:
+        """The SPEC example run counts 3 creates, 1 close, 5 unchanged, 1 skip."""
+        assert spec_report().summary() == {"create": 3, "close": 1, "reopen": 0, "update": 0,
+                                           "delete": 0, "unchanged": 5, "skip": 1,
+                                           "conflict": 0, "failed": 0}
+
+    def test_failed_counts_only_as_failed(self) -> None:
+        """A failed create counts under failed and not under create."""
+        got = report([item(Action.CREATE, 1, "a", "a", error="boom"),
+                      item(Action.CREATE, 2, "b", "b")]).summary()
+        assert (got["create"], got["failed"]) == (1, 1)
+
+    def test_every_key_present_and_ordered(self) -> None:
+        """An empty report still has every summary key, in schema order."""
+        assert tuple(report([]).summary()) == SUMMARY_KEYS
+
+
+class TestToDict:
+    """RunReport.to_dict."""
+
+    def test_top_level_keys(self) -> None:
+        """The document has exactly the SPEC §6 keys plus timing and exit code."""
+        assert list(spec_report().to_dict()) == [
+            "version", "command", "dry_run", "source", "target", "summary", "requests", "items",
+            "started_at", "finished_at", "duration_s", "exit_code"]
+
+    def test_item_keys_and_values(self) -> None:
+        """Each item has exactly the SPEC §6 item keys, with JSON-ready values."""
+        doc = json.loads(json.dumps(spec_report().to_dict()))
+        assert all(tuple(it) == ITEM_KEYS for it in doc["items"])
+        assert doc["items"][0] == {
+            "source_id": 101, "source_iid": 1, "title": "v1.0", "action": "create",
+            "target_slug": "v1-0",
+            "changes": {"name": [None, "v1.0"], "slug": [None, "v1-0"],
+                        "deadline": [None, "2016-07-22T00:00:00Z"], "status": [None, "open"]},
+            "issues": {"open": 3, "closed": 5}, "reason": None, "error": None}
+        assert doc["version"] == 1 and doc["requests"] == {"source": 7, "target_read": 3,
+                                                           "target_write": 4}
+
+    def test_numeric_project_keeps_the_path(self) -> None:
+        """When the config names the project by id, the path used in references is kept."""
+        base = spec_report()
+        doc = replace(base, source={"url": "u", "project": "5"}).to_dict()
+        assert doc["source"] == {"url": "u", "project": "5", "project_path": PROJECT}
+
+
+class TestReportFromDict:
+    """report_from_dict."""
+
+    @pytest.mark.parametrize("build", [spec_report, mixed_report], ids=["spec", "mixed"])
+    def test_round_trip(self, build: object) -> None:
+        """A report survives to_dict -> JSON -> report_from_dict unchanged."""
+        original = build()  # type: ignore[operator]
+        again = report_from_dict(json.loads(json.dumps(original.to_dict())))
+        assert again == original
+        assert again.summary() == original.summary()
+
+    def test_newer_version_refused(self) -> None:
+        """A report from a newer scbridge is a clear error, not a guess."""
+        doc = spec_report().to_dict() | {"version": 2}
+        with pytest.raises(ConfigError, match="version 2"):
+            report_from_dict(doc)
+
+    def test_missing_key_named(self) -> None:
+        """A document without items says which key is missing."""
+        doc = spec_report().to_dict()
+        del doc["items"]
+        with pytest.raises(ConfigError, match="'items'"):
+            report_from_dict(doc)

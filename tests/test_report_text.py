@@ -1,0 +1,110 @@
+"""The text report on stdout: 80 columns, the closing line, problems listed, hostile titles tamed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from rich.cells import cell_len
+from test_report_sample import PROJECT, item, mixed_report, report, spec_report
+
+from bridge.logs import clear_secrets, register_secret
+from bridge.models import Action
+from bridge.report import render_text
+
+TOKEN = "glpat-S3cretT0ken-XYZ"
+
+
+@pytest.fixture
+def secret() -> Iterator[str]:
+    """A registered token, forgotten after the test."""
+    register_secret(TOKEN)
+    yield TOKEN
+    clear_secrets()
+
+
+def body(text: str) -> list[str]:
+    """Every line but the closing summary line."""
+    return text.rstrip("\n").split("\n")[:-1]
+
+
+class TestRenderText:
+    """render_text."""
+
+    def test_spec_closing_line(self) -> None:
+        """The last line reads exactly as SPEC §6's example."""
+        assert render_text(spec_report()).rstrip("\n").split("\n")[-1] == (
+            "created 3, closed 1, updated 0, unchanged 5, skipped 1, conflicts 0, failed 0 "
+            "in 14 requests")
+
+    def test_dry_run_closing_line(self) -> None:
+        """A dry run's closing line says what would be done, and that it was a dry run."""
+        assert render_text(spec_report(dry_run=True)).rstrip("\n").split("\n")[-1] == (
+            "would create 3, close 1, update 0, unchanged 5, skipped 1, conflicts 0, failed 0 "
+            "in 14 requests (dry run)")
+
+    def test_reopen_and_delete_only_when_nonzero(self) -> None:
+        """Reopened and deleted counts join the closing line only when there are some."""
+        assert "reopened" not in render_text(spec_report())
+        last = render_text(mixed_report()).rstrip("\n").split("\n")[-1]
+        assert last.startswith("created 1, closed 0, reopened 1, updated 1, unchanged 0")
+        assert "deleted" not in last
+
+    @pytest.mark.parametrize("width", [60, 80, 120])
+    def test_lines_fit_the_width(self, width: int) -> None:
+        """Every line but the closing one fits in `width` cells, even with CJK and 100 KB titles."""
+        text = render_text(mixed_report(), width=width)
+        too_wide = [line for line in body(text) if cell_len(line) > width]
+        assert too_wide == []
+
+    def test_long_title_truncated_with_ellipsis(self) -> None:
+        """A 100 KB title is cut with an ellipsis; the whole report stays small."""
+        text = render_text(mixed_report())
+        assert len(text) < 5_000
+        assert "x" * 100 not in text and "xxxx…" in text
+
+    def test_table_columns(self) -> None:
+        """The table has the action, milestone, slug, issues and changes columns, in order."""
+        lines = render_text(spec_report()).split("\n")
+        header = next(i for i, line in enumerate(lines) if line.startswith("action"))
+        assert lines[header].split() == ["action", "milestone", "slug", "issues", "changes"]
+        close_row = next(line for line in lines if line.startswith("close "))
+        assert close_row.split() == ["close", "v0.9", "v0-9", "3/5", "status:", "open", "→",
+                                     "closed"]
+
+    def test_create_lists_what_it_sets(self) -> None:
+        """A create row shows the deadline it will set on its own line."""
+        text = render_text(report([item(Action.CREATE, 1, "v4.0", "v4-0")]), width=100)
+        assert "deadline: 2016-07-22T00:00:00Z" in text
+
+    def test_hostile_title_stays_on_one_line(self) -> None:
+        """Newlines and escape sequences in a title neither break the table nor reach the TTY."""
+        text = render_text(report([item(Action.CREATE, 1, "a\nb\x1b[31mred\r", "a")]))
+        assert "\x1b" not in text and "\r" not in text
+        row = next(line for line in text.split("\n") if line.startswith("create"))
+        assert "a b\ufffd[31mred" in row
+
+    def test_problems_listed_with_reference(self) -> None:
+        """Conflicts and failures are listed below the table with reference, reason and error."""
+        text = render_text(mixed_report(), width=100)
+        below = text[text.index("conflicts and failures:"):]
+        assert f"conflict  {PROJECT}%3" in below
+        assert 'reason: slug big-one is taken by "Big" (id 7)' in below
+        assert f"✗ create  {PROJECT}%4" in below
+        assert "error: 422 Unprocessable Entity: name too long" in below
+
+    def test_no_problem_section_when_clean(self) -> None:
+        """A clean run has no conflicts and failures section."""
+        assert "conflicts and failures" not in render_text(spec_report())
+
+    def test_empty_report(self) -> None:
+        """A project without milestones says so instead of printing an empty table."""
+        text = render_text(report([], requests=(2, 1, 0)))
+        assert "no milestones" in text
+        assert text.endswith("conflicts 0, failed 0 in 3 requests\n")
+
+    def test_registered_secret_never_printed(self, secret: str) -> None:
+        """A token inside an error text is masked in the text report."""
+        text = render_text(report([item(Action.CREATE, 1, "a", "a",
+                                        error=f"401 for PRIVATE-TOKEN {secret}")]))
+        assert secret not in text and "PRIVATE-TOKEN ***" in text
