@@ -1,0 +1,228 @@
+"""The checkpoint refuses files it cannot trust, reads without writing, records what it is told."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bridge.checkpoint import Checkpoint, Record, RunInfo, content_hash, move_aside
+from bridge.errors import CheckpointError, LockHeldError
+
+
+def clock() -> datetime:
+    return datetime(2026, 3, 1, 12, 30, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "checkpoint"
+
+
+def sqlite_file(path: Path, *statements: str) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in statements:
+        conn.execute(statement)
+    conn.close()
+
+
+def garbage(path: Path) -> None:
+    path.write_bytes(b"this is not a database\n" * 200)
+
+
+def damaged_page(path: Path) -> None:
+    with Checkpoint.open(path) as cp:
+        for i in range(200):
+            cp.record(i, slug="s" * 60, state="created")
+    data = bytearray(path.read_bytes())
+    data[4096 * 2:4096 * 2 + 12] = b"\xff" * 12  # a b-tree page header
+    path.write_bytes(bytes(data))
+
+
+def foreign_tables(path: Path) -> None:
+    sqlite_file(path, "CREATE TABLE users (name TEXT)")
+
+
+def foreign_application(path: Path) -> None:
+    sqlite_file(path, "PRAGMA application_id = 1234", "PRAGMA user_version = 1")
+
+
+def missing_table(path: Path) -> None:
+    Checkpoint.open(path).close()
+    sqlite_file(path, "DROP TABLE meta")
+
+
+def newer_version(path: Path) -> None:
+    Checkpoint.open(path).close()
+    sqlite_file(path, "PRAGMA user_version = 2")
+
+
+BAD_FILES: list[tuple[Callable[[Path], None], str]] = [
+    (garbage, "not a usable scbridge checkpoint"),
+    (damaged_page, "malformed"),
+    (foreign_tables, "that scbridge did not write"),
+    (foreign_application, "that scbridge did not write"),
+    (missing_table, "tables missing: meta"),
+    (newer_version, "was written by a newer scbridge (checkpoint version 2"),
+]
+
+
+class TestBadFiles:
+    @pytest.mark.parametrize("readonly", [False, True], ids=["run", "dry-run"])
+    @pytest.mark.parametrize(("make", "words"), BAD_FILES, ids=[m.__name__ for m, _ in BAD_FILES])
+    def test_refused_with_the_file_named_and_left_intact(
+            self, path: Path, make: Callable[[Path], None], words: str, readonly: bool) -> None:
+        """An untrustworthy file is a CheckpointError (exit 2) naming it; it is left untouched."""
+        path.parent.mkdir()
+        make(path)
+        before = path.read_bytes()
+        with pytest.raises(CheckpointError) as caught:
+            Checkpoint.open(path, readonly=readonly)
+        assert caught.value.exit_code == 2
+        assert str(path) in str(caught.value)
+        assert words in str(caught.value)
+        assert path.read_bytes() == before
+        with Path(f"{path}.lock").open("a+b") as handle:  # the failed open released its lock
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def test_an_empty_file_becomes_a_checkpoint(self, path: Path) -> None:
+        """A file left empty by a run killed right after creating it is initialised, not refused."""
+        path.parent.mkdir()
+        path.touch()
+        with Checkpoint.open(path, readonly=True) as view:
+            assert view.records() == {}
+        with Checkpoint.open(path) as cp:
+            cp.record(3, slug="c", state="created")
+        assert path.read_bytes().startswith(b"SQLite format 3\x00")
+
+
+class TestReadonly:
+    def test_missing_checkpoint_reads_empty_and_creates_nothing(self, path: Path) -> None:
+        """A dry run on a new project sees an empty checkpoint and leaves no file or folder."""
+        with Checkpoint.open(path, readonly=True) as view:
+            assert (view.records(), view.get(1), view.meta(), view.last_run()) == ({}, None, {},
+                                                                                   None)
+        assert not path.parent.exists()
+
+    @pytest.mark.parametrize("write", [
+        lambda cp: cp.record(1, slug="a", state="created"),
+        lambda cp: cp.begin_run("migrate"),
+        lambda cp: cp.set_meta("k", "v"),
+    ], ids=["record", "begin_run", "set_meta"])
+    def test_writes_are_refused(self, path: Path, write: Callable[[Checkpoint], object]) -> None:
+        """Every write on a read-only checkpoint is a CheckpointError and changes no byte."""
+        Checkpoint.open(path).close()
+        before = path.read_bytes()
+        with Checkpoint.open(path, readonly=True) as view, pytest.raises(CheckpointError):
+            write(view)
+        assert path.read_bytes() == before
+        assert sorted(p.name for p in path.parent.iterdir()) == ["checkpoint", "checkpoint.lock"]
+
+
+class TestRecords:
+    def test_record_round_trips_with_the_clock(self, path: Path) -> None:
+        """A record reads back field for field, stamped by the injected clock."""
+        with Checkpoint.open(path, clock=clock) as cp:
+            cp.record(7, slug="v1", state="closed", target_id="t-7", written_hash="h",
+                      target_updated_at="2026-01-01T00:00:00Z", error=None)
+        with Checkpoint.open(path, readonly=True) as view:
+            assert view.get(7) == Record(7, "t-7", "v1", "closed", "h", "2026-01-01T00:00:00Z",
+                                         None, "2026-03-01T12:30:05.000Z")
+
+    def test_record_replaces_every_field(self, path: Path) -> None:
+        """Recording again replaces the whole record: fields not given become None."""
+        with Checkpoint.open(path) as cp:
+            cp.record(7, slug="v1", state="created", target_id="t-7", written_hash="h")
+            cp.record(7, slug="v1", state="failed", error="boom")
+            record = cp.get(7)
+        assert record is not None
+        assert (record.state, record.target_id, record.written_hash, record.error) == (
+            "failed", None, None, "boom")
+
+    def test_record_is_one_upsert(self, path: Path) -> None:
+        """Recording runs exactly one statement, an upsert by primary key: O(1) per item."""
+        statements: list[str] = []
+        with Checkpoint.open(path) as cp:
+            cp.record(1, slug="a", state="created")
+            assert cp._conn is not None
+            cp._conn.set_trace_callback(statements.append)
+            cp.record(2, slug="b", state="pending")
+        assert len(statements) == 1
+        assert statements[0].startswith("INSERT INTO items")
+        assert "ON CONFLICT(source_id) DO UPDATE" in statements[0]
+
+    def test_unknown_state_is_refused(self, path: Path) -> None:
+        """A state outside the documented set is a programming error, not a silent row."""
+        with Checkpoint.open(path) as cp, pytest.raises(ValueError, match="'done'"):
+            cp.record(1, slug="a", state="done")
+
+    def test_threads_record_concurrently(self, path: Path) -> None:
+        """The loader's threads share one checkpoint; every record they make is kept."""
+        with Checkpoint.open(path) as cp:
+            def work(base: int) -> None:
+                for i in range(base, base + 25):
+                    cp.record(i, slug=f"s{i}", state="created")
+            threads = [threading.Thread(target=work, args=(n * 100,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(cp.records()) == 200
+
+    def test_runs_and_meta(self, path: Path) -> None:
+        """Runs are remembered, finished or not, and notes keep their last value."""
+        with Checkpoint.open(path, clock=clock) as cp:
+            first = cp.begin_run("migrate")
+            cp.end_run(first, summary={"create": 3, "failed": 0}, exit_code=0)
+            assert cp.last_run() == RunInfo(first, "migrate", "2026-03-01T12:30:05.000Z",
+                                            "2026-03-01T12:30:05.000Z",
+                                            {"create": 3, "failed": 0}, 0)
+            second = cp.begin_run("mirror")
+            cp.set_meta("source", "a")
+            cp.set_meta("source", "b")
+        with Checkpoint.open(path, readonly=True) as view:
+            assert view.last_run() == RunInfo(second, "mirror", "2026-03-01T12:30:05.000Z",
+                                              None, {}, None)
+            assert view.meta() == {"source": "b"}
+
+
+class TestContentHash:
+    def test_hash_is_sha256_of_canonical_json(self) -> None:
+        """The hash ignores key order and equals sha256 of the sorted compact JSON."""
+        fields = {"name": "v1", "deadline": None, "status": "open"}
+        expected = hashlib.sha256(json.dumps(dict(sorted(fields.items())),
+                                             separators=(",", ":")).encode()).hexdigest()
+        assert content_hash(fields) == expected
+        assert content_hash(dict(reversed(fields.items()))) == expected
+        assert content_hash({**fields, "status": "closed"}) != expected
+
+
+class TestMoveAside:
+    def test_absent_checkpoint_is_not_moved(self, path: Path) -> None:
+        """--fresh on a new project moves nothing and creates nothing."""
+        assert move_aside(path) is None
+        assert not path.parent.exists()
+
+    def test_renamed_with_a_timestamp_and_kept(self, path: Path) -> None:
+        """The old file is renamed with its UTC time (distinct names in one second), never lost."""
+        for expected in ("checkpoint.20260301T123005Z.bak", "checkpoint.20260301T123005Z.1.bak"):
+            with Checkpoint.open(path) as cp:
+                cp.record(1, slug="a", state="created")
+            moved = move_aside(path, clock=clock)
+            assert moved == path.with_name(expected)
+            assert not path.exists()
+            with Checkpoint.open(moved, readonly=True) as view:
+                assert list(view.records()) == [1]
+
+    def test_refused_while_a_run_holds_the_lock(self, path: Path) -> None:
+        """--fresh never pulls the file from under a running job."""
+        with Checkpoint.open(path), pytest.raises(LockHeldError):
+            move_aside(path)
+        assert path.exists()
