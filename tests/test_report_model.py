@@ -1,8 +1,9 @@
-"""The report model: items built from the plan, the summary, the JSON document and its round trip."""
+"""The report model: items built from the plan, the summary, the JSON document, its round trip."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -10,7 +11,7 @@ from test_report_sample import PROJECT, item, mixed_report, planned, report, sou
 
 from bridge.errors import ConfigError
 from bridge.models import Action, ItemOutcome, PlannedAction, Skipped, TargetMilestone
-from bridge.report import ITEM_KEYS, SUMMARY_KEYS, ReportItem, report_from_dict
+from bridge.report import ITEM_KEYS, SUMMARY_KEYS, ReportItem, RunReport, report_from_dict
 
 
 class TestReportItemFromPlanned:
@@ -44,7 +45,9 @@ class TestReportItemFromPlanned:
     def test_dry_run_item_is_ok(self) -> None:
         """Without an outcome (dry run) the item is ok and has no error."""
         got = item(Action.CREATE, 1, "a", "a")
-        assert got.ok and got.error is None and not got.failed
+        assert got.ok
+        assert got.error is None
+        assert not got.failed
 
     def test_failed_outcome_sets_error(self) -> None:
         """A failed outcome makes the item not ok and carries its error text."""
@@ -55,7 +58,8 @@ class TestReportItemFromPlanned:
         """A failure is never silent: an outcome without error text gets a placeholder."""
         plan = planned(Action.CREATE, 1, "a", "a")
         got = ReportItem.from_planned(plan, ItemOutcome(plan, ok=False), project_path=PROJECT)
-        assert got.error and not got.ok
+        assert got.error
+        assert not got.ok
 
     def test_skip_with_mapping_error_fails(self) -> None:
         """A skip whose mapping failed (PlannedAction.error) is a failed item."""
@@ -63,7 +67,8 @@ class TestReportItemFromPlanned:
         plan = PlannedAction(Action.SKIP, skipped.source, reason=skipped.reason,
                              error=skipped.error)
         got = ReportItem.from_planned(plan, None, project_path=PROJECT)
-        assert got.failed and got.error == "state 'odd' unmapped"
+        assert got.failed
+        assert got.error == "state 'odd' unmapped"
 
     def test_slug_from_the_outcome_wins(self) -> None:
         """The slug the load actually used (a collision suffix) is the one reported."""
@@ -121,7 +126,8 @@ class TestToDict:
             "changes": {"name": [None, "v1.0"], "slug": [None, "v1-0"],
                         "deadline": [None, "2016-07-22T00:00:00Z"], "status": [None, "open"]},
             "issues": {"open": 3, "closed": 5}, "reason": None, "error": None}
-        assert doc["version"] == 1 and doc["requests"] == {"source": 7, "target_read": 3,
+        assert doc["version"] == 1
+        assert doc["requests"] == {"source": 7, "target_read": 3,
                                                            "target_write": 4}
 
     def test_numeric_project_keeps_the_path(self) -> None:
@@ -135,9 +141,9 @@ class TestReportFromDict:
     """report_from_dict."""
 
     @pytest.mark.parametrize("build", [spec_report, mixed_report], ids=["spec", "mixed"])
-    def test_round_trip(self, build: object) -> None:
+    def test_round_trip(self, build: Callable[[], RunReport]) -> None:
         """A report survives to_dict -> JSON -> report_from_dict unchanged."""
-        original = build()  # type: ignore[operator]
+        original = build()
         again = report_from_dict(json.loads(json.dumps(original.to_dict())))
         assert again == original
         assert again.summary() == original.summary()

@@ -65,7 +65,7 @@ def report(items: list[ReportItem] | tuple[ReportItem, ...], *, dry_run: bool = 
 
 
 def spec_report(*, dry_run: bool = False) -> RunReport:
-    """The run of SPEC §6's closing line: 3 created, 1 closed, 5 unchanged, 1 skipped, 14 requests."""
+    """SPEC §6's example run: 3 created, 1 closed, 5 unchanged, 1 skipped, 14 requests."""
     items = [item(Action.CREATE, i, f"v{i}.0", f"v{i}-0") for i in (1, 2, 3)]
     items.append(item(Action.CLOSE, 4, "v0.9", "v0-9", changes={"status": ("open", "closed")}))
     items += [item(Action.UNCHANGED, i, f"old {i}", f"old-{i}") for i in range(5, 10)]
@@ -78,10 +78,12 @@ def mixed_report() -> RunReport:
     return report([
         item(Action.CREATE, 1, "v4.0", "v4-0"),
         item(Action.UPDATE, 2, "Release | 2016\nsummer <script>alert(1)</script>", "release-2016",
-             changes={"description": ("", "new\ntext"), "deadline": (None, "2016-08-01T00:00:00Z")}),
+             changes={"description": ("", "new\ntext"),
+                      "deadline": (None, "2016-08-01T00:00:00Z")}),
         item(Action.CONFLICT, 3, "Big `one` *bold* [link](http://x)", "big-one",
              reason='slug big-one is taken by "Big" (id 7), not created by scbridge'),
-        item(Action.CREATE, 4, "x" * 100_000, "x-long", error="422 Unprocessable Entity: name too long"),
+        item(Action.CREATE, 4, "x" * 100_000, "x-long",
+             error="422 Unprocessable Entity: name too long"),
         item(Action.REOPEN, 5, "Релиз 1.0 — 日本語のタイトル", "reliz-1-0",
              changes={"status": ("closed", "open")}),
     ], exit_code=1)
