@@ -44,7 +44,7 @@ class FakeServer:
     def start(self) -> None:
         """Serve in a daemon thread."""
         self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
+                                        kwargs={"poll_interval": 0.01},
                                         name=f"sandbox-{self.app.name}", daemon=True)
         self._thread.start()
 
