@@ -20,7 +20,7 @@ class _CountColumn(ProgressColumn):
         done = int(task.completed)
         count = f"{done}/{int(task.total)}" if task.total is not None else f"{done}"
         pages = int(task.fields.get("pages", 0))
-        return Text(f"{count} items" + (f", {pages} pages" if pages else ""))
+        return Text(f"{count} items" + (f", {pages} page{'s' * (pages != 1)}" if pages else ""))
 
 
 class _RateColumn(ProgressColumn):
@@ -28,6 +28,8 @@ class _RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
+        if speed is None and task.finished and task.elapsed:
+            speed = task.completed / task.elapsed  # a finished phase keeps its average rate
         return Text("" if speed is None else f"{speed:,.1f}/s", style="progress.data.speed")
 
 
