@@ -21,9 +21,9 @@ No token is ever passed to this package; the schema has nowhere to keep one.
 """
 
 from bridge.checkpoint.aside import move_aside
-from bridge.checkpoint.records import STATES, Record, RunInfo, content_hash
+from bridge.checkpoint.records import STATES, Record, RunInfo, canonical, content_hash
 from bridge.checkpoint.schema import SCHEMA_VERSION
 from bridge.checkpoint.store import Checkpoint
 
-__all__ = ["SCHEMA_VERSION", "STATES", "Checkpoint", "Record", "RunInfo", "content_hash",
-           "move_aside"]
+__all__ = ["SCHEMA_VERSION", "STATES", "Checkpoint", "Record", "RunInfo", "canonical",
+           "content_hash", "move_aside"]

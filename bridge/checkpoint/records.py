@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,10 +41,35 @@ class RunInfo:
     dry_run: bool = False
 
 
+#: Date-time fields, compared as instants: `...T00:00:00Z` and `...T00:00:00.000+00:00` agree.
+DATETIME_FIELDS = ("start_date", "deadline")
+
+
+def canonical(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The managed fields in one spelling, so equal content compares and hashes equal.
+
+    A write's response and a later listing may spell the same instant
+    differently, and a missing description may come back as null or "";
+    without this every mirror run would see a change (or a hand edit) that
+    nobody made.
+    """
+    out = dict(fields)
+    for key in DATETIME_FIELDS:
+        value = out.get(key)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                moment = datetime.fromisoformat(value)
+                if moment.tzinfo is not None:  # a naive value is left as written, not guessed
+                    out[key] = moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if "description" in out and out["description"] is None:
+        out["description"] = ""
+    return out
+
+
 def content_hash(fields: Mapping[str, Any]) -> str:
     """The sha256 of the canonical JSON (sorted keys) of the managed fields."""
-    canonical = json.dumps(dict(fields), sort_keys=True, separators=(",", ":"), default=str)
-    return sha256(canonical.encode()).hexdigest()
+    text = json.dumps(canonical(fields), sort_keys=True, separators=(",", ":"), default=str)
+    return sha256(text.encode()).hexdigest()
 
 
 def utc_now() -> datetime:
