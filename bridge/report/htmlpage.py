@@ -35,7 +35,7 @@ ul{margin:0;padding-left:1rem}
 tr.create td.action{color:#1a7f37}tr.update td.action,tr.reopen td.action{color:#9a6700}
 tr.close td.action,tr.delete td.action{color:#59636e}
 tr.conflict,tr.failed{background:#fff1f0}tr.failed td.action,tr.conflict td.action{color:#cf222e}
-.note{white-space:pre-wrap}
+.note,li{white-space:pre-wrap}
 """
 # No network, no scripts: even if a value escaped its escaping, the browser would run nothing.
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
