@@ -203,6 +203,18 @@ class TestContentHash:
         assert content_hash(dict(reversed(fields.items()))) == expected
         assert content_hash({**fields, "status": "closed"}) != expected
 
+    @pytest.mark.parametrize(("written", "listed", "same"), [
+        ({"deadline": "2016-07-22T00:00:00Z"}, {"deadline": "2016-07-22T00:00:00.000+00:00"}, True),
+        ({"deadline": "2016-07-22T00:00:00Z"}, {"deadline": "2016-07-22T03:00:00+03:00"}, True),
+        ({"deadline": "2016-07-22T00:00:00Z"}, {"deadline": "2016-07-23T00:00:00Z"}, False),
+        ({"description": ""}, {"description": None}, True),
+        ({"name": "2016-07-22T00:00:00Z"}, {"name": "2016-07-22T00:00:00.000Z"}, False),
+    ], ids=["fraction", "zone", "other-day", "null-description", "names-stay-verbatim"])
+    def test_hash_sees_content_not_spelling(self, written: dict[str, object],
+                                            listed: dict[str, object], same: bool) -> None:
+        """One instant in two spellings, or a null and an empty description, hash alike."""
+        assert (content_hash(written) == content_hash(listed)) is same
+
 
 class TestMoveAside:
     def test_absent_checkpoint_is_not_moved(self, path: Path) -> None:
