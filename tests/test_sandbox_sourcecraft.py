@@ -55,7 +55,8 @@ def assert_envelope(response: requests.Response, status: int) -> dict[str, Any]:
 class TestAuth:
     """Bearer tokens: reads need one too; the read-only token may not write."""
 
-    @pytest.mark.parametrize("header", [None, "Bearer wrong", "Token x"], ids=["none", "wrong", "scheme"])
+    @pytest.mark.parametrize("header", [None, "Bearer wrong", "Token x"],
+                             ids=["none", "wrong", "scheme"])
     def test_no_valid_bearer_is_401(self, sandbox: Sandbox, header: str | None) -> None:
         """A request without a valid Bearer token answers 401 with the envelope."""
         headers = {"Authorization": header} if header else {}
@@ -81,12 +82,13 @@ class TestCreate:
         assert response.status_code == 201
         body = response.json()
         assert body["slug"] == "simple-milestone"
-        assert (body["status"], body["deadline"], body["start_date"]) == ("open", "2016-07-22T00:00:00Z", None)
+        assert body["status"] == "open"
+        assert (body["deadline"], body["start_date"]) == ("2016-07-22T00:00:00Z", None)
         assert body["author"]["slug"] == "scbridge-bot"
         assert body["updated_by"] is None
         assert body["created_at"] == body["updated_at"]
-        assert set(body) == {"id", "name", "slug", "description", "start_date", "deadline", "status",
-                             "author", "updated_by", "created_at", "updated_at"}
+        assert set(body) == {"id", "name", "slug", "description", "start_date", "deadline",
+                             "status", "author", "updated_by", "created_at", "updated_at"}
 
     def test_generated_slug_transliterates_and_clashes_get_suffix(self, client: Client) -> None:
         """"Релиз 1.0" becomes reliz-1-0; "v1.0" then "v1-0" become v1-0 and v1-0-1."""
@@ -110,11 +112,11 @@ class TestCreate:
         ({"name": "x", "colour": "red"}, "colour"),
         ({"name": 5}, "name"),
         ({"name": "x", "description": ["list"]}, "description"),
-    ], ids=["slug-spaces", "missing-name", "blank-name", "date-only", "bad-date", "status-on-create",
-            "unknown-field", "name-not-string", "description-not-string"])
+    ], ids=["slug-spaces", "missing-name", "blank-name", "date-only", "bad-date",
+            "status-on-create", "unknown-field", "name-not-string", "description-not-string"])
     def test_schema_refusals(self, sandbox: Sandbox, client: Client, body: dict[str, Any],
                              field: str) -> None:
-        """Bodies CreateMilestoneBody does not allow answer 400 naming the field; nothing is made."""
+        """Bodies CreateMilestoneBody refuses answer 400 naming the field; nothing is made."""
         envelope = assert_envelope(client.create(body), 400)
         assert envelope["error_code"] == "ValidationError"
         assert envelope["details"] == {"field": field}
@@ -132,8 +134,8 @@ class TestCreate:
 
     def test_unknown_repository_is_404(self, sandbox: Sandbox, client: Client) -> None:
         """A repository that does not exist answers 404 NotFound."""
-        response = client.session.post(f"{sandbox.sourcecraft_url}/repos/{sandbox.org}/nope/milestones",
-                                       json={"name": "x"}, timeout=10)
+        url = f"{sandbox.sourcecraft_url}/repos/{sandbox.org}/nope/milestones"
+        response = client.session.post(url, json={"name": "x"}, timeout=10)
         assert assert_envelope(response, 404)["error_code"] == "NotFound"
 
 

@@ -20,6 +20,8 @@ class Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops SYNs under a pool of workers: a 1 s retransmit.
+    request_queue_size = 128
     fake: FakeServer
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
@@ -88,7 +90,8 @@ class Handler(BaseHTTPRequestHandler):
             method=self.command, raw_path=raw_path,
             query=urllib.parse.parse_qs(query_string, keep_blank_values=True),
             headers={name.lower(): value for name, value in self.headers.items()},
-            body=body, base_url=f"http://{host}", request_id=fake.next_request_id())
+            body=body, base_url=f"http://{host}", request_id=fake.next_request_id(),
+            peer=f"{self.client_address[0]}:{self.client_address[1]}")
         fake.serve(self, request)
 
     def send(self, response: Response, request_id: str) -> None:

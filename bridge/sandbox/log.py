@@ -30,6 +30,7 @@ class RequestRecord:
     fault: str | None = None  # the kind of the fault that fired, if any
     body: Any = None  # the parsed JSON request body of a write, if any
     request_id: str = ""
+    peer: str = ""  # the client's host:port; one keep-alive connection keeps one port
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,7 +68,11 @@ class RequestLog:
             self._counts.clear()
 
     def subscribe(self, callback: Callable[[RequestRecord], None]) -> Callable[[], None]:
-        """Call `callback(record)` after each request is handled; returns an unsubscriber."""
+        """Call `callback(record)` once each request is handled; returns an unsubscriber.
+
+        The call comes after the app has acted (a write is committed) and before the answer is
+        written, in the server's thread: a client that has its answer finds its record logged.
+        """
         with self._lock:
             self._subscribers.append(callback)
 

@@ -17,6 +17,7 @@ class Request:
     body: bytes
     base_url: str  # scheme://host:port as the client addressed us
     request_id: str
+    peer: str = ""
     page_cap: int | None = None
     auth: str | None = None
     silent: bool | None = None

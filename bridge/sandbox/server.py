@@ -80,16 +80,21 @@ class FakeServer:
             response = None
         else:
             response = self._fault_response(request, fault)
-        if response is None:
-            handler.drop()
-        else:
-            handler.send(response, request.request_id)
-        self.log.record(RequestRecord(
-            server=self.app.name, method=request.method, path=path,
-            query=redact_query(request.query), status=None if response is None else response.status,
-            kind=self.app.kind(request.method), silent=request.silent, auth=request.auth,
-            fault=fault.kind if fault is not None else None, body=request.logged_body,
-            request_id=request.request_id))
+        # Logged before the answer goes out: a client holding its answer always finds the record,
+        # and a subscriber that kills the client does so with the write committed, answer unseen.
+        try:
+            self.log.record(RequestRecord(
+                server=self.app.name, method=request.method, path=path,
+                query=redact_query(request.query),
+                status=None if response is None else response.status,
+                kind=self.app.kind(request.method), silent=request.silent, auth=request.auth,
+                fault=fault.kind if fault is not None else None, body=request.logged_body,
+                request_id=request.request_id, peer=request.peer))
+        finally:
+            if response is None:
+                handler.drop()
+            else:
+                handler.send(response, request.request_id)
 
     def _answer(self, request: Request) -> Response:
         try:
