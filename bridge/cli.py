@@ -1,0 +1,118 @@
+"""The thin edge: parse arguments, configure logging, run a command, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+from bridge import __version__, commands
+from bridge.errors import BridgeError
+from bridge.logs import configure_logging, mask_text
+
+PROG = "scbridge"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Move milestones from GitLab (API v3) into SourceCraft.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("-v", "--verbose", action="count", default=0,
+                         help="more logging (debug with -v); tracebacks on errors")
+        sub.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+        sub.add_argument("--log-format", choices=("auto", "console", "json"), default="auto",
+                         help="auto: console on a TTY, JSON lines otherwise")
+
+    for name, text in (("migrate", "one-shot: create what the target lacks, close what GitLab "
+                                   "closed"),
+                       ("mirror", "recurring: also update changed fields, reopen, apply the "
+                                  "deletion policy")):
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
+        sub.add_argument("--dry-run", action="store_true",
+                         help="every read, no write; print the plan")
+        sub.add_argument("--report", type=Path, metavar="PATH",
+                         help="also write the report: .json, .md or .html")
+        sub.add_argument("--checkpoint", type=Path, metavar="PATH",
+                         help="checkpoint file (overrides the config)")
+        sub.add_argument("--fresh", action="store_true",
+                         help="start over: move the old checkpoint aside (never deleted)")
+        sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+        common(sub)
+
+    for name, text in (("validate", "check config and mapping, no network"),
+                       ("status", "what the checkpoint holds")):
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
+        if name == "status":
+            sub.add_argument("--checkpoint", type=Path, metavar="PATH",
+                             help="checkpoint file (overrides the config)")
+        common(sub)
+
+    sub = commands.add_parser("demo", help="the whole pipeline against the bundled sandbox")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(sub)
+    sub = commands.add_parser("sandbox", help="run the fake GitLab and SourceCraft in the "
+                                              "foreground")
+    sub.add_argument("--gitlab-port", type=int, default=0)
+    sub.add_argument("--sourcecraft-port", type=int, default=0)
+    sub.add_argument("--latency-ms", type=float, default=0.0)
+    sub.add_argument("--seed", type=int, default=0)
+    common(sub)
+    return parser
+
+
+def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT/SIGTERM set `stop`: in-flight work finishes, the checkpoint stays consistent."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():  # a second signal: the user really wants out now
+            raise KeyboardInterrupt
+        stop.set()
+        print(f"{PROG}: stopping after the requests in flight (signal {signum})",
+              file=sys.stderr)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code (SPEC §7)."""
+    args = _parser().parse_args(argv)
+    verbosity = -1 if args.quiet else args.verbose
+    configure_logging(fmt=args.log_format, verbosity=verbosity)
+    stop = threading.Event()
+    restore = _install_stop_handlers(stop)
+    try:
+        return commands.dispatch(args, stop)
+    except BridgeError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"{PROG}: error: {mask_text(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: say so in one line, unless asked for details
+        if args.verbose:
+            traceback.print_exc()
+        print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))} "
+              "(run again with -v for the traceback)", file=sys.stderr)
+        return 1
+    finally:
+        restore()

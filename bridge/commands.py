@@ -1,0 +1,100 @@
+"""What each subcommand does once its arguments are parsed; the CLI maps errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+from bridge.checkpoint import Checkpoint
+from bridge.config import Config, load_config
+from bridge.demo import run_demo
+from bridge.errors import ConfigError
+from bridge.logs import register_secret
+from bridge.pipeline import RunOptions, run
+from bridge.report import REPORT_FORMATS, render_text, write_report
+from bridge.rules import load_mapping
+from bridge.sandbox import run_foreground
+from bridge.transform import validate_report
+
+
+def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
+    """Run the parsed command; return its exit code."""
+    if args.command in ("migrate", "mirror"):
+        return cmd_run(args, stop)
+    if args.command == "validate":
+        return cmd_validate(args)
+    if args.command == "status":
+        return cmd_status(args)
+    if args.command == "demo":
+        return run_demo(progress=not args.no_progress, stop=stop)
+    return run_foreground(gitlab_port=args.gitlab_port, sourcecraft_port=args.sourcecraft_port,
+                          latency_ms=args.latency_ms, seed=args.seed)
+
+
+def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
+    """`migrate` and `mirror`, real or dry."""
+    if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
+        raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
+                          f"{', '.join(sorted(REPORT_FORMATS))}")
+    config = _with_secrets_registered(load_config(args.config))
+    options = RunOptions(command=args.command, dry_run=args.dry_run, fresh=args.fresh,
+                         checkpoint=args.checkpoint,
+                         progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
+    result = run(config, options)
+    sys.stdout.write(render_text(result.report))
+    if args.report is not None:
+        write_report(result.report, args.report)
+    if result.error is not None:
+        print(f"scbridge: error: {result.error}", file=sys.stderr)
+    return result.report.exit_code
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load the config and compile the mapping; say where each SourceCraft field comes from."""
+    config = load_config(args.config, require_tokens=False)
+    mapping = load_mapping(config.mapping)
+    print(f"config  {config.path}: ok")
+    print(f"mapping {mapping.path}: ok")
+    print(validate_report(mapping).rstrip("\n"))
+    for name in (config.source.token_env, config.target.token_env):
+        if name and name not in os.environ:
+            print(f"note: {name} is not set; migrate and mirror will need it")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print what the checkpoint holds: items by state, the last run, failed items."""
+    config = load_config(args.config, require_tokens=False)
+    path: Path = args.checkpoint or config.checkpoint
+    if not path.exists():
+        print(f"checkpoint {path}: none yet (no run has written it)")
+        return 0
+    with Checkpoint.open(path, readonly=True) as checkpoint:
+        records = checkpoint.records()
+        last = checkpoint.last_run()
+    print(f"checkpoint {path}: {len(records)} milestones")
+    for state, count in sorted(Counter(r.state for r in records.values()).items()):
+        print(f"  {state:<10} {count}")
+    if last is None:
+        print("last run: none finished")
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
+        print(f"last run: {last.command} started {last.started_at}, finished "
+              f"{last.finished_at or 'never (interrupted or killed)'}, exit {last.exit_code}"
+              f"{': ' + counts if counts else ''}")
+    failed = [r for r in records.values() if r.state == "failed"]
+    for record in sorted(failed, key=lambda r: r.source_id):
+        print(f"failed: GitLab milestone {record.source_id} ({record.slug}): {record.error}")
+    return 0
+
+
+def _with_secrets_registered(config: Config) -> Config:
+    """From here on, logs and reports mask both tokens wherever they might appear."""
+    for secret in (config.source.token, config.target.token):
+        if secret is not None:
+            register_secret(secret.reveal())
+    return config

@@ -1,0 +1,194 @@
+"""The one place where extract -> transform -> plan -> load are wired together for a run."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import structlog
+
+from bridge.checkpoint import Checkpoint, move_aside
+from bridge.config import Config
+from bridge.errors import ApiError, CheckpointError, Interrupted
+from bridge.extract import Extracted, extract
+from bridge.gitlab import GitLabReader
+from bridge.http import HttpClient
+from bridge.load import Loader
+from bridge.models import ItemOutcome, PlannedAction, TargetMilestone
+from bridge.plan import PlanInput, plan
+from bridge.progress import Progress
+from bridge.report import ReportItem, RunReport
+from bridge.rules import CompiledMapping, load_mapping
+from bridge.sourcecraft import SourceCraftClient
+from bridge.transform import transform
+
+log = structlog.get_logger(__name__)
+
+Command = Literal["migrate", "mirror"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line asked of one migrate or mirror run."""
+
+    command: Command = "migrate"
+    dry_run: bool = False
+    fresh: bool = False
+    checkpoint: Path | None = None  # overrides the config
+    progress: bool = True
+    stop: threading.Event = field(default_factory=threading.Event)
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _clients(config: Config, options: RunOptions) -> tuple[HttpClient, HttpClient]:
+    source_token = config.source.token.reveal() if config.source.token else ""
+    target_token = config.target.token.reveal() if config.target.token else ""
+    common = {"http": config.http, "allow_insecure_http": config.allow_insecure_http,
+              "sleep": options.sleep, "jitter": options.jitter}
+    source = HttpClient(config.source.url, kind="source",
+                        headers={"PRIVATE-TOKEN": source_token}, **common)  # type: ignore[arg-type]
+    target = HttpClient(config.target.url, kind="target",
+                        headers={"Authorization": f"Bearer {target_token}"},
+                        **common)  # type: ignore[arg-type]
+    return source, target
+
+
+@contextmanager
+def _open_checkpoint(config: Config, options: RunOptions) -> Iterator[Checkpoint]:
+    """Lock before any request, so a second run exits 4 having sent and written nothing."""
+    path = options.checkpoint or config.checkpoint
+    if options.fresh and not options.dry_run:
+        moved = move_aside(path)
+        if moved is not None:
+            log.info("checkpoint_moved_aside", path=str(moved))
+    checkpoint = Checkpoint.open(path, readonly=options.dry_run)
+    try:
+        identity = f"{config.source.url.rstrip('/')} {config.source.project}"
+        known = checkpoint.meta().get("source")
+        if known is not None and known != identity:
+            raise CheckpointError(
+                f"{path} belongs to another project ({known}); use --checkpoint or --fresh")
+        if known is None and not options.dry_run:
+            checkpoint.set_meta("source", identity)
+        yield checkpoint
+    finally:
+        checkpoint.close()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The report of a run, and the error that cut it short after writes began (exit 3)."""
+
+    report: RunReport
+    error: ApiError | None = None
+
+
+def run(config: Config, options: RunOptions) -> RunResult:
+    """One migrate or mirror run (or its dry run), ending in the report of what was done."""
+    started, clock0 = _now(), time.monotonic()
+    mapping = load_mapping(config.mapping)
+    with _open_checkpoint(config, options) as checkpoint, \
+            Progress(enabled=options.progress) as progress:
+        run_id = None if options.dry_run else checkpoint.begin_run(options.command)
+        source_http, target_http = _clients(config, options)
+        try:
+            extracted = _extract(config, source_http, options, progress)
+            actions = _plan(config, options, mapping=mapping, extracted=extracted,
+                            http=target_http, checkpoint=checkpoint)
+            outcomes: list[ItemOutcome | None] = [None] * len(actions)
+            loader: Loader | None = None
+            if not options.dry_run:
+                progress.phase("load", total=len(actions))
+                loader = Loader(
+                    SourceCraftClient(target_http, org=config.target.org, repo=config.target.repo,
+                                      silent=config.target.silent,
+                                      page_size=config.target.page_size),
+                    checkpoint, concurrency=config.http.concurrency, stop=options.stop,
+                    on_item=lambda _outcome: progress.advance())
+                outcomes = list(loader.run(actions))
+            report = _report(config, options, extracted=extracted, actions=actions,
+                             outcomes=outcomes, source_http=source_http,
+                             target_http=target_http, started=started, clock0=clock0)
+            fatal = loader.fatal if loader is not None else None
+            if fatal is not None:
+                report = replace(report, exit_code=fatal.exit_code)
+        finally:
+            source_http.close()
+            target_http.close()
+        if run_id is not None:
+            checkpoint.end_run(run_id, summary=report.summary(), exit_code=report.exit_code)
+    log.info("run_finished", command=options.command, dry_run=options.dry_run,
+             exit_code=report.exit_code, **report.summary())
+    return RunResult(report, fatal)
+
+
+def _extract(config: Config, http: HttpClient, options: RunOptions,
+             progress: Progress) -> Extracted:
+    reader = GitLabReader(http, project=config.source.project, per_page=config.source.per_page,
+                          concurrency=config.http.concurrency,
+                          api_prefix=f"/api/{config.source.api_version}")
+    phases: dict[str, None] = {}
+
+    def on_page(kind: str, items: int) -> None:
+        if options.stop.is_set():
+            raise Interrupted("interrupted during extraction; nothing was written")
+        if kind not in phases:
+            phases[kind] = None
+            progress.phase(f"extract {kind}")
+        progress.advance(items, pages=1)
+
+    extracted = extract(reader, on_page=on_page)
+    log.info("extracted", milestones=len(extracted.milestones), issues=extracted.issues,
+             pages=extracted.pages)
+    return extracted
+
+
+def _plan(config: Config, options: RunOptions, *, mapping: CompiledMapping, extracted: Extracted,
+          http: HttpClient, checkpoint: Checkpoint) -> list[PlannedAction]:
+    records = checkpoint.records()
+    reserved = {sid: rec.slug for sid, rec in records.items() if rec.slug}
+    results = transform(mapping, extracted.milestones, reserved=reserved)
+    client = SourceCraftClient(http, org=config.target.org, repo=config.target.repo,
+                               silent=config.target.silent, page_size=config.target.page_size)
+    target: list[TargetMilestone] = []
+    for page in client.milestone_pages():
+        target.extend(page)
+        if options.stop.is_set():
+            raise Interrupted("interrupted while reading SourceCraft; nothing was written")
+    return plan(PlanInput(results=results, target=target, records=records),
+                mode=options.command, mirror=config.mirror,
+                slugs_follow_renames=mapping.slugs_follow_renames)
+
+
+def _report(config: Config, options: RunOptions, *, extracted: Extracted,
+            actions: list[PlannedAction], outcomes: list[ItemOutcome | None],
+            source_http: HttpClient, target_http: HttpClient, started: str,
+            clock0: float) -> RunReport:
+    items = tuple(ReportItem.from_planned(a, o, project_path=extracted.project.path)
+                  for a, o in zip(actions, outcomes, strict=True))
+    interrupted = options.stop.is_set() and not options.dry_run
+    report = RunReport(
+        command=options.command, dry_run=options.dry_run,
+        source={"url": config.source.url, "project": config.source.project},
+        target={"url": config.target.url, "org": config.target.org, "repo": config.target.repo},
+        items=items,
+        requests={"source": source_http.requests_made["read"],
+                  "target_read": target_http.requests_made["read"],
+                  "target_write": target_http.requests_made["write"]},
+        started_at=started, finished_at=_now(), duration_s=round(time.monotonic() - clock0, 3),
+        exit_code=0)
+    summary = report.summary()
+    code = 130 if interrupted else (1 if summary["failed"] or summary["conflict"] else 0)
+    return replace(report, exit_code=code)
