@@ -239,3 +239,29 @@ class TestDeterminism:
                 runs.append([gl(box).status_code for _ in range(12)])
         assert runs[0] == runs[1]
         assert {200, 500} == set(runs[0])
+
+
+class TestPaginationBugs:
+    """Faults that make pagination lie, for the client's defences."""
+
+    def test_foreign_link(self, sb: Sandbox) -> None:
+        """foreign_link points every Link URL at another host."""
+        sb.faults.add("gitlab", "foreign_link", base="https://evil.example")
+        link = gl(sb, "/projects/42/issues").headers["Link"]
+        assert link.count("<https://evil.example/api/v3/projects/42/issues?") == 3
+
+    def test_repeat_page_on_gitlab(self, sb: Sandbox) -> None:
+        """repeat_page makes X-Next-Page and rel="next" name the page just served."""
+        sb.faults.add("gitlab", "repeat_page")
+        response = gl(sb, "/projects/42/issues", page=2)
+        assert response.headers["X-Next-Page"] == "2"
+        assert 'page=2&per_page=20>; rel="next"' in response.headers["Link"]
+
+    def test_repeat_page_on_sourcecraft(self, sb: Sandbox) -> None:
+        """repeat_page makes next_page_token lead back to the same items."""
+        for n in range(3):
+            sb.sourcecraft.create_milestone(name=f"m{n}")
+        sb.faults.add("sourcecraft", "repeat_page")
+        first = sc(sb, page_size=2).json()
+        again = sc(sb, page_size=2, page_token=first["next_page_token"]).json()
+        assert again["items"] == first["items"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: Faults that change how a request is served but still let the app answer it.
-MODIFIERS: frozenset[str] = frozenset({"latency", "page_cap"})
+MODIFIERS: frozenset[str] = frozenset({"latency", "page_cap", "foreign_link", "repeat_page"})
 #: Faults that decide the response (or its absence) themselves, or spoil the app's answer.
 TERMINAL: frozenset[str] = frozenset({
     "status", "drop", "commit_then_drop", "html_error", "truncated", "rack_attack"})
@@ -62,6 +62,8 @@ class Decision:
 
     latency_ms: float = 0.0
     page_cap: int | None = None
+    link_base: str | None = None  # foreign_link: pagination links point at this scheme://host
+    repeat_page: bool = False  # repeat_page: "next" points at the page just served
     terminal: Fault | None = None
     fired: list[str] = field(default_factory=list)
 
@@ -84,7 +86,7 @@ class Faults:
         at most `times` times. Kind parameters: latency `ms`, `jitter_ms`; status `status`,
         `retry_after` (seconds or an HTTP date), `retry_after_date` (seconds from now, sent as
         an HTTP date), `ratelimit_reset`; page_cap `max`; html_error `status`; rack_attack
-        `retry_after`.
+        `retry_after`; foreign_link `base` (default http://evil.example); repeat_page none.
         """
         if server not in SERVERS:
             raise ValueError(f"unknown server {server!r}; one of {', '.join(sorted(SERVERS))}")
@@ -137,6 +139,10 @@ class Faults:
                     cap = int(fault.params["max"])
                     current = decision.page_cap
                     decision.page_cap = cap if current is None else min(cap, current)
+                elif fault.kind == "foreign_link":
+                    decision.link_base = str(fault.params.get("base", "http://evil.example"))
+                elif fault.kind == "repeat_page":
+                    decision.repeat_page = True
                 elif decision.terminal is None:
                     decision.terminal = fault
                 else:
@@ -153,6 +159,8 @@ def _check_params(kind: str, params: dict[str, Any]) -> None:
         "drop": set(),
         "commit_then_drop": set(),
         "page_cap": {"max"},
+        "foreign_link": {"base"},
+        "repeat_page": set(),
         "html_error": {"status"},
         "truncated": set(),
         "rack_attack": {"retry_after", "retry_after_date"},

@@ -19,6 +19,8 @@ class Request:
     request_id: str
     peer: str = ""
     page_cap: int | None = None
+    link_base: str | None = None
+    repeat_page: bool = False
     auth: str | None = None
     silent: bool | None = None
     logged_body: Any = None

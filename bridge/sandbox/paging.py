@@ -47,6 +47,8 @@ def paginate(request: Request, total: int, route_id: str | None) -> Page:
     page = max(1, _int_param(request, "page", 1))
     total_pages = -(-total // per_page)
     next_page = page + 1 if page < total_pages else None
+    if request.repeat_page and next_page is not None:
+        next_page = page  # a server bug: "next" is the page just served
     prev_page = page - 1 if page > 1 else None
 
     def link(number: int) -> str:
@@ -57,7 +59,7 @@ def paginate(request: Request, total: int, route_id: str | None) -> Page:
         pairs += [("page", str(number)), ("per_page", str(per_page))]
         query = "&".join(sorted(f"{urllib.parse.quote_plus(k, safe='')}="
                                 f"{urllib.parse.quote_plus(v, safe='')}" for k, v in pairs))
-        return f"<{request.base_url}{request.raw_path}?{query}>"
+        return f"<{request.link_base or request.base_url}{request.raw_path}?{query}>"
 
     links = []
     if next_page is not None:

@@ -68,6 +68,8 @@ class FakeServer:
         if decision.latency_ms > 0:
             self.sleep(decision.latency_ms / 1000.0)
         request.page_cap = decision.page_cap
+        request.link_base = decision.link_base
+        request.repeat_page = decision.repeat_page
         fault = decision.terminal
         response: Response | None
         if fault is None or fault.kind in ("commit_then_drop", "truncated"):

@@ -144,7 +144,9 @@ class SourceCraftApp:
         chunk = items[offset: offset + size]
         payload: dict[str, Any] = {"items": [dict(m) for m in chunk]}
         if offset + size < len(items):
-            raw = json.dumps({"o": offset + size, "b": binding}).encode()
+            # repeat_page: a server bug that hands back a token for the page just served.
+            raw = json.dumps({"o": offset if request.repeat_page else offset + size,
+                              "b": binding}).encode()
             payload["next_page_token"] = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         return _json(200, payload)
 

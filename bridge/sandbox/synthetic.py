@@ -15,7 +15,8 @@ _MASK = (1 << 64) - 1
 
 def stamp(moment: datetime) -> str:
     """GitLab's timestamp form: ISO 8601 with milliseconds and Z."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime, and this runs twice per served issue.
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def mix(value: int) -> int:
