@@ -1,3 +1,3 @@
-"""scbridge: move milestones from GitLab (API v3) into SourceCraft, safely enough to run unattended."""
+"""scbridge: move milestones from GitLab (API v3) into SourceCraft, safely, unattended."""
 
 __version__ = "0.1.0"

@@ -31,13 +31,13 @@ class ConfigError(BridgeError):
 
 
 class CheckpointError(BridgeError):
-    """The checkpoint is corrupt, from a newer scbridge, or unusable; it is never silently discarded."""
+    """The checkpoint is corrupt, newer than us, or unusable; it is never silently discarded."""
 
     exit_code = 2
 
 
 class ApiError(BridgeError):
-    """A server answered in a way that ends this request; `status` is None for transport failures."""
+    """The answer ends this request; `status` is None for transport failures."""
 
     exit_code = 3
 
@@ -50,15 +50,15 @@ class ApiError(BridgeError):
 
 
 class FatalApiError(ApiError):
-    """Retrying will not help: 400, 401, 403, 404, 422, or an answer that is not what the API promises."""
+    """Retrying will not help: 400, 401, 403, 404, 422, or an answer the API never promised."""
 
 
 class RetriableApiError(ApiError):
-    """The same request may succeed later: transport errors, timeouts, 429, 500, 502, 503, 504, garbage bodies."""
+    """The same request may succeed later: transport errors, 429, 5xx gateways, garbage bodies."""
 
 
 class AmbiguousWriteError(ApiError):
-    """A write was sent and its outcome is unknown: look before writing again, never re-send blind."""
+    """A write was sent and its outcome is unknown: look before writing again, never blind."""
 
 
 class LockHeldError(BridgeError):
@@ -67,7 +67,7 @@ class LockHeldError(BridgeError):
     exit_code = 4
 
 
-class Interrupted(BridgeError):
+class Interrupted(BridgeError):  # noqa: N818 - a signal is an event, not a fault
     """SIGINT or SIGTERM arrived; in-flight work was finished or marked unknown."""
 
     exit_code = 130
