@@ -63,11 +63,19 @@ class XNextPagePaginator:
 
     def next_request(self, response: requests.Response, params: Mapping[str, Any]
                      ) -> PageRequest | None:
-        """The same path and parameters with `page=N`, or None on the last page."""
+        """The same path and parameters with `page=N`, or None on the last page.
+
+        Page numbers count in the server's page size, so its `X-Per-Page` is used when it
+        capped ours: asking page 2 at our size after a capped page 1 would skip items.
+        """
         page = _int(response.headers.get("X-Next-Page"))
         if page is None:
             return None
-        return PageRequest(self.path, {**params, "page": page}, page)
+        query = {**params, "page": page}
+        per_page = _int(response.headers.get("X-Per-Page"))
+        if per_page is not None and "per_page" in query:
+            query["per_page"] = per_page
+        return PageRequest(self.path, query, page)
 
 
 class GitLabPaginator:
@@ -138,19 +146,25 @@ class _Ahead:
     however many pages the server announces.
     """
 
-    def __init__(self, client: HttpClient, path: str, params: Mapping[str, Any],
-                 workers: int) -> None:
-        self._client, self._path, self._params, self._workers = client, path, params, workers
+    def __init__(self, client: HttpClient, workers: int) -> None:
+        self._client, self._workers = client, workers
+        self._url = ""
+        self._params: dict[str, Any] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._pending: deque[tuple[int, Future[requests.Response]]] = deque()
         self._next = 0
         self.horizon = 0  # the last page scheduled
 
-    def schedule(self, first: int, last: int) -> None:
-        """Plan pages first..last; only `workers` of them are requested at a time."""
+    def schedule(self, following: PageRequest, last: int) -> None:
+        """Plan pages following.page..last, each asked exactly as `following` but for its number.
+
+        Only `workers` of them are requested at a time.
+        """
+        assert following.page is not None
+        self._url, self._params = following.url, dict(following.params)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="scbridge-page")
-        self._next, self.horizon = first, last
+        self._next, self.horizon = following.page, last
         self._top_up()
 
     def take(self, page: int) -> requests.Response | None:
@@ -176,7 +190,7 @@ class _Ahead:
         assert self._pool is not None
         while self._next <= self.horizon and len(self._pending) < self._workers:
             params = {**self._params, "page": self._next}
-            self._pending.append((self._next, self._pool.submit(self._client.get, self._path,
+            self._pending.append((self._next, self._pool.submit(self._client.get, self._url,
                                                                  params)))
             self._next += 1
 
@@ -198,7 +212,7 @@ def walk_pages(client: HttpClient, path: str, params: Mapping[str, Any], *,
     the walk goes on past them if the server keeps offering a next page.
     """
     paginator = GitLabPaginator(path, params)
-    ahead = _Ahead(client, path, paginator.params, max(1, concurrency))
+    ahead = _Ahead(client, max(1, concurrency))
     try:
         request = paginator.first(path)
         response = client.get(request.url, request.params)
@@ -214,7 +228,7 @@ def walk_pages(client: HttpClient, path: str, params: Mapping[str, Any], *,
             page = following.page
             if (concurrency > 1 and total is not None and page is not None
                     and ahead.horizon < page <= total):
-                ahead.schedule(page, total)
+                ahead.schedule(following, total)
             fetched = ahead.take(page) if page is not None and page <= ahead.horizon else None
             if fetched is None:
                 fetched = client.get(following.url, following.params)
