@@ -46,6 +46,22 @@ class TestDemoDataset:
         assert any(i["milestone"] in hidden for i in demo.issues)
         assert Counter(i["state"] for i in demo.issues)["reopened"] >= 3
 
+    def test_packaged_copy_is_the_example(self) -> None:
+        """bridge/sandbox/demo.yaml (what a wheel ships) has the content of examples/sandbox/."""
+        import bridge.sandbox
+
+        packaged = Path(bridge.sandbox.__file__).parent / "demo.yaml"
+        example = Path(__file__).parents[1] / "examples" / "sandbox" / "demo.yaml"
+        assert packaged.read_bytes() == example.read_bytes()
+
+    def test_gitlab_issues_iterate_in_stored_form(self, demo: Dataset) -> None:
+        """sb.gitlab.issues iterates every issue, added ones included."""
+        with Sandbox(demo) as sb:
+            sb.gitlab.add_issue(title="extra")
+            titles = [issue["title"] for issue in sb.gitlab.issues]
+        assert len(titles) == 151
+        assert titles[-1] == "extra"
+
     def test_copies_are_independent(self, demo: Dataset) -> None:
         """Each load is a fresh copy, so one sandbox's edits never leak into another's."""
         load_dataset("demo").milestones[0]["title"] = "changed"

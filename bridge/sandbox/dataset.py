@@ -13,10 +13,11 @@ import yaml
 
 from bridge.errors import ConfigError
 
-#: Where `dataset="demo"` comes from: examples/sandbox/ in a checkout, or the working directory's.
+#: Where `dataset="demo"` comes from. In a checkout bridge/sandbox/demo.yaml is a symlink to
+#: examples/sandbox/demo.yaml (the file people read); a wheel carries the file itself.
 _DEMO_NAME = "demo.yaml"
-_SEARCH = (Path(__file__).resolve().parents[2] / "examples" / "sandbox",
-           Path("examples") / "sandbox")
+_HERE = Path(__file__).resolve().parent
+_SEARCH = (_HERE, _HERE.parents[1] / "examples" / "sandbox")
 
 DEFAULT_TIME = "2016-01-04T15:31:39.996Z"
 

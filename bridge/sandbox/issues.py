@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,6 +41,10 @@ class IssueTable:
 
     def __len__(self) -> int:
         return self._base + len(self._stored)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """Every issue's stored form, generated one at a time for synthetic projects."""
+        return (self.stored(index) for index in range(len(self)))
 
     def stored(self, index: int) -> dict[str, Any]:
         """The stored form of the issue at `index` (generated for synthetic ones)."""
