@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code (SPEC §7)."""
     args = _parser().parse_args(argv)
     verbosity = -1 if args.quiet else args.verbose
+    if args.command == "demo" and not args.verbose:
+        verbosity = -1  # the demo's story is its reports on stdout; info logs would bury it
     configure_logging(fmt=args.log_format, verbosity=verbosity)
     stop = threading.Event()
     restore = _install_stop_handlers(stop)

@@ -1,0 +1,167 @@
+"""The command line as users meet it: validate, status, demo, reports, logs and token hygiene."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scbridge_e2e import run_cli, write_config
+
+from bridge.checkpoint import Checkpoint
+from bridge.sandbox import Sandbox
+
+
+class TestValidate:
+    def test_bundled_mapping_is_described_without_network(self, tmp_path: Path) -> None:
+        """validate compiles the mapping and says where each field comes from, sending nothing."""
+        config = tmp_path / "c.yaml"
+        config.write_text("source: {url: 'http://127.0.0.1:9', project: g/p}\n"
+                          "target: {url: 'http://127.0.0.1:9', org: o, repo: r}\n",
+                          encoding="utf-8")
+        run = run_cli(None, "validate", "-c", config)
+        assert run.code == 0, run.stderr
+        for field in ("name", "slug", "deadline", "status"):
+            assert field in run.stdout
+        assert "title" in run.stdout
+
+    def test_broken_mapping_exits_2_naming_file_and_line(self, tmp_path: Path) -> None:
+        """A mapping with an unknown transform fails validate with exit 2 and file:line."""
+        mapping = tmp_path / "m.yaml"
+        mapping.write_text("version: 1\nmilestone:\n  name: {from: title}\n"
+                           "  slug: {from: title, apply: [slugifyy]}\n"
+                           "  status: {from: state, map: {active: open, closed: closed}}\n",
+                           encoding="utf-8")
+        config = tmp_path / "c.yaml"
+        config.write_text("source: {url: 'http://127.0.0.1:9', project: g/p}\n"
+                          "target: {url: 'http://127.0.0.1:9', org: o, repo: r}\n"
+                          "mapping: m.yaml\n", encoding="utf-8")
+        run = run_cli(None, "validate", "-c", config)
+        assert run.code == 2
+        assert f"{mapping}:4" in run.stderr
+        assert "slugifyy" in run.stderr
+        assert "Traceback" not in run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1
+
+
+class TestStatus:
+    def test_status_without_checkpoint_says_so(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """Before any run, status explains that there is no checkpoint yet and exits 0."""
+        run = run_cli(sandbox, "status", "-c", write_config(sandbox, tmp_path))
+        assert run.code == 0
+        assert "none yet" in run.stdout
+
+    def test_status_after_migration_counts_states_and_lists_failures(
+            self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """After a run, status shows items by state, the last run, and each failed item's error."""
+        config = write_config(sandbox, tmp_path)
+        assert run_cli(sandbox, "migrate", "-c", config).code == 0
+        closed = sum(1 for m in sandbox.gitlab.milestones() if m["state"] == "closed")
+        checkpoint_path = tmp_path / ".scbridge" / f"{sandbox.org}-{sandbox.repo}"
+        with Checkpoint.open(checkpoint_path) as checkpoint:
+            checkpoint.record(999_999, slug="ghost", state="failed", error="boom: 503 from proxy")
+        run = run_cli(sandbox, "status", "-c", config)
+        assert run.code == 0
+        assert f"closed     {closed}" in run.stdout
+        assert "last run: migrate" in run.stdout
+        assert "exit 0" in run.stdout
+        assert "failed: GitLab milestone 999999 (ghost): boom: 503 from proxy" in run.stdout
+
+
+class TestDemo:
+    def test_demo_runs_from_a_clean_directory(self, tmp_path: Path) -> None:
+        """`scbridge demo` needs no token: dry run, migration, listing, then a zero-write re-run."""
+        env_clean = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
+        done = subprocess.run([sys.executable, "-m", "bridge", "demo"], cwd=tmp_path,
+                              env=env_clean, capture_output=True, text=True, timeout=60,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        out = done.stdout
+        assert "would create 13" in out
+        assert "created 13" in out
+        assert "unchanged 13" in out
+        assert "reliz-1-0" in out  # the Cyrillic title got a readable Latin slug
+        assert "the last run added none" in out
+        assert list(tmp_path.iterdir()) == []  # nothing left behind in the user's folder
+
+
+class TestReportsAndLogs:
+    @pytest.mark.parametrize("suffix", [".json", ".md", ".html"])
+    def test_report_file_by_extension(self, sandbox: Sandbox, tmp_path: Path, suffix: str) -> None:
+        """--report writes the format its extension names, alongside the text report on stdout."""
+        report = tmp_path / f"run{suffix}"
+        run = run_cli(sandbox, "migrate", "-c", write_config(sandbox, tmp_path), "--dry-run",
+                      "--report", report)
+        assert run.code == 0, run.stderr
+        assert "would create 13" in run.stdout
+        text = report.read_text(encoding="utf-8")
+        assert "reliz-1-0" in text
+        if suffix == ".json":
+            assert json.loads(text)["summary"]["create"] == 13
+
+    def test_unknown_report_extension_fails_before_any_request(
+            self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """A report path with an unknown extension is a usage error (exit 2) and sends nothing."""
+        run = run_cli(sandbox, "migrate", "-c", write_config(sandbox, tmp_path),
+                      "--report", tmp_path / "run.pdf")
+        assert run.code == 2
+        assert ".pdf" in run.stderr
+        assert sandbox.log.counts() == dict.fromkeys(sandbox.log.counts(), 0)
+
+    def test_json_logs_are_json_lines(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """--log-format json makes every stderr line a JSON object with a snake_case event."""
+        run = run_cli(sandbox, "migrate", "-c", write_config(sandbox, tmp_path), "--dry-run",
+                      "--log-format", "json", "-v")
+        assert run.code == 0
+        events = [json.loads(line) for line in run.stderr.splitlines() if line.strip()]
+        names = {e["event"] for e in events}
+        assert {"http_request", "run_finished"} <= names
+        request = next(e for e in events if e["event"] == "http_request")
+        assert {"method", "path", "status", "ms", "attempt"} <= request.keys()
+
+    def test_console_logs_are_not_json(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """--log-format console renders for people, even when stderr is not a terminal."""
+        run = run_cli(sandbox, "migrate", "-c", write_config(sandbox, tmp_path), "--dry-run",
+                      "--log-format", "console")
+        assert run.code == 0
+        lines = [line for line in run.stderr.splitlines() if line.strip()]
+        assert any("run_finished" in line for line in lines)
+        assert not any(line.lstrip().startswith("{") for line in lines)
+
+    def test_no_token_anywhere_after_a_debug_migration(self, sandbox: Sandbox,
+                                                        tmp_path: Path) -> None:
+        """A whole migration at debug level leaves neither token in any output or file."""
+        config = write_config(sandbox, tmp_path)
+        reports = [tmp_path / f"r{suffix}" for suffix in (".json", ".md", ".html")]
+        outputs = []
+        for report in reports:
+            run = run_cli(sandbox, "migrate", "-c", config, "-v", "--log-format", "json",
+                          "--report", report)
+            assert run.code == 0, run.stderr
+            outputs += [run.stdout, run.stderr]
+        run = run_cli(sandbox, "status", "-c", config, "-v")
+        outputs += [run.stdout, run.stderr]
+        assert "http_request" in "".join(outputs)  # debug logging really was on
+        blobs = [o.encode() for o in outputs] + [p.read_bytes() for p in reports]
+        blobs += [p.read_bytes() for p in (tmp_path / ".scbridge").iterdir()]
+        for token in (sandbox.gitlab_token, sandbox.sourcecraft_token):
+            assert not [b for b in blobs if token.encode() in b]
+
+
+class TestErrors:
+    def test_missing_token_variable_is_named(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """An unset token variable is a config error (exit 2) naming the variable, in one line."""
+        config = write_config(sandbox, tmp_path, source={"token_env": "NOT_SET_ANYWHERE_TOKEN"})
+        run = run_cli(sandbox, "migrate", "-c", config)
+        assert run.code == 2
+        assert "NOT_SET_ANYWHERE_TOKEN" in run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1
+
+    def test_usage_error_exits_2(self) -> None:
+        """A command without its required config is a usage error."""
+        run = run_cli(None, "migrate")
+        assert run.code == 2
+        assert "-c" in run.stderr
