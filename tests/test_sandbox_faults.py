@@ -21,9 +21,11 @@ class FakeTime:
         self.slept: list[float] = []
 
     def sleep(self, seconds: float) -> None:
+        """Record instead of sleeping."""
         self.slept.append(seconds)
 
     def now(self) -> float:
+        """A fixed instant."""
         return NOW
 
 
@@ -216,6 +218,7 @@ class TestDeterminism:
 
     @staticmethod
     def pattern(seed: int) -> list[bool]:
+        """Which of 200 requests a rate-0.3 fault fires on under `seed`."""
         faults = Faults(seed)
         faults.add("gitlab", "status", status=503, rate=0.3)
         return [faults.decide("gitlab", "GET", "/x").terminal is not None for _ in range(200)]

@@ -20,19 +20,24 @@ class Client:
         self.base = f"{sb.sourcecraft_url}/repos/{sb.org}/{sb.repo}/milestones"
 
     def create(self, body: Any, **params: Any) -> requests.Response:
+        """POST a milestone."""
         return self.session.post(self.base, json=body, params=params, timeout=10)
 
     def get(self, slug: str = "", **params: Any) -> requests.Response:
+        """GET one milestone by slug, or the listing."""
         return self.session.get(f"{self.base}/{slug}" if slug else self.base, params=params,
                                 timeout=10)
 
     def patch(self, slug: str, body: Any, **params: Any) -> requests.Response:
+        """PATCH a milestone by slug."""
         return self.session.patch(f"{self.base}/{slug}", json=body, params=params, timeout=10)
 
     def delete(self, slug: str, **params: Any) -> requests.Response:
+        """DELETE a milestone by slug."""
         return self.session.delete(f"{self.base}/{slug}", params=params, timeout=10)
 
     def by_id(self, method: str, ident: str, body: Any = None) -> requests.Response:
+        """Any method on /milestones/id:{ident}."""
         return self.session.request(method, f"{self.sb.sourcecraft_url}/milestones/id:{ident}",
                                     json=body, timeout=10)
 
@@ -206,6 +211,7 @@ class TestListing:
     """page_size / page_token pagination and filters."""
 
     def make(self, client: Client, count: int) -> None:
+        """Create milestones m00, m01, ... through the API."""
         for n in range(count):
             assert client.create({"name": f"m{n:02d}"}).status_code == 201
 

@@ -76,8 +76,8 @@ class FakeServer:
             response = self._answer(request)
             if fault is not None and fault.kind == "commit_then_drop":
                 response = None
-            elif fault is not None:
-                response.body = response.body[: max(0, len(response.body) // 2 - 1)] or b"["
+            elif fault is not None and response.body:
+                response.body = response.body[: max(1, len(response.body) // 2 - 1)]
         elif fault.kind == "drop":
             response = None
         else:
