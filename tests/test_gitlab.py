@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,10 +12,12 @@ import responses
 from responses import matchers
 
 from bridge.config import HttpConfig
-from bridge.errors import FatalApiError
+from bridge.errors import FatalApiError, RetriableApiError
+from bridge.extract import Extracted, extract
 from bridge.gitlab import GitLabReader, IssueRef, Project, parse_milestone
 from bridge.http import HttpClient
 from bridge.models import SourceMilestone
+from bridge.sandbox import Sandbox
 
 GITLAB = "https://gitlab.example.com"
 API = f"{GITLAB}/api/v3"
@@ -247,3 +250,134 @@ class TestIssuePages:
                       headers=page_headers("/projects/13083/issues", 2, 2, 1))
         pages = list(reader(per_page=1, concurrency=concurrency).issue_pages())
         assert [[i.id for i in page] for page in pages] == [[1], [2]]
+
+
+class Recorder:
+    """An injected sleep that records each wait instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def on_sandbox(sb: Sandbox, *, concurrency: int = 1, timeout_s: float = 30.0,
+               max_attempts: int = 6) -> tuple[GitLabReader, HttpClient, Recorder]:
+    sleep = Recorder()
+    client = HttpClient(sb.gitlab_url, kind="source", headers={"PRIVATE-TOKEN": sb.gitlab_token},
+                        http=HttpConfig(concurrency=concurrency, timeout_s=timeout_s,
+                                        max_attempts=max_attempts),
+                        sleep=sleep, jitter=lambda: 0.0)
+    gitlab = GitLabReader(client, project=sb.project_path, per_page=20, concurrency=concurrency)
+    return gitlab, client, sleep
+
+
+ISSUES_PATH = r"/issues$"
+
+#: One case per sandbox fault kind on the read path: the fault, and the waits it must cause
+#: (jitter 0: the backoff steps are 0.5, 1, 2 ...; a server's Retry-After is used as given).
+FAULTS: list[tuple[str, dict[str, Any], list[float] | None]] = [
+    ("status-503", {"kind": "status", "status": 503, "times": 2}, [0.5, 1.0]),
+    ("status-500", {"kind": "status", "status": 500, "times": 1}, [0.5]),
+    ("status-502", {"kind": "status", "status": 502, "times": 1}, [0.5]),
+    ("status-504", {"kind": "status", "status": 504, "times": 1}, [0.5]),
+    ("status-429-retry-after", {"kind": "status", "status": 429, "retry_after": 4, "times": 2},
+     [4.0, 4.0]),
+    ("status-429-ratelimit-reset", {"kind": "status", "status": 429, "ratelimit_reset": 3,
+                                    "times": 1}, [3.0]),
+    ("drop", {"kind": "drop", "times": 3}, [0.5, 1.0, 2.0]),
+    ("html-error", {"kind": "html_error", "status": 502, "times": 2}, [0.5, 1.0]),
+    ("truncated", {"kind": "truncated", "times": 2}, [0.5, 1.0]),
+    ("rack-attack", {"kind": "rack_attack", "retry_after": 7, "times": 1}, [7.0]),
+    ("page-cap", {"kind": "page_cap", "max": 3}, []),
+    ("page-cap-once", {"kind": "page_cap", "max": 3, "times": 1}, []),
+    ("latency", {"kind": "latency", "ms": 5}, []),
+    ("every-third", {"kind": "status", "status": 503, "every": 3, "times": 3}, None),
+]
+
+
+class TestReaderAgainstSandbox:
+    @pytest.fixture
+    def baseline(self, sandbox: Sandbox) -> Extracted:
+        gitlab, _, _ = on_sandbox(sandbox)
+        result = extract(gitlab)
+        sandbox.log.clear()
+        return result
+
+    @pytest.mark.parametrize(("fault", "waits"), [case[1:] for case in FAULTS],
+                             ids=[case[0] for case in FAULTS])
+    @pytest.mark.parametrize("concurrency", [1, 4])
+    def test_each_fault_kind_is_survived(self, sandbox: Sandbox, baseline: Extracted,
+                                         fault: dict[str, Any], waits: list[float] | None,
+                                         concurrency: int) -> None:
+        """Under each fault the extract equals the clean one, with exactly the expected waits."""
+        fault = dict(fault)
+        sandbox.faults.add(server="gitlab", kind=fault.pop("kind"), path=ISSUES_PATH, **fault)
+        gitlab, client, sleep = on_sandbox(sandbox, concurrency=concurrency)
+        result = extract(gitlab)
+        assert replace(result, pages=0) == replace(baseline, pages=0)
+        if "max" in fault:  # a capped page size means more, smaller pages, nothing lost
+            assert result.pages > baseline.pages
+        if waits is not None:
+            assert sleep.waits == waits
+        else:  # which request is the third depends on the workers' timing; never six in a row
+            assert len(sleep.waits) == 3
+            assert set(sleep.waits) <= {0.5, 1.0, 2.0, 4.0}
+        assert sandbox.log.count("source_read") == client.requests_made["read"]
+
+    def test_retry_after_as_http_date(self, sandbox: Sandbox) -> None:
+        """A Retry-After HTTP date is waited for, measured against the server's Date header."""
+        sandbox.faults.add(server="gitlab", kind="status", status=503, retry_after_date=5,
+                           path=ISSUES_PATH, times=1)
+        gitlab, _, sleep = on_sandbox(sandbox)
+        extract(gitlab)
+        assert len(sleep.waits) == 1
+        assert 4.0 <= sleep.waits[0] <= 5.0  # HTTP dates have whole seconds
+
+    def test_read_timeout_is_retried(self, sandbox: Sandbox) -> None:
+        """A page slower than the read timeout is asked for again."""
+        sandbox.faults.add(server="gitlab", kind="latency", ms=400, path=ISSUES_PATH, times=1)
+        gitlab, _, sleep = on_sandbox(sandbox, timeout_s=0.1)
+        assert extract(gitlab).issues == len(sandbox.dataset.issues)
+        assert sleep.waits == [0.5]
+
+    def test_server_that_keeps_failing_ends_the_run(self, sandbox: Sandbox) -> None:
+        """After max_attempts the retriable error is raised (exit code 3)."""
+        sandbox.faults.add(server="gitlab", kind="html_error", status=502, path=ISSUES_PATH)
+        gitlab, _, sleep = on_sandbox(sandbox, max_attempts=3)
+        with pytest.raises(RetriableApiError) as caught:
+            extract(gitlab)
+        assert caught.value.status == 502
+        assert "502 Bad Gateway" in str(caught.value)
+        assert sleep.waits == [0.5, 1.0]
+        assert caught.value.exit_code == 3
+
+    @pytest.mark.parametrize("status", [401, 403, 404])
+    def test_fatal_statuses_are_not_retried(self, sandbox: Sandbox, status: int) -> None:
+        """401, 403 and 404 from GitLab stop at once, with no retry."""
+        sandbox.faults.add(server="gitlab", kind="status", status=status, path=ISSUES_PATH)
+        gitlab, _, sleep = on_sandbox(sandbox)
+        with pytest.raises(FatalApiError) as caught:
+            extract(gitlab)
+        assert caught.value.status == status
+        assert sleep.waits == []
+
+    def test_wrong_token_is_fatal(self, sandbox: Sandbox) -> None:
+        """A refused token is a 401 on the project lookup, and the token is not in the error."""
+        client = HttpClient(sandbox.gitlab_url, kind="source",
+                            headers={"PRIVATE-TOKEN": "glpat-wrong-token"}, http=HttpConfig())
+        with pytest.raises(FatalApiError) as caught:
+            GitLabReader(client, project=sandbox.project_path).project()
+        assert caught.value.status == 401
+        assert "glpat-wrong-token" not in str(caught.value)
+        assert sandbox.gitlab_token not in str(caught.value)
+
+    def test_token_goes_as_header(self, sandbox: Sandbox) -> None:
+        """Every request carries the token as the PRIVATE-TOKEN header, never as a parameter."""
+        gitlab, _, _ = on_sandbox(sandbox)
+        extract(gitlab)
+        entries = sandbox.log.entries
+        assert entries
+        assert {entry.auth for entry in entries} == {"header"}
+

@@ -126,6 +126,14 @@ class TestXNextPagePaginator:
             assert following.url == PATH
 
 
+    def test_server_page_size_is_kept(self) -> None:
+        """After the server capped per_page (X-Per-Page 20), page 2 is asked at 20, not 100."""
+        response = answer({"X-Next-Page": "2", "X-Per-Page": "20"})
+        following = XNextPagePaginator(PATH).next_request(response, {"per_page": 100})
+        assert following is not None
+        assert following.params == {"per_page": 20, "page": 2}
+
+
 class TestGitLabPaginator:
     def test_link_is_preferred(self) -> None:
         """With both, rel=next is followed."""
