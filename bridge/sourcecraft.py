@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from bridge.errors import FatalApiError
+from bridge.errors import ApiError, FatalApiError
 from bridge.http import HttpClient, parse_json
 from bridge.models import TargetMilestone
 from bridge.paginate import PageTokenPaginator
@@ -66,9 +66,25 @@ class SourceCraftClient:
         return parse_milestone(parse_json(response))
 
     def create(self, body: Mapping[str, Any]) -> TargetMilestone:
-        """POST once, never retried here: the caller decides what an unknown outcome means."""
+        """POST once, never retried here: the caller decides what an unknown outcome means.
+
+        Any 2xx is a success (SourceCraft moved create from 200 to 201 once already); one
+        whose body is missing or unreadable is followed by a GET of the slug, because the
+        milestone exists and its id is what the checkpoint needs.
+        """
         response = self._http.post(self._base, json=dict(body), params=self._write_params)
-        return parse_milestone(parse_json(response))
+        try:
+            return parse_milestone(parse_json(response))
+        except ApiError:
+            slug = body.get("slug")
+            if not isinstance(slug, str) or not slug:
+                raise
+            found = self.get(slug)
+            if found is None:
+                raise FatalApiError(
+                    f"SourceCraft answered {response.status_code} to the create of '{slug}' "
+                    "but has no milestone with that slug") from None
+            return found
 
     def update(self, milestone: TargetMilestone, body: Mapping[str, Any]) -> TargetMilestone | None:
         """PATCH by id (slugs can change, ids cannot); None when the answer carried no body."""
