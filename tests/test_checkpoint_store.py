@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bridge.checkpoint import Checkpoint, Record, RunInfo, content_hash, move_aside
+from bridge.checkpoint import (
+    SCHEMA_VERSION,
+    Checkpoint,
+    Record,
+    RunInfo,
+    content_hash,
+    move_aside,
+)
 from bridge.errors import CheckpointError, LockHeldError
 
 
@@ -61,7 +68,7 @@ def missing_table(path: Path) -> None:
 
 def newer_version(path: Path) -> None:
     Checkpoint.open(path).close()
-    sqlite_file(path, "PRAGMA user_version = 2")
+    sqlite_file(path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
 
 
 BAD_FILES: list[tuple[Callable[[Path], None], str]] = [
@@ -70,7 +77,7 @@ BAD_FILES: list[tuple[Callable[[Path], None], str]] = [
     (foreign_tables, "that scbridge did not write"),
     (foreign_application, "that scbridge did not write"),
     (missing_table, "tables missing: meta"),
-    (newer_version, "was written by a newer scbridge (checkpoint version 2"),
+    (newer_version, f"was written by a newer scbridge (checkpoint version {SCHEMA_VERSION + 1}"),
 ]
 
 

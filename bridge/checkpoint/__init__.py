@@ -16,14 +16,14 @@ No token is ever passed to this package; the schema has nowhere to keep one.
 - `records`: the Record and RunInfo rows and `content_hash`;
 - `schema`: the SQL, and the checks that a file is a checkpoint we can read;
 - `lock`: the run lock;
-- `store`: the `Checkpoint` itself;
+- `store`: the `Checkpoint` itself, and the issue table mirror runs count from (schema 2);
 - `aside`: `move_aside`, for `--fresh`.
 """
 
 from bridge.checkpoint.aside import move_aside
 from bridge.checkpoint.records import STATES, Record, RunInfo, canonical, content_hash
 from bridge.checkpoint.schema import SCHEMA_VERSION
-from bridge.checkpoint.store import Checkpoint
+from bridge.checkpoint.store import Checkpoint, IssueRow
 
-__all__ = ["SCHEMA_VERSION", "STATES", "Checkpoint", "Record", "RunInfo", "canonical",
-           "content_hash", "move_aside"]
+__all__ = ["SCHEMA_VERSION", "STATES", "Checkpoint", "IssueRow", "Record", "RunInfo",
+           "canonical", "content_hash", "move_aside"]

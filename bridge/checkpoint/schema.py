@@ -16,9 +16,21 @@ from pathlib import Path
 from bridge.checkpoint.lock import sidecar
 from bridge.errors import CheckpointError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x5CB71D6E  # marks the file as scbridge's, so a foreign SQLite file is refused
-TABLES = frozenset({"items", "runs", "meta"})
+#: The tables each schema version must have.
+TABLES_BY_VERSION = {1: frozenset({"items", "runs", "meta"}),
+                     2: frozenset({"items", "runs", "meta", "issues"})}
+TABLES = TABLES_BY_VERSION[SCHEMA_VERSION]
+
+# Version 2: each GitLab issue's milestone and state as last seen, so a mirror run reads only
+# the issues updated since its bookmark and still knows every milestone's counts. `scan` is
+# the full scan that last wrote the row: rows an interrupted full scan did not reach are kept.
+ISSUES_TABLE = ("CREATE TABLE issues (id INTEGER PRIMARY KEY, milestone_id INTEGER, "
+                "state TEXT NOT NULL, updated_at TEXT, scan INTEGER NOT NULL DEFAULT 0);")
+
+#: Each step takes a file from the version it is keyed by to the next, in one transaction.
+MIGRATIONS = {1: f"BEGIN IMMEDIATE; {ISSUES_TABLE} PRAGMA user_version = 2; COMMIT;"}
 
 SCHEMA = f"""
 BEGIN IMMEDIATE;
@@ -29,6 +41,7 @@ CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL,
   dry_run INTEGER NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
   summary TEXT, exit_code INTEGER);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+{ISSUES_TABLE}
 PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
@@ -52,6 +65,16 @@ LAST_RUN = ("SELECT id, command, started_at, finished_at, summary, exit_code, dr
 SELECT_META = "SELECT key, value FROM meta"
 UPSERT_META = ("INSERT INTO meta (key, value) VALUES (?, ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+SELECT_ISSUES = "SELECT id, milestone_id, state, updated_at FROM issues WHERE id IN ({marks})"
+UPSERT_ISSUE = ("INSERT INTO issues (id, milestone_id, state, updated_at, scan) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "milestone_id = excluded.milestone_id, state = excluded.state, "
+                "updated_at = excluded.updated_at, scan = excluded.scan")
+TALLY_ISSUES = ("SELECT milestone_id, state, count(*) FROM issues "
+                "WHERE milestone_id IS NOT NULL GROUP BY milestone_id, state")
+COUNT_ISSUES = "SELECT count(*) FROM issues"
+UNLINK_ISSUES = "UPDATE issues SET milestone_id = NULL WHERE milestone_id = ?"
+PRUNE_ISSUES = "DELETE FROM issues WHERE scan != ?"
 
 
 def unusable(path: Path, why: object) -> CheckpointError:
@@ -80,14 +103,21 @@ def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> int:
         raise CheckpointError(
             f"{path} was written by a newer scbridge (checkpoint version {version}; this one "
             f"reads up to {SCHEMA_VERSION}): upgrade scbridge, or use another --checkpoint")
-    if version > 0 and not tables >= TABLES:
-        raise unusable(path, f"tables missing: {', '.join(sorted(TABLES - tables))}")
-    if version == 0 and writable:
+    wanted = TABLES_BY_VERSION.get(version, TABLES)
+    if version > 0 and not tables >= wanted:
+        raise unusable(path, f"tables missing: {', '.join(sorted(wanted - tables))}")
+    if writable and version < SCHEMA_VERSION:
         try:
-            conn.executescript(SCHEMA)
+            if version == 0:
+                conn.executescript(SCHEMA)
+                version = SCHEMA_VERSION
+            while version < SCHEMA_VERSION:
+                conn.executescript(MIGRATIONS[version])
+                version += 1
         except sqlite3.DatabaseError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise unusable(path, exc) from exc
-        version = SCHEMA_VERSION
     return version
 
 
