@@ -9,6 +9,7 @@ exists") the slug is looked up and the milestone found there is adopted.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -17,14 +18,17 @@ from typing import Any
 import structlog
 
 from bridge.checkpoint import Checkpoint, content_hash
-from bridge.errors import AmbiguousWriteError, ApiError, FatalApiError
+from bridge.errors import AmbiguousWriteError, ApiError, FatalApiError, RetriableApiError
 from bridge.models import Action, ItemOutcome, PlannedAction, TargetMilestone, WantedMilestone
 from bridge.sourcecraft import SourceCraftClient
 
 log = structlog.get_logger(__name__)
 
-#: How many times one create may be tried when each try proved the milestone absent.
+#: How many times one create may be sent when each try proved the milestone absent.
 MAX_CREATE_TRIES = 3
+
+#: A refused POST with one of these may mean "the slug exists" (SourceCraft answers 400).
+_MAY_MEAN_EXISTS = frozenset({400, 409})
 
 #: Statuses after which the run cannot go on for any item: credentials are refused.
 _RUN_FATAL = frozenset({401, 403})
@@ -46,8 +50,13 @@ class Loader:
 
     def __init__(self, client: SourceCraftClient, checkpoint: Checkpoint, *, concurrency: int = 4,
                  stop: threading.Event | None = None,
-                 on_item: Callable[[ItemOutcome], None] | None = None) -> None:
+                 on_item: Callable[[ItemOutcome], None] | None = None,
+                 max_attempts: int = MAX_CREATE_TRIES, backoff_cap_s: float = 30.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._client = client
+        self._max_attempts = max(1, max_attempts)
+        self._backoff_cap_s = backoff_cap_s
+        self._sleep = sleep
         self._checkpoint = checkpoint
         self._concurrency = max(1, concurrency)
         self._stop = stop or threading.Event()
@@ -91,27 +100,10 @@ class Loader:
         wanted = planned.wanted
         assert wanted is not None  # a CREATE always carries what is wanted
         source_id = wanted.source.id
+        # The intent is durable before the POST leaves: a crash from here on leaves a
+        # `pending` record, and the next run looks the slug up instead of creating blind.
         self._checkpoint.record(source_id, slug=wanted.slug, state="pending")
-        created: TargetMilestone | None = None
-        for _ in range(MAX_CREATE_TRIES):
-            try:
-                created = self._client.create(create_body(wanted))
-                break
-            except (AmbiguousWriteError, FatalApiError) as exc:
-                if isinstance(exc, FatalApiError) and exc.status != 400:
-                    raise
-                log.warning("create_outcome_unknown", slug=wanted.slug, error=str(exc))
-                created = self._client.get(wanted.slug)
-                if created is None:
-                    continue  # certainly absent: only now is another POST safe
-                if created.name != wanted.name:
-                    raise FatalApiError(
-                        f"slug '{wanted.slug}' is taken by a SourceCraft milestone named "
-                        f"'{created.name}' that scbridge did not create") from exc
-                log.info("create_adopted", slug=wanted.slug, target_id=created.id)
-                break
-        if created is None:
-            raise FatalApiError(f"could not create '{wanted.slug}' after {MAX_CREATE_TRIES} tries")
+        created = self._post(wanted)
         state = "created"
         if wanted.status == "closed" and created.status != "closed":
             self._record(source_id, created, "created")
@@ -120,6 +112,60 @@ class Loader:
             state = "closed"
         self._record(source_id, created, state)
         return ItemOutcome(planned, ok=True, target=created)
+
+    def _post(self, wanted: WantedMilestone) -> TargetMilestone:
+        """The created (or adopted) milestone; a POST goes again only when one certainly is not.
+
+        429 and a failed connect mean the server did not act: wait and send again. A
+        timeout, a reset or a 5xx may have created it, and a 400 (or 409) may mean the
+        slug exists: look the slug up first, adopt what carries our name, and send again
+        only when the slug is free. A 400 with the slug free was about the body itself,
+        so it is raised instead of being sent again for the same answer.
+        """
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return self._client.create(create_body(wanted))
+            except RetriableApiError as exc:
+                error: ApiError = exc
+            except AmbiguousWriteError as exc:
+                error = exc
+                found = self._look_up(wanted, exc)
+                if found is not None:
+                    return found
+            except FatalApiError as exc:
+                if exc.status not in _MAY_MEAN_EXISTS:
+                    raise
+                found = self._look_up(wanted, exc)
+                if found is None:
+                    raise
+                return found
+            if attempt < self._max_attempts:
+                self._sleep(self._wait(error, attempt))
+        if isinstance(error, AmbiguousWriteError):
+            raise AmbiguousWriteError(
+                f"could not create '{wanted.slug}' in {self._max_attempts} tries ({error})",
+                status=error.status, request_id=error.request_id)
+        raise error
+
+    def _look_up(self, wanted: WantedMilestone, error: ApiError) -> TargetMilestone | None:
+        """After an unknown outcome: the milestone to adopt, None if the slug is free."""
+        log.warning("create_outcome_unknown", slug=wanted.slug, error=str(error))
+        found = self._client.get(wanted.slug)
+        if found is None:
+            return None
+        if found.name != wanted.name:
+            raise FatalApiError(
+                f"slug '{wanted.slug}' is taken by a SourceCraft milestone named "
+                f"'{found.name}' that scbridge did not create ({error})",
+                status=error.status, request_id=error.request_id) from error
+        log.info("create_adopted", slug=wanted.slug, target_id=found.id)
+        return found
+
+    def _wait(self, error: ApiError, attempt: int) -> float:
+        """The server's hint when it gave one, else capped doubling from one second."""
+        if error.retry_after is not None:
+            return min(self._backoff_cap_s, max(0.0, error.retry_after))
+        return float(min(self._backoff_cap_s, 2.0 ** (attempt - 1)))
 
     def _patch(self, planned: PlannedAction) -> ItemOutcome:
         target, wanted = planned.target, planned.wanted

@@ -116,7 +116,9 @@ def run(config: Config, options: RunOptions) -> RunResult:
                                       silent=config.target.silent,
                                       page_size=config.target.page_size),
                     checkpoint, concurrency=config.http.concurrency, stop=options.stop,
-                    on_item=lambda _outcome: progress.advance())
+                    on_item=lambda _outcome: progress.advance(),
+                    max_attempts=config.http.max_attempts,
+                    backoff_cap_s=config.http.max_backoff_s, sleep=options.sleep)
                 outcomes = list(loader.run(actions))
             report = _report(config, options, extracted=extracted, actions=actions,
                              outcomes=outcomes, source_http=source_http,

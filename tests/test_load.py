@@ -1,0 +1,383 @@
+"""The loader: pending before POST, unknown outcomes looked up, never re-sent blind."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from bridge.checkpoint import Checkpoint, Record, content_hash
+from bridge.config import HttpConfig
+from bridge.http import HttpClient
+from bridge.load import Loader, create_body
+from bridge.models import (
+    Action,
+    ItemOutcome,
+    PlannedAction,
+    SourceMilestone,
+    TargetMilestone,
+    WantedMilestone,
+)
+from bridge.sourcecraft import SourceCraftClient
+
+API = "https://api.sourcecraft.tech"
+BASE = f"{API}/repos/demo-org/demo-repo/milestones"
+HEADERS = {"X-Request-Id": "5d0c1b8e-2f37-4a4e-8f0d-0a1b2c3d4e5f", "Server": "nginx"}
+
+
+def sc_milestone(slug: str, name: str, *, status: str = "open", ident: str | None = None,
+                 **fields: Any) -> dict[str, Any]:
+    """A milestone as SourceCraft serialises it."""
+    body = {"id": ident or f"id-{slug}", "name": name, "slug": slug, "description": "",
+            "start_date": None, "deadline": "2016-03-01T00:00:00Z", "status": status,
+            "author": {"id": "7c1e0f4a", "slug": "scbridge-bot"}, "updated_by": None,
+            "created_at": "2025-12-01T10:00:00Z", "updated_at": "2025-12-01T10:00:00Z"}
+    body.update(fields)
+    return body
+
+
+def envelope(code: str, message: str, request_id: str = "rid-1",
+             **details: str) -> dict[str, Any]:
+    return {"error_code": code, "message": message, "request_id": request_id, "details": details}
+
+
+SLUG_EXISTS = envelope("ValidationError", 'milestone with slug "v1-0" already exists', "rid-400",
+                       field="slug")
+NOT_FOUND = envelope("NotFound", 'milestone "v1-0" not found in demo-org/demo-repo', "rid-404")
+
+
+def wanted(source_id: int = 102, title: str = "v1.0", slug: str = "v1-0",
+           status: str = "open") -> WantedMilestone:
+    source = SourceMilestone(id=source_id, iid=source_id - 100, project_id=42, title=title,
+                             state="closed" if status == "closed" else "active",
+                             due_date="2016-03-01")
+    return WantedMilestone(source=source, name=title, slug=slug,
+                           deadline="2016-03-01T00:00:00Z", status=status)
+
+
+def create(w: WantedMilestone) -> PlannedAction:
+    return PlannedAction(Action.CREATE, w.source, w, source_id=w.source.id)
+
+
+@pytest.fixture
+def checkpoint(tmp_path: Path) -> Iterator[Checkpoint]:
+    with Checkpoint.open(tmp_path / "checkpoint") as cp:
+        yield cp
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def loader(checkpoint: Checkpoint, *, concurrency: int = 1, sleeps: Sleeps | None = None,
+           max_attempts: int = 3, stop: threading.Event | None = None,
+           on_item: Callable[[ItemOutcome], None] | None = None) -> Loader:
+    http = HttpClient(API, kind="target", headers={"Authorization": "Bearer sc-pat-secret"},
+                      http=HttpConfig(max_attempts=3), sleep=lambda _s: None,
+                      jitter=lambda: 0.0, clock=lambda: 0.0)
+    client = SourceCraftClient(http, org="demo-org", repo="demo-repo")
+    return Loader(client, checkpoint, concurrency=concurrency, max_attempts=max_attempts,
+                  backoff_cap_s=30.0, sleep=sleeps if sleeps is not None else Sleeps(),
+                  stop=stop, on_item=on_item)
+
+
+def methods() -> list[str]:
+    return [f"{c.request.method} {c.request.path_url.split('?')[0]}" for c in responses.calls]
+
+
+def state(checkpoint: Checkpoint, source_id: int = 102) -> Record:
+    record = checkpoint.get(source_id)
+    assert record is not None
+    return record
+
+
+def json_answer(status: int, body: Any) -> tuple[int, dict[str, str], str]:
+    return status, {**HEADERS, "Content-Type": "application/json"}, json.dumps(body)
+
+
+class TestCreateBody:
+    def test_has_no_status_and_only_dates_that_are_set(self) -> None:
+        """The create body never carries `status`; a missing date is left out, not sent null."""
+        body = create_body(wanted(status="closed"))
+        assert body == {"name": "v1.0", "slug": "v1-0", "description": "",
+                        "deadline": "2016-03-01T00:00:00Z"}
+
+
+class TestCreate:
+    @responses.activate
+    def test_pending_is_recorded_before_the_post(self, checkpoint: Checkpoint) -> None:
+        """When the POST reaches the server, the checkpoint already holds the `pending` intent."""
+        seen: list[tuple[str, str | None]] = []
+
+        def on_post(_request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            record = state(checkpoint)
+            seen.append((record.state, record.slug))
+            return json_answer(201, sc_milestone("v1-0", "v1.0"))
+
+        responses.add_callback(responses.POST, BASE, callback=on_post)
+        loader(checkpoint).run([create(wanted())])
+        assert seen == [("pending", "v1-0")]
+
+    @responses.activate
+    def test_201_records_created_with_id_and_hash(self, checkpoint: Checkpoint) -> None:
+        """A created milestone is recorded `created` with its id and the hash of what it holds."""
+        body = sc_milestone("v1-0", "v1.0")
+        responses.post(BASE, status=201, json=body, headers=HEADERS,
+                       match=[matchers.query_param_matcher({"silent": "true"})])
+        [outcome] = loader(checkpoint).run([create(wanted())])
+        record = state(checkpoint)
+        assert outcome.ok
+        assert (record.state, record.target_id, record.slug) == ("created", "id-v1-0", "v1-0")
+        assert record.written_hash == content_hash(
+            TargetMilestone(id="id-v1-0", name="v1.0", slug="v1-0",
+                            deadline="2016-03-01T00:00:00Z").managed())
+
+    @responses.activate
+    def test_closed_milestone_is_posted_then_patched_closed(self, checkpoint: Checkpoint) -> None:
+        """A closed GitLab milestone is a POST, then PATCH {"status": "closed"} by id."""
+        recorded_before_patch: list[tuple[str, str | None]] = []
+
+        def on_patch(_request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            record = state(checkpoint)
+            recorded_before_patch.append((record.state, record.target_id))
+            return json_answer(200, sc_milestone("v1-0", "v1.0", status="closed"))
+
+        responses.post(BASE, status=201, json=sc_milestone("v1-0", "v1.0"), headers=HEADERS)
+        responses.add_callback(responses.PATCH, f"{API}/milestones/id:id-v1-0", callback=on_patch,
+                               match=[matchers.json_params_matcher({"status": "closed"}),
+                                      matchers.query_param_matcher({"silent": "true"})])
+        [outcome] = loader(checkpoint).run([create(wanted(status="closed"))])
+        assert methods() == ["POST /repos/demo-org/demo-repo/milestones",
+                             "PATCH /milestones/id:id-v1-0"]
+        # The id is durable before the PATCH: a crash there never loses the created milestone.
+        assert recorded_before_patch == [("created", "id-v1-0")]
+        assert state(checkpoint).state == "closed"
+        assert outcome.target is not None
+        assert outcome.target.status == "closed"
+
+    @responses.activate
+    def test_patch_answering_204_still_closes(self, checkpoint: Checkpoint) -> None:
+        """A 204 to the closing PATCH is success: the outcome and record say closed."""
+        responses.post(BASE, status=201, json=sc_milestone("v1-0", "v1.0"), headers=HEADERS)
+        responses.patch(f"{API}/milestones/id:id-v1-0", status=204, headers=HEADERS)
+        [outcome] = loader(checkpoint).run([create(wanted(status="closed"))])
+        assert outcome.target is not None
+        assert outcome.target.status == "closed"
+        assert state(checkpoint).written_hash == content_hash(outcome.target.managed())
+
+
+class TestAmbiguousCreate:
+    @responses.activate
+    @pytest.mark.parametrize("failure", [
+        {"body": requests.ReadTimeout("read timed out")},
+        {"body": requests.ConnectionError("Connection aborted.")},
+        {"status": 502, "json": envelope("BadGateway", "502 Bad Gateway")},
+        {"status": 500, "json": envelope("Internal", "boom")},
+        {"status": 400, "json": SLUG_EXISTS},
+    ], ids=["timeout", "reset", "502", "500", "400-slug-exists"])
+    def test_unknown_outcome_found_with_our_name_is_adopted(
+            self, checkpoint: Checkpoint, failure: dict[str, Any]) -> None:
+        """After an unknown outcome the slug is looked up, and our milestone adopted: one POST."""
+        responses.post(BASE, headers=HEADERS, **failure)
+        responses.get(f"{BASE}/v1-0", json=sc_milestone("v1-0", "v1.0"), headers=HEADERS)
+        [outcome] = loader(checkpoint).run([create(wanted())])
+        assert methods() == ["POST /repos/demo-org/demo-repo/milestones",
+                             "GET /repos/demo-org/demo-repo/milestones/v1-0"]
+        assert outcome.ok
+        assert (state(checkpoint).state, state(checkpoint).target_id) == ("created", "id-v1-0")
+
+    @responses.activate
+    @pytest.mark.parametrize("failure", [
+        {"body": requests.ReadTimeout("read timed out")},
+        {"body": requests.ConnectionError("Connection aborted.")},
+        {"status": 503, "json": envelope("Unavailable", "503")},
+    ], ids=["timeout", "reset", "503"])
+    def test_posts_again_only_after_a_404(self, checkpoint: Checkpoint,
+                                          failure: dict[str, Any]) -> None:
+        """The second POST comes only after a GET answered 404: the slug was certainly free."""
+        responses.post(BASE, headers=HEADERS, **failure)
+        responses.get(f"{BASE}/v1-0", status=404, json=NOT_FOUND, headers=HEADERS)
+        responses.post(BASE, status=201, json=sc_milestone("v1-0", "v1.0"), headers=HEADERS)
+        [outcome] = loader(checkpoint).run([create(wanted())])
+        assert methods() == ["POST /repos/demo-org/demo-repo/milestones",
+                             "GET /repos/demo-org/demo-repo/milestones/v1-0",
+                             "POST /repos/demo-org/demo-repo/milestones"]
+        assert outcome.ok
+        assert state(checkpoint).target_id == "id-v1-0"
+
+    @responses.activate
+    def test_a_stranger_on_our_slug_is_a_conflict_not_adopted(self,
+                                                              checkpoint: Checkpoint) -> None:
+        """400 slug-exists and the slug holds another name: failed, never adopted or re-sent."""
+        responses.post(BASE, status=400, json=SLUG_EXISTS, headers=HEADERS)
+        responses.get(f"{BASE}/v1-0", json=sc_milestone("v1-0", "Version one by hand"),
+                      headers=HEADERS)
+        [outcome] = loader(checkpoint).run([create(wanted(status="closed"))])
+        assert not outcome.ok
+        assert outcome.error is not None
+        assert "Version one by hand" in outcome.error
+        assert methods() == ["POST /repos/demo-org/demo-repo/milestones",
+                             "GET /repos/demo-org/demo-repo/milestones/v1-0"]
+        record = state(checkpoint)
+        assert (record.state, record.target_id) == ("failed", None)
+
+    @responses.activate
+    def test_a_400_with_the_slug_free_is_not_sent_again(self, checkpoint: Checkpoint) -> None:
+        """A 400 about the body itself fails the item once, its request id in the error."""
+        responses.post(BASE, status=400, headers=HEADERS, json=envelope(
+            "ValidationError", 'field "deadline" is not a date-time', "rid-bad", field="deadline"))
+        responses.get(f"{BASE}/v1-0", status=404, json=NOT_FOUND, headers=HEADERS)
+        [outcome] = loader(checkpoint).run([create(wanted())])
+        assert [m.split()[0] for m in methods()] == ["POST", "GET"]
+        assert outcome.error is not None
+        assert "request_id rid-bad" in outcome.error
+        record = state(checkpoint)
+        assert record.state == "failed"
+        assert record.error is not None
+        assert "rid-bad" in record.error
+
+    @responses.activate
+    def test_gives_up_after_max_attempts_each_proven_absent(self,
+                                                            checkpoint: Checkpoint) -> None:
+        """Endless 503s: POST, GET 404, wait, ... `max_attempts` POSTs, then a failed record."""
+        responses.post(BASE, status=503, json=envelope("Unavailable", "503"), headers=HEADERS)
+        responses.get(f"{BASE}/v1-0", status=404, json=NOT_FOUND, headers=HEADERS)
+        sleeps = Sleeps()
+        [outcome] = loader(checkpoint, sleeps=sleeps, max_attempts=3).run([create(wanted())])
+        assert [m.split()[0] for m in methods()] == ["POST", "GET"] * 3
+        assert sleeps == [1.0, 2.0]
+        assert not outcome.ok
+        assert state(checkpoint).state == "failed"
+
+    @responses.activate
+    def test_429_waits_retry_after_then_posts_again(self, checkpoint: Checkpoint) -> None:
+        """A 429 means nothing was done: wait the server's Retry-After and send again, no GET."""
+        responses.post(BASE, status=429, json=envelope("TooManyRequests", "slow down"),
+                       headers={**HEADERS, "Retry-After": "7"})
+        responses.post(BASE, status=201, json=sc_milestone("v1-0", "v1.0"), headers=HEADERS)
+        sleeps = Sleeps()
+        [outcome] = loader(checkpoint, sleeps=sleeps).run([create(wanted())])
+        assert outcome.ok
+        assert sleeps == [7.0]
+        assert [m.split()[0] for m in methods()] == ["POST", "POST"]
+
+
+class TestRecording:
+    @responses.activate
+    def test_each_outcome_is_recorded_before_the_next_item(self, checkpoint: Checkpoint) -> None:
+        """When the second POST leaves, the first item is already recorded `created`."""
+        first_record: list[tuple[str, str | None]] = []
+
+        def on_post(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            body = json.loads(request.body or b"{}")
+            if body["slug"] == "v1-1":
+                record = state(checkpoint, 102)
+                first_record.append((record.state, record.target_id))
+            return json_answer(201, sc_milestone(body["slug"], body["name"]))
+
+        responses.add_callback(responses.POST, BASE, callback=on_post)
+        loader(checkpoint).run([create(wanted()), create(wanted(105, "v1.1", "v1-1"))])
+        assert first_record == [("created", "id-v1-0")]
+
+    @responses.activate
+    def test_on_item_sees_the_outcome_already_durable(self, checkpoint: Checkpoint) -> None:
+        """The per-item callback (progress) runs after the outcome is in the checkpoint."""
+        responses.post(BASE, status=201, json=sc_milestone("v1-0", "v1.0"), headers=HEADERS)
+        states: list[str] = []
+        loader(checkpoint, on_item=lambda _o: states.append(state(checkpoint).state)).run(
+            [create(wanted())])
+        assert states == ["created"]
+
+    @responses.activate
+    @pytest.mark.parametrize("status", [401, 403])
+    def test_refused_credentials_stop_the_remaining_items(self, checkpoint: Checkpoint,
+                                                          status: int) -> None:
+        """A 401/403 stops the run: later items are not attempted and `fatal` is set."""
+        responses.post(BASE, status=status, headers=HEADERS,
+                       json=envelope("Unauthenticated", "authentication required", "rid-auth"))
+        items = [create(wanted(100 + i, f"v{i}", f"v{i}")) for i in range(1, 4)]
+        load = loader(checkpoint)
+        outcomes = load.run(items)
+        assert len(responses.calls) == 1
+        assert load.fatal is not None
+        assert load.fatal.status == status
+        assert [o.ok for o in outcomes] == [False, False, False]
+        assert all("not attempted" in (o.error or "") for o in outcomes[1:])
+        assert checkpoint.get(102) is None
+        assert checkpoint.get(103) is None
+
+    def test_a_stop_before_an_item_sends_nothing(self, checkpoint: Checkpoint) -> None:
+        """With the stop event set (SIGINT), no request is made and nothing recorded."""
+        stop = threading.Event()
+        stop.set()
+        with responses.RequestsMock(assert_all_requests_are_fired=False):
+            [outcome] = loader(checkpoint, stop=stop).run([create(wanted())])
+        assert not outcome.ok
+        assert checkpoint.records() == {}
+
+
+class TestOtherActions:
+    TARGET = TargetMilestone(id="id-v1-0", name="v1.0", slug="v1-0",
+                             deadline="2016-03-01T00:00:00Z")
+
+    @responses.activate
+    @pytest.mark.parametrize(("action", "status", "recorded"), [
+        (Action.CLOSE, "closed", "closed"), (Action.REOPEN, "open", "open")],
+        ids=["close", "reopen"])
+    def test_status_changes_are_one_patch(self, checkpoint: Checkpoint, action: Action,
+                                          status: str, recorded: str) -> None:
+        """Close and reopen PATCH only the status, by id, and record the new state and hash."""
+        responses.patch(f"{API}/milestones/id:id-v1-0", headers=HEADERS,
+                        json=sc_milestone("v1-0", "v1.0", status=status),
+                        match=[matchers.json_params_matcher({"status": status})])
+        w = wanted(status=status)
+        planned = PlannedAction(action, w.source, w, self.TARGET, {"status": ("x", status)},
+                                source_id=102)
+        [outcome] = loader(checkpoint).run([planned])
+        assert outcome.ok
+        record = state(checkpoint)
+        assert (record.state, record.target_id) == (recorded, "id-v1-0")
+        assert outcome.target is not None
+        assert record.written_hash == content_hash(outcome.target.managed())
+
+    @responses.activate
+    def test_a_failed_patch_keeps_what_the_checkpoint_knew(self, checkpoint: Checkpoint) -> None:
+        """A refused PATCH marks the item failed but keeps its SourceCraft id and hash."""
+        checkpoint.record(102, slug="v1-0", state="created", target_id="id-v1-0",
+                          written_hash="h1")
+        responses.patch(f"{API}/milestones/id:id-v1-0", status=422, headers=HEADERS,
+                        json=envelope("ValidationError", "nope", "rid-422"))
+        w = wanted(status="closed")
+        planned = PlannedAction(Action.CLOSE, w.source, w, self.TARGET, source_id=102)
+        [outcome] = loader(checkpoint).run([planned])
+        record = state(checkpoint)
+        assert not outcome.ok
+        assert (record.state, record.target_id, record.written_hash) == (
+            "failed", "id-v1-0", "h1")
+
+    def test_unchanged_match_unknown_to_the_checkpoint_is_recorded(
+            self, checkpoint: Checkpoint) -> None:
+        """A milestone matched by slug (checkpoint lost) is recorded as ours, with no request."""
+        w = wanted()
+        planned = PlannedAction(Action.UNCHANGED, w.source, w, self.TARGET, source_id=102)
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            loader(checkpoint).run([planned])
+            assert len(mock.calls) == 0
+        assert (state(checkpoint).state, state(checkpoint).target_id) == ("created", "id-v1-0")
+
+    @responses.activate
+    def test_delete_is_recorded(self, checkpoint: Checkpoint) -> None:
+        """A delete answers 204 and the record says `deleted`."""
+        responses.delete(f"{API}/milestones/id:id-v1-0", status=204, headers=HEADERS)
+        planned = PlannedAction(Action.DELETE, None, None, self.TARGET, source_id=102)
+        [outcome] = loader(checkpoint).run([planned])
+        assert outcome.ok
+        assert state(checkpoint).state == "deleted"
