@@ -148,6 +148,9 @@ def _check_url(doc: YamlFile, entry: Entry, url: str, allow_insecure: bool) -> s
     if parts.query or parts.fragment:
         raise doc.error(f"{entry.key} {url!r} must be the server root, without ?query or #part",
                         entry.line, entry.key)
+    if re.search(r"/api/v\d+/?$", parts.path):
+        raise doc.error(f"{entry.key} {url!r} should be the server root: scbridge adds the "
+                        "/api/... part itself", entry.line, entry.key)
     if parts.scheme == "http" and not allow_insecure and not is_loopback(parts.hostname):
         raise doc.error(f"{entry.key} {url!r} is plain http to a non-loopback host, which would "
                         "send the token in clear; use https or set allow_insecure_http: true",

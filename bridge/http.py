@@ -72,7 +72,10 @@ class HttpClient:
         self._origin = (scheme, host, _origin(base_url)[2])
         self._http = http
         self._sleep, self._jitter, self._clock = sleep, jitter, clock
-        self._secrets = [value for value in headers.values() if len(value) >= 4]
+        # "Bearer <token>": a server may echo the bare token, so mask that too.
+        values = [value.removeprefix("Bearer ").strip() for value in headers.values()]
+        self._secrets = sorted({value for value in [*headers.values(), *values]
+                                if len(value) >= 4}, key=len, reverse=True)
         self._lock = threading.Lock()
         self._session = session or requests.Session()
         self._session.headers.update(headers)

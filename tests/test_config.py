@@ -181,6 +181,8 @@ ERRORS = [
     ("url-with-credentials", _set(MINIMAL, "https://", "https://user:pw@"), 2, "source.url",
      "credentials"),
     ("insecure", _set(MINIMAL, "https://", "http://"), 2, "source.url", "allow_insecure_http"),
+    ("api-in-url", _set(MINIMAL, "gitlab.example.com", "gitlab.example.com/api/v3"), 2,
+     "source.url", "server root"),
     ("insecure-target", MINIMAL + "  url: http://sc.example.com\n", 7, "target.url",
      "non-loopback"),
     ("api-version", MINIMAL.replace("group/project\n", "group/project\n  api_version: v5\n"),

@@ -285,6 +285,19 @@ class TestHttpClientReads:
         assert http.requests_made["read"] == 200
 
 
+    @responses.activate
+    def test_bearer_token_echoed_bare_is_masked(self) -> None:
+        """SourceCraft's Bearer token is masked even when echoed without the 'Bearer ' prefix."""
+        responses.get(f"{SOURCECRAFT}/x", status=403, json={
+            "error_code": "Forbidden", "message": "token sc-secret-123 lacks the role",
+            "request_id": "r"})
+        http = HttpClient(SOURCECRAFT, kind="target",
+                          headers={"Authorization": "Bearer sc-secret-123"}, http=HttpConfig())
+        with pytest.raises(FatalApiError) as caught:
+            http.get("/x")
+        assert "sc-secret-123" not in str(caught.value)
+
+
 class TestHttpClientPost:
     URL = f"{SOURCECRAFT}/repos/o/r/milestones"
 
