@@ -30,8 +30,11 @@ class Sandbox:
     def __init__(self, dataset: str | Path | Dataset = "demo", seed: int = 0, *,
                  gitlab_port: int = 0, sourcecraft_port: int = 0,
                  sleep: Callable[[float], None] = time.sleep,
-                 now: Callable[[], float] = time.time) -> None:
+                 now: Callable[[], float] = time.time,
+                 gitlab_version: str | None = None) -> None:
         self.dataset = load_dataset(dataset)
+        if gitlab_version is not None:  # e.g. "8.11": issue listings then ignore order_by/sort
+            self.dataset.gitlab_version = gitlab_version
         self.seed = seed
         self._ports = (gitlab_port, sourcecraft_port)
         self._sleep = sleep

@@ -128,6 +128,8 @@ class GitLabApp:
             raise BadParamError("order_by does not have a valid value")
         if sort not in ("asc", "desc"):
             raise BadParamError("sort does not have a valid value")
+        if not self.state.sorts_issues():
+            order_by, sort = "created_at", "desc"  # before 8.12 both are silently ignored
         raw_labels = (request.param("labels") or "").split(",")
         labels = frozenset(x.strip() for x in raw_labels if x.strip())
         title = request.param("milestone")

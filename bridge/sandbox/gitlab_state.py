@@ -86,6 +86,24 @@ class GitLabState:
             self.issues.append(stored)
             return self.issue_json(stored, self.url)
 
+    def update_issue(self, issue_id: int, **fields: Any) -> dict[str, Any]:
+        """Change a stored issue (state, milestone id, ...); `updated_at` moves unless given."""
+        with self.lock:
+            index = self.issues.index_of_id(issue_id)
+            if index is None:
+                raise KeyError(issue_id)
+            stored = self.issues.stored(index)
+            unknown = set(fields) - set(stored)
+            if unknown:
+                raise ValueError(f"an issue has no field {', '.join(sorted(unknown))}")
+            self.issues.update(index, {"updated_at": self._stamp(), **fields})
+            return self.issue_json(self.issues.stored(index), self.url)
+
+    def sorts_issues(self) -> bool:
+        """Whether issue listings honour order_by and sort: GitLab 8.12 and later."""
+        parts = [int(p) if p.isdigit() else 0 for p in self.version.split(".")[:2]]
+        return tuple(parts + [0] * (2 - len(parts))) >= (8, 12)
+
     # ---- lookups and rendering for the app -------------------------------------------------
 
     def listed(self) -> list[dict[str, Any]]:

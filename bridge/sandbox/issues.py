@@ -67,6 +67,14 @@ class IssueTable:
             self._stored.append(issue)
             self._views.clear()
 
+    def update(self, index: int, fields: dict[str, Any]) -> None:
+        """Change the stored issue at `index` (not a synthetic one); cached views are dropped."""
+        if index < self._base:
+            raise ValueError("synthetic issues cannot be edited; add stored ones instead")
+        with self._lock:
+            self._stored[index - self._base].update(fields)
+            self._views.clear()
+
     def next_ids(self) -> tuple[int, int]:
         """An unused (id, iid) pair for a new issue."""
         ids = [i["id"] for i in self._stored] + [100_000 + self._base - 1]
