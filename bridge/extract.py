@@ -20,6 +20,9 @@ class Extracted:
     milestones: tuple[SourceMilestone, ...]
     pages: int
     issues: int
+    # False if any milestone page was lost; the planner then deletes and closes nothing. A
+    # failed page raises today, so only a reader that tolerates losses would ever set it.
+    census_complete: bool = True
 
 
 def extract(reader: GitLabReader, *,

@@ -21,6 +21,7 @@ from bridge.extract import Extracted, extract
 from bridge.gitlab import GitLabReader
 from bridge.http import HttpClient
 from bridge.load import Loader
+from bridge.mirror import MirrorExtract
 from bridge.models import ItemOutcome, PlannedAction, TargetMilestone
 from bridge.plan import PlanInput, plan
 from bridge.progress import Progress
@@ -104,7 +105,7 @@ def run(config: Config, options: RunOptions) -> RunResult:
         run_id = None if options.dry_run else checkpoint.begin_run(options.command)
         source_http, target_http = _clients(config, options)
         try:
-            extracted = _extract(config, source_http, options, progress)
+            extracted = _extract(config, source_http, options, progress, checkpoint)
             actions = _plan(config, options, mapping=mapping, extracted=extracted,
                             http=target_http, checkpoint=checkpoint)
             outcomes: list[ItemOutcome | None] = [None] * len(actions)
@@ -136,11 +137,11 @@ def run(config: Config, options: RunOptions) -> RunResult:
     return RunResult(report, fatal)
 
 
-def _extract(config: Config, http: HttpClient, options: RunOptions,
-             progress: Progress) -> Extracted:
+def _extract(config: Config, http: HttpClient, options: RunOptions, progress: Progress,
+             checkpoint: Checkpoint) -> Extracted:
+    api_prefix = f"/api/{config.source.api_version}"
     reader = GitLabReader(http, project=config.source.project, per_page=config.source.per_page,
-                          concurrency=config.http.concurrency,
-                          api_prefix=f"/api/{config.source.api_version}")
+                          concurrency=config.http.concurrency, api_prefix=api_prefix)
     phases: dict[str, None] = {}
 
     def on_page(kind: str, items: int) -> None:
@@ -151,7 +152,12 @@ def _extract(config: Config, http: HttpClient, options: RunOptions,
             progress.phase(f"extract {kind}")
         progress.advance(items, pages=1)
 
-    extracted = extract(reader, on_page=on_page)
+    if options.command == "mirror":  # counts issues from the bookmark on, kept in the checkpoint
+        extracted = MirrorExtract(reader, http, checkpoint, api_prefix=api_prefix,
+                                  per_page=config.source.per_page, save=not options.dry_run,
+                                  on_page=on_page)()
+    else:
+        extracted = extract(reader, on_page=on_page)
     log.info("extracted", milestones=len(extracted.milestones), issues=extracted.issues,
              pages=extracted.pages)
     return extracted
@@ -169,7 +175,10 @@ def _plan(config: Config, options: RunOptions, *, mapping: CompiledMapping, extr
         target.extend(page)
         if options.stop.is_set():
             raise Interrupted("interrupted while reading SourceCraft; nothing was written")
-    return plan(PlanInput(results=results, target=target, records=records),
+    # A census that lost a page must not read as "those milestones were deleted".
+    inp = PlanInput(results=results, target=target, records=records,
+                    census_complete=extracted.census_complete)
+    return plan(inp,
                 mode=options.command, mirror=config.mirror,
                 slugs_follow_renames=mapping.slugs_follow_renames)
 
