@@ -139,11 +139,13 @@ class Loader:
                 if found is None:
                     raise
                 return found
+            if self._stop.is_set():
+                break  # the run is stopping: no new wait and no new POST for this item
             if attempt < self._max_attempts:
                 self._sleep(self._wait(error, attempt))
         if isinstance(error, AmbiguousWriteError):
             raise AmbiguousWriteError(
-                f"could not create '{wanted.slug}' in {self._max_attempts} tries ({error})",
+                f"could not create '{wanted.slug}' in {attempt} tries ({error})",
                 status=error.status, request_id=error.request_id)
         raise error
 

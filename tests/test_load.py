@@ -270,6 +270,25 @@ class TestAmbiguousCreate:
         assert [m.split()[0] for m in methods()] == ["POST", "POST"]
 
 
+    @responses.activate
+    def test_a_stop_during_a_failed_post_sends_no_other(self, checkpoint: Checkpoint) -> None:
+        """Once the run is stopping, an unknown outcome is looked up, never waited on or re-sent."""
+        stop = threading.Event()
+
+        def on_post(_request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            stop.set()  # SIGINT arrives while the POST is in flight
+            return json_answer(503, envelope("Unavailable", "503"))
+
+        responses.add_callback(responses.POST, BASE, callback=on_post)
+        responses.get(f"{BASE}/v1-0", status=404, json=NOT_FOUND, headers=HEADERS)
+        sleeps = Sleeps()
+        [outcome] = loader(checkpoint, sleeps=sleeps, stop=stop).run([create(wanted())])
+        assert [m.split()[0] for m in methods()] == ["POST", "GET"]
+        assert sleeps == []
+        assert not outcome.ok
+        assert state(checkpoint).state == "failed"
+
+
 class TestRecording:
     @responses.activate
     def test_each_outcome_is_recorded_before_the_next_item(self, checkpoint: Checkpoint) -> None:
