@@ -166,8 +166,8 @@ def _section(doc: YamlFile, top: dict[str, Entry], name: str, base: Path
         found: dict[str, Entry] = {}
         line = entry.line if entry else 1
     elif not isinstance(entry.node, MappingNode):
-        raise doc.error(f"{name} must be a mapping of keys, not {describe(entry.node)}",
-                        entry.line, name)
+        raise doc.error(f"{name} must be a mapping of keys, not "
+                        f"{describe(entry.node, doc.value(entry.node))}", entry.line, name)
     else:
         found, line = doc.entries(entry.node, name, specs), entry.line
     values: dict[str, Any] = {}

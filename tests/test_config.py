@@ -264,6 +264,18 @@ class TestConfigErrors:
         assert caught.value.line == line
         assert fragment in str(caught.value)
 
+    @pytest.mark.parametrize(("value", "shown"), [
+        ("fast", "the text 'fast'"), ("5", "the number 5"), ("true", "true (true/false)"),
+        ("[a]", "a list"),
+    ])
+    def test_section_that_is_not_a_mapping_says_what_it_is(self, tmp_path: Path, value: str,
+                                                            shown: str) -> None:
+        """A section given a single value names that value, not 'empty'."""
+        path = write(tmp_path, MINIMAL + f"http: {value}\n")
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, env=ENV)
+        assert str(caught.value).endswith(f"http must be a mapping of keys, not {shown}")
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """A config path that does not exist is a ConfigError, not a traceback."""
         with pytest.raises(ConfigError, match="file not found"):
