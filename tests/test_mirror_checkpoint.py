@@ -105,7 +105,7 @@ class TestIssueTable:
             cp.save_issues([(1, 5, "opened", "a")])
             bad = [(2, 5, "opened", "a"), (3, 5, None, "a")]  # state may not be NULL
             with pytest.raises(sqlite3.IntegrityError):
-                cp.save_issues(bad, meta={"bookmark": "z"})  # type: ignore[list-item]
+                cp.save_issues(bad, meta={"bookmark": "z"})  # type: ignore[arg-type]
             assert cp.issue_total() == 1
             assert "bookmark" not in cp.meta()
 
