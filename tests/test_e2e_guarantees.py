@@ -150,6 +150,11 @@ class TestSecondRun:
         report = json.loads((work.root / "again.json").read_text())
         assert report["requests"]["target_write"] == 0
         assert report["summary"]["unchanged"] == len(wanted)
+        # Neither token reaches any output, the report or the checkpoint.
+        seen = (first.stdout + first.stderr + second.stdout + second.stderr).encode()
+        seen += (work.root / "again.json").read_bytes() + work.checkpoint.read_bytes()
+        for token in (work.sb.gitlab_token, work.sb.sourcecraft_token):
+            assert token.encode() not in seen
 
 
 class TestUnknownPostOutcomes:
@@ -220,9 +225,9 @@ class Killer:
         os.kill(self.pid, signal.SIGKILL)
 
 
-def crash_then_recover(work: Workdir, point: KillPoint) -> tuple[int, int, list[RequestRecord],
-                                                                 set[str]]:
-    """Kill a run at `point`, then run again; what it takes to check the guarantee."""
+def crash_then_recover(work: Workdir, point: KillPoint,
+                       wanted: list[WantedMilestone]) -> list[str]:
+    """Kill a run at `point`, run again to the end; what broke a guarantee, if anything."""
     work.reset()
     killer = Killer(point)
     unsubscribe = work.sb.log.subscribe(killer)
@@ -232,53 +237,46 @@ def crash_then_recover(work: Workdir, point: KillPoint) -> tuple[int, int, list[
         process.communicate(timeout=60)
     finally:
         unsubscribe()
-    assert killer.fired, f"{point}: the run ended before its kill point"
     present = {str(m["slug"]) for m in work.sb.sourcecraft.milestones()}
     work.sb.log.clear()
     again = work.migrate()
-    return process.returncode, again.returncode, writes(work.sb), present
+    rerun = writes(work.sb)
+    problems: list[str] = []
+    if not killer.fired or process.returncode != -signal.SIGKILL:
+        problems.append(f"first run ended ({process.returncode}) before its kill point")
+    if again.returncode != 0:
+        problems.append(f"rerun exit {again.returncode}: {again.stderr[-300:]}")
+    # The rerun never POSTs blind: only slugs that were absent, each once, each accepted.
+    posted = Counter(r.body["slug"] for r in rerun if r.method == "POST")
+    if any(c > 1 for c in posted.values()) or set(posted) & present:
+        problems.append(f"rerun re-posted {dict(posted)}; present before: {sorted(present)}")
+    if any(r.status is None or r.status >= 300 for r in rerun):
+        problems.append(f"rerun write refused: {[(r.method, r.status) for r in rerun]}")
+    try:
+        assert_target_is_mapped(work.sb, wanted)
+    except AssertionError as exc:
+        problems.append(f"target: {exc}")
+    return [f"{point}: {problem}" for problem in problems]
 
 
 class TestKillNine:
     def test_sigkill_at_every_point_then_rerun_leaves_one_milestone_each(
             self, tmp_path: Path, wanted: list[WantedMilestone]) -> None:
         """Guarantee 3: at each of 23 kill points, the rerun ends with the mapped target."""
-        workers = 3
+        workers = 3  # one sandbox and one folder per lane, reset between its kill points
         sandboxes = [Sandbox(dataset="demo").start() for _ in range(workers)]
         try:
-            works = [Workdir(sb, tmp_path / f"w{i}") for i, sb in enumerate(sandboxes)]
-            for w in works:
-                w.root.mkdir()
-                w.write()
-            lanes = [KILL_POINTS[i::workers] for i in range(workers)]
+            works = [Workdir(sb, tmp_path / f"lane{i}") for i, sb in enumerate(sandboxes)]
+            for work in works:
+                work.root.mkdir()
+                work.write()
 
             def lane(index: int) -> list[str]:
-                failures = []
-                for point in lanes[index]:
-                    work = works[index]
-                    killed, code, rerun_writes, present = crash_then_recover(work, point)
-                    problems = []
-                    if killed != -signal.SIGKILL:
-                        problems.append(f"first run exit {killed}, not killed")
-                    if code != 0:
-                        problems.append(f"rerun exit {code}")
-                    # The rerun never POSTs blind: only slugs that were absent, each once, 2xx.
-                    posted = Counter(r.body["slug"] for r in rerun_writes if r.method == "POST")
-                    if any(c > 1 for c in posted.values()) or set(posted) & present:
-                        problems.append(f"rerun re-posted {dict(posted)}; present {present}")
-                    if any(r.status is None or r.status >= 300 for r in rerun_writes):
-                        problems.append("rerun write refused: "
-                                        f"{[(r.method, r.status) for r in rerun_writes]}")
-                    try:
-                        assert_target_is_mapped(work.sb, wanted)
-                    except AssertionError as exc:
-                        problems.append(f"target: {exc}")
-                    failures.extend(f"{point}: {p}" for p in problems)
-                return failures
+                return [problem for point in KILL_POINTS[index::workers]
+                        for problem in crash_then_recover(works[index], point, wanted)]
 
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                failures = [f for lane_failures in pool.map(lane, range(workers))
-                            for f in lane_failures]
+                failures = [p for problems in pool.map(lane, range(workers)) for p in problems]
         finally:
             for sb in sandboxes:
                 sb.stop()
