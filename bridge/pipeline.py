@@ -16,7 +16,7 @@ import structlog
 
 from bridge.checkpoint import Checkpoint, move_aside
 from bridge.config import Config
-from bridge.errors import ApiError, CheckpointError, Interrupted
+from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
 from bridge.extract import Extracted, extract
 from bridge.gitlab import GitLabReader
 from bridge.http import HttpClient
@@ -127,6 +127,11 @@ def run(config: Config, options: RunOptions) -> RunResult:
             fatal = loader.fatal if loader is not None else None
             if fatal is not None:
                 report = replace(report, exit_code=fatal.exit_code)
+        except BridgeError as exc:
+            # `status` then shows how the run ended (3, 130, ...) instead of "never finished".
+            if run_id is not None:
+                checkpoint.end_run(run_id, summary={}, exit_code=exc.exit_code)
+            raise
         finally:
             source_http.close()
             target_http.close()

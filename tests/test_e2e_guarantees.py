@@ -428,6 +428,10 @@ class TestExitCodes:
         assert "401" in one_line(result.stderr)
         assert bad not in result.stderr + result.stdout
         assert work.sb.log.count("target_write") == 0
+        with Checkpoint.open(work.checkpoint, readonly=True) as checkpoint:
+            last = checkpoint.last_run()
+        assert last is not None
+        assert (last.exit_code, last.finished_at is not None) == (3, True)
 
     def test_sourcecraft_refusing_the_token_exits_3(self, work: Workdir) -> None:
         """A 401 from SourceCraft while listing: exit 3 before any write."""
