@@ -64,16 +64,34 @@ def parse_milestone(data: Any, project: Project) -> SourceMilestone:
         updated_at=_text(data, "updated_at"), project_path=project.path, web_url=web_url)
 
 
-def parse_issue(data: Any, project: Project) -> IssueRef:
-    """One issue, reduced to what milestone counting needs."""
+#: Parsed embedded milestones by (id, updated_at): a few hundred milestones ride on many issues.
+MilestoneCache = dict[tuple[Any, Any], SourceMilestone]
+_CACHE_LIMIT = 10_000
+
+
+def parse_issue(data: Any, project: Project, cache: MilestoneCache | None = None) -> IssueRef:
+    """One issue, reduced to what milestone counting needs.
+
+    `cache` lets a reader parse each embedded milestone once per version instead of once per
+    issue (a profile showed that parse taking most of the extract stage's own CPU).
+    """
     if not isinstance(data, dict):
         raise FatalApiError(f"GitLab sent an issue that is not an object: {str(data)[:120]!r}")
     issue_id = _need(data, "id", int, "issue")
-    milestone = data.get("milestone")
+    raw = data.get("milestone")
+    milestone: SourceMilestone | None = None
+    if raw is not None:
+        key = (raw.get("id"), raw.get("updated_at")) if isinstance(raw, dict) else None
+        milestone = cache.get(key) if cache is not None and key is not None else None
+        if milestone is None:
+            milestone = parse_milestone(raw, project)
+            if cache is not None and key is not None:
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                cache[key] = milestone
     return IssueRef(
         id=issue_id, iid=data["iid"] if isinstance(data.get("iid"), int) else 0,
-        state=str(data.get("state") or "opened"),
-        milestone=parse_milestone(milestone, project) if milestone is not None else None,
+        state=str(data.get("state") or "opened"), milestone=milestone,
         updated_at=_text(data, "updated_at"))
 
 
@@ -121,12 +139,13 @@ class GitLabReader:
         """
         project = self.project()
         seen: set[int] = set()  # ints only: about 30 bytes per issue, even for 200,000
+        cache: MilestoneCache = {}
         query: dict[str, Any] = {"order_by": "created_at", "sort": "asc",
                                  "per_page": self._per_page, **(params or {})}
         path = f"{self._prefix}/projects/{project.id}/issues"
         for page in walk_pages(self._client, path, query, concurrency=self._concurrency,
                                what="issues"):
-            issues = [parse_issue(item, project) for item in page]
+            issues = [parse_issue(item, project, cache) for item in page]
             fresh = [issue for issue in issues if issue.id not in seen]
             seen.update(issue.id for issue in fresh)
             yield fresh

@@ -16,7 +16,8 @@ from bridge.sandbox.paging import BadParamError, paginate
 
 _PREFIX = "/api/v3"
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(_PREFIX + pattern + "$"), name) for pattern, name in (
+    # "/?": Rails ignores a trailing slash, and python-gitlab 1.4's v3 issue URL ends in one.
+    (re.compile(_PREFIX + pattern + "/?$"), name) for pattern, name in (
     (r"/version", "version"),
     (r"/projects/([^/]+)", "project"),
     (r"/projects/([^/]+)/milestones", "milestones"),

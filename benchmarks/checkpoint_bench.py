@@ -1,0 +1,66 @@
+"""How the checkpoint scales: resuming with many recorded items, and the cost of one record.
+
+Recording is one upsert by primary key, committed and fsync'd at once; its cost must not
+grow with what is already recorded. The file is filled in bulk (one transaction) so the
+measurement is of `Checkpoint.record` and of a resume, not of the filling.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from bridge.checkpoint import Checkpoint
+from bridge.checkpoint.schema import UPSERT_ITEM
+
+_STAMP = "2026-01-01T00:00:00Z"
+
+
+def _fill(path: Path, start: int, stop: int) -> None:
+    """Add items start..stop-1 in one transaction, as a long history of runs would have."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(UPSERT_ITEM, (
+            (sid, f"id-{sid}", f"milestone-{sid}", "closed", "0" * 64, _STAMP, None, _STAMP)
+            for sid in range(start, stop)))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _record_batch(path: Path, first: int, count: int) -> float:
+    """Seconds for `count` new records through the real API (each durable on return)."""
+    with Checkpoint.open(path) as checkpoint:
+        started = time.perf_counter()
+        for sid in range(first, first + count):
+            checkpoint.record(sid, slug=f"milestone-{sid}", state="created",
+                              target_id=f"id-{sid}", written_hash="0" * 64,
+                              target_updated_at=_STAMP)
+        return time.perf_counter() - started
+
+
+def run(folder: Path, *, items: int = 100_000, batch: int = 1_000,
+        tries: int = 3) -> dict[str, float]:
+    """Resume time with `items` recorded, and seconds per `batch` records when small and full.
+
+    Each timing is the best of `tries`: an fsync's cost varies with whatever else the disk
+    is doing, and the question is how the cost grows, not how noisy the machine is.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "checkpoint-bench.sqlite"
+    with Checkpoint.open(path):
+        pass  # creates the schema
+    _fill(path, 0, batch)
+    small = min(_record_batch(path, 10_000_000 + n * batch, batch) for n in range(tries))
+    _fill(path, 0, items - tries * batch)
+    resume = float("inf")
+    for _ in range(tries):
+        started = time.perf_counter()
+        with Checkpoint.open(path) as checkpoint:
+            records = checkpoint.records()
+            resume = min(resume, time.perf_counter() - started)
+    full = min(_record_batch(path, 20_000_000 + n * batch, batch) for n in range(tries))
+    return {"items": float(len(records)), "resume_s": resume, "batch": float(batch),
+            "record_batch_small_s": small, "record_batch_full_s": full}

@@ -1,0 +1,99 @@
+"""The benchmark's tables, as plain text: what a person reads, and what RESULTS.md quotes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+KINDS = ("source_read", "target_read", "target_write")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows,
+                                                                        strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).rjust(w) if n else str(c).ljust(w)
+                         for n, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
+
+
+def _runs(results: dict[str, Any]) -> str:
+    shape = results["shape"]
+    rows = []
+    for row in results["runs"]:
+        bound = row["bound"]["total"]
+        rows.append([row["run"], f"{row['wall_s']:.2f}", f"{row['run_s']:.2f}",
+                     f"{bound:.2f}", f"{row['wall_s'] / bound:.2f}" if bound else "-",
+                     f"{row['run_s'] / bound:.2f}" if bound else "-",
+                     f"{row['client_cpu_s']:.2f}", f"{row['sandbox_cpu_s']:.2f}",
+                     f"{row['max_rss_mb']:.1f}"])
+    text = _table(["run", "wall s", "in-run s", "bound s", "wall/bound", "in-run/bound",
+                   "client CPU s", "sandbox CPU s", "peak RSS MB"], rows)
+    counts = []
+    for row in results["runs"]:
+        got, want = row["requests"], row["expected"]
+        counts.append([row["run"], *(f"{got[k]} / {want[k]}" for k in KINDS),
+                       "yes" if row["exact"] else "NO"])
+    text += "\n" + _table(["requests (seen / formula)", *KINDS, "exact"], counts)
+    dry, migration = results["runs"][0], results["runs"][1]
+    load_s = (migration["run_s"] or 0) - (dry["run_s"] or 0)
+    created = migration["target_after"]["total"]
+    text += ("\nlower bound per phase (migration): " + ", ".join(
+        f"{k} {v:.3f}s" for k, v in migration["bound"].items()) + "\n")
+    text += (f"issues/s extracted (dry run, in-run): {shape['issues'] / dry['run_s']:,.0f}; "
+             f"milestones/s loaded (migration - dry run): "
+             f"{created / load_s if load_s > 0 else float('nan'):,.0f}\n")
+    return text
+
+
+def _extraction(ext: dict[str, Any]) -> str:
+    rows = []
+    for key in ("scbridge", "scbridge_1", "other"):
+        if key in ext:
+            item = ext[key]
+            rows.append([item["client"], f"{item['seconds']:.2f}", str(item["requests"]),
+                         f"{item['issues']:,}", f"{item['issues'] / item['seconds']:,.0f}",
+                         f"{item['max_rss_mb']:.1f}"])
+    text = _table(["extraction only", "s", "requests", "issues", "issues/s", "peak RSS MB"],
+                  rows)
+    if "fallback" in ext:
+        text += f"NOTE: {ext['fallback']}\n"
+    if "ratio" in ext:
+        text += (f"speed-up over {ext['other']['client']}: {ext['ratio']:.2f}x at the set "
+                 f"concurrency, {ext['ratio_1']:.2f}x at concurrency 1\n")
+    return text
+
+
+def render(results: dict[str, Any]) -> str:
+    """Every section that was run, in order."""
+    m, shape = results["machine"], results["shape"]
+    parts = [f"scbridge benchmark: {results['command']}\n"
+             f"machine: {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}, "
+             f"load average at start {m['loadavg']}\n"
+             f"shape: {shape['milestones']} milestones, {shape['issues']:,} issues, "
+             f"latency {shape['latency_s'] * 1000:g} ms, concurrency {shape['concurrency']}, "
+             f"per_page {shape['per_page']}, page_size {shape['page_size']}\n",
+             _runs(results), _extraction(results["extraction"])]
+    if "placement" in results:
+        p = results["placement"]
+        parts.append(f"sandbox placement (extraction s): own process "
+                     f"{p['separate_process_s']:.2f}, client's process "
+                     f"{p['same_process_s']:.2f}\n")
+    if "checkpoint" in results:
+        c = results["checkpoint"]
+        parts.append(f"checkpoint: resume with {c['items']:,.0f} items {c['resume_s']:.3f}s; "
+                     f"{c['batch']:,.0f} records at 1,000 recorded "
+                     f"{c['record_batch_small_s']:.2f}s, at {c['items']:,.0f} recorded "
+                     f"{c['record_batch_full_s']:.2f}s\n")
+    if "rss" in results:
+        r = results["rss"]
+        base = results["runs"][0]["max_rss_mb"]
+        parts.append(f"peak RSS, dry run: {shape['issues']:,} issues {base:.1f} MB, "
+                     f"{r['issues']:,} issues {r['max_rss_mb']:.1f} MB "
+                     f"(+{r['max_rss_mb'] - base:.1f} MB); requests exact: "
+                     f"{'yes' if r['exact'] else 'NO'}\n")
+    if "profile" in results:
+        parts.append("profiles: " + ", ".join(results["profile"].values()) + "\n")
+    return "\n".join(parts)

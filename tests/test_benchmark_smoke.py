@@ -1,0 +1,183 @@
+"""The benchmark runs end to end with exact request counts, and the speed fixes it led to hold."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import requests
+
+from bridge.config import HttpConfig
+from bridge.gitlab import MilestoneCache, Project, parse_issue
+from bridge.http import HttpClient
+from bridge.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bounds import Shape, expected_requests, lower_bound  # noqa: E402
+
+MILESTONES, ISSUES = 20, 2_000
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One small benchmark run without python-gitlab, its JSON results and printed table."""
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--milestones", str(MILESTONES),
+         "--issues", str(ISSUES), "--latency-ms", "0", "--concurrency", "4",
+         "--no-python-gitlab", "--no-placement", "--checkpoint-items", "0",
+         "--rss-issues", "0", "--json", str(out)],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {"results": json.loads(out.read_text(encoding="utf-8")), "stdout": proc.stdout}
+
+
+class TestBenchmarkSmoke:
+    """`benchmarks/run.py` on a small project with no latency."""
+
+    def test_every_run_makes_exactly_the_formula_s_requests(self, smoke: dict[str, Any]) -> None:
+        """Reads are project + milestone pages + issue pages + target pages; writes as planned."""
+        runs = {row["run"]: row for row in smoke["results"]["runs"]}
+        source = 1 + math.ceil(MILESTONES / 100) + math.ceil(ISSUES / 100)
+        assert [runs[name]["requests"]["source_read"] for name in runs] == [source] * 3
+        assert [runs[name]["requests"]["target_read"] for name in runs] == [1, 1, 1]
+        assert all(runs[name]["exact"] for name in runs)
+
+    def test_migration_writes_creates_plus_closes_and_re_run_writes_none(
+            self, smoke: dict[str, Any]) -> None:
+        """The migration's writes are one POST per milestone and one PATCH per closed one."""
+        runs = {row["run"]: row for row in smoke["results"]["runs"]}
+        target = runs["migration"]["target_after"]
+        assert target["total"] > MILESTONES  # milestones only issues carry are migrated too
+        assert runs["migration"]["requests"]["target_write"] == target["total"] + target["closed"]
+        assert runs["dry run"]["requests"]["target_write"] == 0
+        assert runs["re-run"]["requests"]["target_write"] == 0
+
+    def test_the_client_s_own_count_matches_the_sandbox_s(self, smoke: dict[str, Any]) -> None:
+        """The report's request counts agree with what the sandbox saw."""
+        for row in smoke["results"]["runs"]:
+            seen, reported = row["requests"], row["reported"]
+            assert (reported["source"], reported["target_read"], reported["target_write"]) == (
+                seen["source_read"], seen["target_read"], seen["target_write"])
+
+    def test_the_table_is_printed(self, smoke: dict[str, Any]) -> None:
+        """The output has the run table, the request check and the extraction rows."""
+        out = smoke["stdout"]
+        for text in ("wall/bound", "requests (seen / formula)", "scbridge (concurrency 4)",
+                     "scbridge (concurrency 1)", "peak RSS MB"):
+            assert text in out
+        assert "NO" not in out.split()
+
+
+class TestBounds:
+    """The request formula and the network's lower bound."""
+
+    def test_fresh_run_counts(self) -> None:
+        """300 milestones and 30,000 issues at 100 a page: 1 + 3 + 300 reads, one target page."""
+        shape = Shape(milestones=300, issues=30_000)
+        assert expected_requests(shape, target_before=0, writes=546) == {
+            "source_read": 304, "target_read": 1, "target_write": 546}
+
+    def test_target_pages_round_up(self) -> None:
+        """303 target milestones at page_size 100 take four pages."""
+        shape = Shape(milestones=300, issues=30_000)
+        assert expected_requests(shape, target_before=303, writes=0)["target_read"] == 4
+
+    def test_bound_charges_first_page_alone_and_shares_the_rest(self) -> None:
+        """Issues: page 1, then 299 pages four at a time (75 rounds) of 20 ms."""
+        bound = lower_bound(Shape(milestones=300, issues=30_000), target_before=0, writes=546)
+        assert bound["issues"] == pytest.approx(76 * 0.02)
+        assert bound["writes"] == pytest.approx(137 * 0.02)
+        assert bound["total"] == pytest.approx(sum(v for k, v in bound.items() if k != "total"))
+
+    def test_concurrency_one_is_sequential(self) -> None:
+        """With one worker every page waits for the one before."""
+        shape = Shape(milestones=300, issues=30_000, concurrency=1)
+        assert lower_bound(shape, target_before=0, writes=0)["issues"] == pytest.approx(6.0)
+
+
+class TestSandboxTrailingSlash:
+    """The fake GitLab, like Rails, ignores a trailing slash (python-gitlab 1.4 sends one)."""
+
+    def test_issue_list_with_trailing_slash(self, sandbox: Sandbox) -> None:
+        """`/projects/:id/issues/` lists the same issues as `/projects/:id/issues`."""
+        base = f"{sandbox.gitlab_url}/api/v3/projects/{sandbox.project_id}/issues"
+        headers = {"PRIVATE-TOKEN": sandbox.gitlab_token}
+        plain = requests.get(base, headers=headers, timeout=10)
+        slashed = requests.get(base + "/", headers=headers, timeout=10)
+        assert slashed.status_code == 200
+        assert slashed.json() == plain.json()
+
+
+PROJECT = Project(id=7, path="g/p", web_url="https://gitlab.example.com/g/p")
+
+
+def _issue(number: int, milestone: dict[str, Any] | None) -> dict[str, Any]:
+    return {"id": 1000 + number, "iid": number, "state": "opened", "milestone": milestone,
+            "updated_at": "2016-01-04T15:31:39.996Z"}
+
+
+class TestMilestoneCache:
+    """`parse_issue` with a cache parses each embedded milestone version once."""
+
+    MILESTONE: ClassVar[dict[str, Any]] = {
+        "id": 5, "iid": 1, "project_id": 7, "title": "v1.0", "state": "active",
+        "updated_at": "2016-01-04T15:31:39.996Z"}
+
+    def test_same_milestone_is_parsed_once(self) -> None:
+        """Two issues carrying the same milestone share one parsed SourceMilestone."""
+        cache: MilestoneCache = {}
+        first = parse_issue(_issue(1, dict(self.MILESTONE)), PROJECT, cache)
+        second = parse_issue(_issue(2, dict(self.MILESTONE)), PROJECT, cache)
+        assert first.milestone is second.milestone
+        assert len(cache) == 1
+
+    def test_an_edited_milestone_is_parsed_again(self) -> None:
+        """A newer updated_at is a new version, parsed with its new title."""
+        cache: MilestoneCache = {}
+        parse_issue(_issue(1, dict(self.MILESTONE)), PROJECT, cache)
+        edited = {**self.MILESTONE, "title": "v1.0 final", "updated_at": "2017-01-01T00:00:00Z"}
+        issue = parse_issue(_issue(2, edited), PROJECT, cache)
+        assert issue.milestone is not None
+        assert issue.milestone.title == "v1.0 final"
+
+    def test_cached_and_uncached_parse_agree(self) -> None:
+        """The cache changes the cost, never the result."""
+        cached = parse_issue(_issue(1, dict(self.MILESTONE)), PROJECT, {})
+        plain = parse_issue(_issue(1, dict(self.MILESTONE)), PROJECT)
+        assert cached == plain
+
+
+class TestEnvironmentReadOnce:
+    """HttpClient reads proxy and CA-bundle variables once, keeping their meaning."""
+
+    def _client(self, url: str = "https://gitlab.example.com") -> HttpClient:
+        return HttpClient(url, kind="source", headers={"PRIVATE-TOKEN": "x" * 20},
+                          http=HttpConfig())
+
+    def test_proxy_variable_is_kept(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """HTTPS_PROXY still routes requests, without requests re-reading it per call."""
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        session = self._client()._session
+        assert session.trust_env is False
+        assert session.proxies.get("https") == "http://proxy.example:3128"
+
+    def test_no_proxy_is_honoured(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A host listed in NO_PROXY gets no proxy."""
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+        monkeypatch.setenv("NO_PROXY", "gitlab.example.com")
+        assert self._client()._session.proxies == {}
+
+    def test_ca_bundle_variable_is_kept(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """REQUESTS_CA_BUNDLE still names the CA file when verify_tls is true."""
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
+        assert self._client()._session.verify == "/etc/ssl/corp.pem"
