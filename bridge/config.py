@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 from yaml.nodes import MappingNode, ScalarNode
 
-from bridge.yamlread import Entry, Spec, YamlFile, convert, describe
+from bridge.configfile import Entry, Spec, YamlFile, convert
+from bridge.yamlread import describe
 
 
 class Secret:

@@ -1,9 +1,15 @@
-"""YAML read as nodes, so every complaint about a user's file can name its file, line and key."""
+"""YAML read as nodes, so every complaint about a user's file can name its file, line and key.
+
+Both user files are read through here: the config by `bridge.configfile` and
+the mapping by `bridge.rules.yamlnodes`. What they share exists once: reading and
+composing a file, describing a node in a message, the nearest known key, and
+walking a mapping's keys refusing one given twice.
+"""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,34 +20,77 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bridge.errors import ConfigError
 
+NULL = "tag:yaml.org,2002:null"
+BOOL = "tag:yaml.org,2002:bool"
+INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+
 
 @dataclass(frozen=True, slots=True)
-class Spec:
-    """What one key may hold: a kind ('str', 'int', 'num', 'bool', 'url', 'path', 'enum',
-    'project', 'tls'), whether it is required, its enum choices and its numeric range."""
+class Wording:
+    """How one kind of file words the problems of the file as a whole."""
 
-    kind: str
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    low: float | None = None
-    high: float | None = None
+    unreadable: str  # starts the message for a file that cannot be read
+    syntax: str  # starts the message for a YAML syntax error
+    empty: str  # the whole message for an empty file
+    missing: str | None = None  # the whole message for a missing file; else `unreadable`'s
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One `key: value` of a mapping: the dotted key, the value node and the key's line."""
+def compose(path: Path, wording: Wording) -> Node:
+    """The root node of a YAML file; an unreadable, malformed or empty file is a ConfigError."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, FileNotFoundError) and wording.missing is not None:
+            raise ConfigError(wording.missing, file=name) from None
+        raise ConfigError(f"{wording.unreadable}: {exc.__class__.__name__}: "
+                          f"{getattr(exc, 'strerror', None) or exc}", file=name) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "not valid YAML"
+        raise ConfigError(f"{wording.syntax}: {problem}", file=name,
+                          line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        # A reader error (a control character, say) has no mark and a second line of
+        # position details; the first line says what is wrong, and errors are one line.
+        problem = str(exc).splitlines()[0] if str(exc) else "not valid YAML"
+        raise ConfigError(f"not valid YAML: {problem}", file=name) from None
+    # `---` alone or a bare '' composes to an empty scalar, which is no more use than nothing.
+    if root is None or (isinstance(root, ScalarNode) and root.value.strip() == ""):
+        raise ConfigError(wording.empty, file=name, line=1)
+    return root
 
-    key: str
-    node: Node
-    line: int
+
+def error_at(file: str, message: str, where: Node | int | None, key: str | None = None
+             ) -> ConfigError:
+    """A ConfigError in `file` at a node's line (or a given line, or none)."""
+    line = where.start_mark.line + 1 if isinstance(where, Node) else where
+    return ConfigError(message, file=file, line=line, key=key)
 
 
-def describe(node: Node, value: Any = None) -> str:
-    """How a value reads to a person, for 'must be X, not Y' messages."""
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
+def construct(node: Node) -> Any:
+    """The Python value of a node, as YAML's safe loader types it."""
+    return SafeConstructor().construct_object(node, deep=True)
+
+
+_BRIEF: Any = object()
+_KINDS = {NULL: "nothing (null)", BOOL: "true/false", INT: "a number", _FLOAT: "a number"}
+
+
+def describe(node: Node, value: Any = _BRIEF) -> str:
+    """How a node reads in 'must be X, not Y' messages.
+
+    Collections read as "a mapping" or "a list". A scalar reads as its kind
+    ("a number", "text"), or, when its constructed `value` is given, as that
+    value ("the number 3", "the text 'x'").
+    """
+    if isinstance(node, MappingNode | SequenceNode):
+        return "a mapping" if isinstance(node, MappingNode) else "a list"
+    if value is _BRIEF:
+        return _KINDS.get(node.tag, "text")
     if value is None:
         return "empty"
     if isinstance(value, bool):
@@ -51,122 +100,23 @@ def describe(node: Node, value: Any = None) -> str:
     return f"the text {str(value)!r}"
 
 
-class YamlFile:
-    """One YAML file read into nodes; `error()` builds a ConfigError pointing into it."""
-
-    def __init__(self, path: Path, *, refuse: Collection[str] = (), why: str = "") -> None:
-        self.path = path
-        self.name = str(path)
-        self._refuse = frozenset(refuse)
-        self._why = why
-        self._constructor = SafeConstructor()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError("file not found", file=self.name) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read: {exc.__class__.__name__}: "
-                              f"{getattr(exc, 'strerror', None) or exc}", file=self.name) from None
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = exc.problem or exc.context or "not valid YAML"
-            raise ConfigError(f"YAML syntax error: {problem}", file=self.name,
-                              line=mark.line + 1 if mark else None) from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"not valid YAML: {exc}", file=self.name) from None
-        if root is None or (isinstance(root, ScalarNode) and root.value.strip() == ""):
-            raise ConfigError("the file is empty; it needs at least a source: and a target:",
-                              file=self.name, line=1)
-        if not isinstance(root, MappingNode):
-            raise ConfigError(f"the top level must be a mapping of sections, not "
-                              f"{describe(root, self.value(root))}", file=self.name,
-                              line=root.start_mark.line + 1)
-        self.root: MappingNode = root
-
-    def error(self, message: str, node_or_line: Node | int | None, key: str | None = None
-              ) -> ConfigError:
-        """A ConfigError at a node (or line) of this file."""
-        line = (node_or_line.start_mark.line + 1 if isinstance(node_or_line, Node)
-                else node_or_line)
-        return ConfigError(message, file=self.name, line=line, key=key)
-
-    def value(self, node: Node) -> Any:
-        """The Python value of a node (scalars as YAML types them)."""
-        return self._constructor.construct_object(node, deep=True)
-
-    def entries(self, node: MappingNode, prefix: str, known: Collection[str]) -> dict[str, Entry]:
-        """The keys of a mapping, refusing unknown, duplicate and forbidden ones."""
-        found: dict[str, Entry] = {}
-        for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
-            name = self.value(key_node) if isinstance(key_node, ScalarNode) else None
-            if not isinstance(name, str):
-                raise self.error(f"keys must be plain words, not {describe(key_node, name)}",
-                                 line, prefix or None)
-            dotted = f"{prefix}.{name}" if prefix else name
-            if name in self._refuse:
-                raise self.error(f"'{dotted}' is refused: {self._why}", line, dotted)
-            if name not in known:
-                near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-                hint = f"; did you mean '{near[0]}'?" if near else \
-                    f"; known keys here: {', '.join(sorted(known))}"
-                raise self.error(f"unknown key '{dotted}'{hint}", line, dotted)
-            if name in found:
-                raise self.error(f"'{dotted}' is given twice (first on line "
-                                 f"{found[name].line})", line, dotted)
-            found[name] = Entry(dotted, value_node, line)
-        return found
-
-    def refuse_anywhere(self, node: Node) -> None:
-        """Refuse a forbidden key at any depth, even inside sections that are themselves wrong."""
-        if isinstance(node, MappingNode):
-            for key_node, value_node in node.value:
-                if isinstance(key_node, ScalarNode) and key_node.value in self._refuse:
-                    raise self.error(f"'{key_node.value}' is refused: {self._why}", key_node,
-                                     key_node.value)
-                self.refuse_anywhere(value_node)
-        elif isinstance(node, SequenceNode):
-            for item in node.value:
-                self.refuse_anywhere(item)
+def nearest(word: str, options: Iterable[str]) -> str | None:
+    """The option closest to a mistyped `word`, if one is close enough to suggest."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
-_EXPECTED = {"str": "text", "int": "a whole number", "num": "a number", "bool": "true or false",
-             "url": "a URL", "path": "a path", "project": "a project path or numeric id",
-             "tls": "true, false or a CA bundle path"}
+def pairs(node: MappingNode, key_text: Callable[[Node], str],
+          twice: Callable[[str, Node, str], ConfigError]) -> Iterator[tuple[str, Node, Node]]:
+    """(key, key node, value node) for each `key: value` of a mapping, in file order.
 
-
-def convert(doc: YamlFile, entry: Entry, spec: Spec, base: Path) -> Any:
-    """The checked value of one key: its type, range and choices; paths resolved against `base`."""
-    value: Any = doc.value(entry.node) if isinstance(entry.node, ScalarNode) else entry.node
-    kind = spec.kind
-    ok = {"str": isinstance(value, str) and value.strip() != "",
-          "int": isinstance(value, int) and not isinstance(value, bool),
-          "num": isinstance(value, int | float) and not isinstance(value, bool),
-          "bool": isinstance(value, bool),
-          "url": isinstance(value, str), "path": isinstance(value, str) and value.strip() != "",
-          "enum": isinstance(value, str),
-          "project": (isinstance(value, str) and value.strip() != "")
-          or (isinstance(value, int) and not isinstance(value, bool)),
-          "tls": isinstance(value, bool) or (isinstance(value, str) and value.strip() != "")}[kind]
-    if not ok:
-        raise doc.error(f"{entry.key} must be {_EXPECTED.get(kind, 'text')}, not "
-                        f"{describe(entry.node, value)}", entry.line, entry.key)
-    if kind in ("int", "num") and ((spec.low is not None and value < spec.low)
-                                   or (spec.high is not None and value > spec.high)):
-        high = "" if spec.high is None else f" to {spec.high:g}"
-        raise doc.error(f"{entry.key} must be from {spec.low:g}{high}, not {value}", entry.line,
-                        entry.key)
-    if kind == "enum" and value not in spec.choices:
-        raise doc.error(f"{entry.key} must be one of {' | '.join(spec.choices)}, not {value!r}",
-                        entry.line, entry.key)
-    if kind == "path" or (kind == "tls" and isinstance(value, str)):
-        path = Path(value).expanduser()
-        path = path if path.is_absolute() else base / path
-        if kind == "tls":
-            if not path.is_file():
-                raise doc.error(f"{entry.key}: CA bundle {path} not found", entry.line, entry.key)
-            return str(path)
-        return path
-    return str(value) if kind == "project" else value
+    `key_text` reads a key node (or raises); a key seen before raises
+    `twice(key, its second node, "is given twice (first on line N)")`.
+    """
+    first: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key = key_text(key_node)
+        if key in first:
+            raise twice(key, key_node, f"is given twice (first on line {first[key]})")
+        first[key] = key_node.start_mark.line + 1
+        yield key, key_node, value_node

@@ -17,7 +17,8 @@ import yaml
 from bridge.rules.dates import DateSettings, RecordError
 from bridge.rules.templates import Template, TemplateError, render_value
 from bridge.rules.transforms import REGISTRY, BuildContext, Record, Transform
-from bridge.rules.yamlnodes import Reader, kind, suggest
+from bridge.rules.yamlnodes import Reader, suggest
+from bridge.yamlread import describe
 
 RULE_KEYS = ("from", "template", "apply", "map", "default")
 #: Values SourceCraft accepts for `status`; checked in `map` and `default` when compiling.
@@ -119,11 +120,11 @@ def _chain(reader: Reader, target: str, node: yaml.Node, dates: DateSettings,
                 raise reader.error(item, target, "a transform with settings is written with one "
                                    "key, such as {truncate: 255}")
             name, name_node, arg = entries[0]
-        elif isinstance(item, yaml.ScalarNode) and kind(item) == "text":
+        elif isinstance(item, yaml.ScalarNode) and describe(item) == "text":
             name, name_node = item.value, item
         else:
             raise reader.error(item, target, f"a transform is a name or {{name: settings}}, "
-                               f"not {kind(item)}")
+                               f"not {describe(item)}")
         if name not in REGISTRY:
             raise reader.error(name_node, target, f"unknown transform '{name}'"
                                f"{suggest(name, REGISTRY)}; known: {known}")
