@@ -30,6 +30,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "failed": ("failed", "failed"),
 }
 _ONLY_WHEN_NONZERO = ("reopen", "delete")
+#: The item table's columns in the Markdown and HTML reports (the text table has fewer).
+COLUMNS = ("action", "GitLab milestone", "reference", "SourceCraft slug", "issues open/closed",
+           "what changes", "reason / error")
 
 
 def one_line(text: str) -> str:
@@ -97,6 +100,12 @@ def issues_cell(item: ReportItem) -> str:
 def action_cell(item: ReportItem) -> str:
     """The action, marked ✗ when the item failed."""
     return f"✗ {item.action}" if item.failed else item.action
+
+
+def notes(item: ReportItem) -> list[tuple[str, str]]:
+    """The item's reason and error as (label, text), leaving out the ones it does not have."""
+    return [(label, text) for label, text in (("reason", item.reason), ("error", item.error))
+            if text]
 
 
 def summary_line(report: RunReport) -> str:

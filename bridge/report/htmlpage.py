@@ -6,10 +6,12 @@ from html import escape
 
 from bridge.report.cells import (
     ARROW,
+    COLUMNS,
     action_cell,
     change_lines,
     issues_cell,
     masked,
+    notes,
     printable,
     problems,
     summary_line,
@@ -74,21 +76,20 @@ def render_html(report: RunReport) -> str:
            + "".join(f"<td>{summary[key]}</td>" for key in SUMMARY_KEYS)
            + "</tr></tbody></table>"]
     if report.items:
-        out.append("<table class=\"items\"><thead><tr><th>action</th><th>GitLab milestone</th>"
-                   "<th>reference</th><th>SourceCraft slug</th><th>issues open/closed</th>"
-                   f"<th>what changes ({_e(ARROW)})</th><th>reason / error</th></tr></thead>"
-                   "<tbody>")
+        heads = (f"{name} ({ARROW})" if name == "what changes" else name for name in COLUMNS)
+        out.append("<table class=\"items\"><thead><tr>"
+                   + "".join(f"<th>{_e(head)}</th>" for head in heads)
+                   + "</tr></thead><tbody>")
         for item in report.items:
             css = "failed" if item.failed else item.action if item.action in _ACTIONS else ""
-            notes = [f"{label}: {text}" for label, text in (("reason", item.reason),
-                                                            ("error", item.error)) if text]
+            note = "\n".join(f"{label}: {text}" for label, text in notes(item))
             out.append(
                 (f"<tr class=\"{css}\">" if css else "<tr>")
                 + f"<td class=\"action\">{_e(action_cell(item))}</td>"
                 + f"<td>{_e(item.title)}</td><td>{_e(item.reference)}</td>"
                 + f"<td>{_e(item.target_slug or '')}</td><td>{_e(issues_cell(item))}</td>"
                 + f"<td>{_list(change_lines(item))}</td>"
-                + f"<td class=\"note\">{_e(chr(10).join(notes))}</td></tr>")
+                + f"<td class=\"note\">{_e(note)}</td></tr>")
         out.append("</tbody></table>")
     else:
         out.append("<p>No milestones.</p>")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from bridge.report.cells import (
+    COLUMNS,
     action_cell,
     change_lines,
     issues_cell,
     masked,
+    notes,
     printable,
     problems,
     summary_line,
@@ -17,8 +19,7 @@ from bridge.report.cells import (
 )
 from bridge.report.model import SUMMARY_KEYS, RunReport
 
-HEADERS = ("action", "GitLab milestone", "reference", "SourceCraft slug", "issues open/closed",
-           "what changes", "reason / error")
+HEADERS = COLUMNS
 #: Characters per cell: a comment has a size limit (GitHub's is 65,536) and a 100 KB title
 #: would break it; the JSON report keeps every value whole.
 MAX_CELL = 300
@@ -59,14 +60,13 @@ def render_markdown(report: RunReport) -> str:
         return "\n".join(out) + "\n"
     out += [_row(list(HEADERS)), _row(["---"] * len(HEADERS))]
     for item in report.items:
-        notes = [f"{label}: {text}" for label, text in (("reason", item.reason),
-                                                        ("error", item.error)) if text]
         out.append(_row([
             escape_cell(action_cell(item)), escape_cell(item.title),
             escape_cell(item.reference), escape_cell(item.target_slug or ""),
             escape_cell(issues_cell(item)),
             "<br>".join(escape_cell(line) for line in change_lines(item)),
-            "<br>".join(escape_cell(note, limit=MAX_CELL * 3) for note in notes),
+            "<br>".join(escape_cell(f"{label}: {text}", limit=MAX_CELL * 3)
+                        for label, text in notes(item)),
         ]))
     trouble = problems(report)
     if trouble:

@@ -11,6 +11,7 @@ from bridge.report.cells import (
     change_lines,
     issues_cell,
     masked,
+    notes,
     one_line,
     pad,
     problems,
@@ -76,9 +77,7 @@ def _lines(cells: list[list[str]], widths: list[int]) -> list[str]:
 def _detail(item: ReportItem, width: int) -> list[str]:
     head = f"  {action_cell(item):<9} {item.reference}  {one_line(item.title)}"
     lines = [truncate(one_line(head), width)]
-    for label, text in (("reason", item.reason), ("error", item.error)):
-        if not text:
-            continue
+    for label, text in notes(item):
         wrapped = textwrap.wrap(one_line(text)[: width * MAX_DETAIL_LINES], width=width - 4,
                                 initial_indent=f"{label}: ", subsequent_indent="  ",
                                 break_long_words=True)
