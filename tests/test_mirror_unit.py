@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import responses
@@ -88,7 +89,7 @@ def scan(path: Path, per_page: int = 2) -> dict[int, tuple[int, int]]:
 
 
 def issue_queries() -> list[dict[str, str]]:
-    return [dict(call.request.params) for call in responses.calls
+    return [dict(parse_qsl(urlsplit(call.request.url).query)) for call in responses.calls
             if call.request.url and ISSUES in call.request.url]
 
 
