@@ -39,10 +39,26 @@ def _info(sandbox: Any) -> dict[str, Any]:
             "project_id": sandbox.project_id, "org": sandbox.org, "repo": sandbox.repo}
 
 
+def _memoise(sandbox: Any) -> None:
+    """Compute every synthetic issue once, before any timing, and serve them from a list.
+
+    Synthetic issues are pure functions of their index and never edited, so this changes no
+    answer; it takes the fake's per-page cost from about 4 ms to about 2 ms of CPU, which on
+    2 cores would otherwise be taken from the client being measured (a real GitLab runs on
+    another machine). If the sandbox's internals move, the benchmark still runs, unmemoised.
+    """
+    synthetic = getattr(getattr(sandbox.gitlab, "issues", None), "_synthetic", None)
+    if synthetic is None or not hasattr(synthetic, "stored"):
+        return
+    issues = [synthetic.stored(index) for index in range(synthetic.count)]
+    synthetic.stored = issues.__getitem__
+
+
 def _start(milestones: int, issues: int, latency_ms: float, seed: int) -> Any:
     from bridge.sandbox import Sandbox
 
     sandbox = Sandbox.synthetic(milestones=milestones, issues=issues, seed=seed)
+    _memoise(sandbox)
     if latency_ms > 0:
         sandbox.faults.add("both", "latency", ms=latency_ms)
     return sandbox.start()

@@ -63,7 +63,8 @@ def _settle_environment(session: requests.Session, base_url: str) -> None:
     session.trust_env = False
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if session.verify is True and bundle:
+    # Only for https: with a path, requests stats it on every request, even over plain http.
+    if session.verify is True and bundle and base_url.startswith("https://"):
         session.verify = bundle
 
 
