@@ -10,7 +10,7 @@ from urllib.parse import quote
 from bridge.errors import FatalApiError
 from bridge.http import HttpClient, parse_json
 from bridge.models import SourceMilestone
-from bridge.paginate import walk_pages
+from bridge.paginate import GitLabPaginator, walk_pages
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,30 @@ class GitLabReader:
             fresh = [issue for issue in issues if issue.id not in seen]
             seen.update(issue.id for issue in fresh)
             yield fresh
+
+    def issue_pages_in_turn(self, params: Mapping[str, Any]
+                            ) -> Iterator[tuple[list[IssueRef], int | None]]:
+        """Issue pages asked for one at a time, never ahead (a caller may stop after the
+        first), each with the server's `X-Total` (None when it sends none); for mirror runs.
+        """
+        project = self.project()
+        path = f"{self._prefix}/projects/{project.id}/issues"
+        paginator = GitLabPaginator(path, {"per_page": self._per_page, **params})
+        request = paginator.first(path)
+        cache: MilestoneCache = {}
+        while True:
+            response = self._client.get(request.url, request.params)
+            data = parse_json(response)
+            if not isinstance(data, list):
+                raise FatalApiError(f"GitLab answered a page of issues with a JSON "
+                                    f"{type(data).__name__} where a list belongs")
+            total = str(response.headers.get("X-Total") or "")
+            yield ([parse_issue(item, project, cache) for item in data],
+                   int(total) if total.isdigit() else None)
+            following = paginator.next_request(response) if data else None
+            if following is None:
+                return
+            request = following
 
 
 def _object(data: Any, what: str) -> dict[str, Any]:

@@ -14,21 +14,16 @@ moved issues leave no trace an incremental scan could see).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
 
-import requests
 import structlog
 
 from bridge.checkpoint import Checkpoint, IssueRow
-from bridge.errors import FatalApiError
 from bridge.extract import OPEN_STATES, Extracted
-from bridge.gitlab import GitLabReader, IssueRef, Project, parse_issue
-from bridge.http import HttpClient, parse_json
+from bridge.gitlab import GitLabReader, IssueRef
 from bridge.models import SourceMilestone
-from bridge.paginate import GitLabPaginator
 
 log = structlog.get_logger(__name__)
 
@@ -78,14 +73,10 @@ class Tally:
 class MirrorExtract:
     """The census and the issue counts of one mirror run; `save` is False in a dry run."""
 
-    def __init__(self, reader: GitLabReader, http: HttpClient, checkpoint: Checkpoint, *,
-                 api_prefix: str = "/api/v3", per_page: int = 100, save: bool = True,
+    def __init__(self, reader: GitLabReader, checkpoint: Checkpoint, *, save: bool = True,
                  on_page: OnPage | None = None) -> None:
         self._reader = reader
-        self._http = http
         self._checkpoint = checkpoint
-        self._prefix = "/" + api_prefix.strip("/")
-        self._per_page = per_page
         self._save = save
         self._on_page = on_page or (lambda _kind, _items: None)
 
@@ -99,7 +90,7 @@ class MirrorExtract:
             for milestone in page:
                 listed.setdefault(milestone.id, milestone)
             self._on_page("milestones", len(page))
-        tally = self._incremental(project, listed) or self._full(listed, why="")
+        tally = self._incremental(listed) or self._full(listed, why="")
         log.info("issues_scanned", mode=tally.mode, pages=tally.pages, issues=tally.issues,
                  reason=tally.reason or None)
         everything = {**tally.carried, **listed}
@@ -110,8 +101,6 @@ class MirrorExtract:
         # Reaching here means every milestone page was read: a lost page raises instead.
         return Extracted(project=project, milestones=milestones, pages=pages + tally.pages,
                          issues=tally.issues, census_complete=True)
-
-    # ---- full scan ---------------------------------------------------------------------------
 
     def _full(self, listed: Mapping[int, SourceMilestone], *, why: str) -> Tally:
         """Every issue, oldest first, counted as the migrate extract counts; the table rebuilt."""
@@ -138,10 +127,7 @@ class MirrorExtract:
             self._checkpoint.save_issues([], scan=scan, prune=True, meta=notes)
         return tally
 
-    # ---- incremental scan --------------------------------------------------------------------
-
-    def _incremental(self, project: Project,
-                     listed: Mapping[int, SourceMilestone]) -> Tally | None:
+    def _incremental(self, listed: Mapping[int, SourceMilestone]) -> Tally | None:
         """Issues updated since the bookmark applied to the saved table; None: do a full scan."""
         notes = self._checkpoint.meta()
         bookmark = instant(notes.get(BOOKMARK))
@@ -153,13 +139,12 @@ class MirrorExtract:
         first: IssueRef | None = None
         previous: datetime | None = None
         stopped = False
-        query = {"order_by": "updated_at", "sort": "desc", "per_page": self._per_page}
-        for page, response in self._pages(project, query):
+        query = {"order_by": "updated_at", "sort": "desc"}
+        for page, page_total in self._reader.issue_pages_in_turn(query):
             tally.pages += 1
             self._on_page("issues", len(page))
             if tally.pages == 1:
-                total = _header_int(response, "X-Total")
-                first = page[0] if page else None
+                total, first = page_total, (page[0] if page else None)
             for issue in page:
                 moment = instant(issue.updated_at)
                 if moment is None or (previous is not None and moment > previous):
@@ -172,15 +157,15 @@ class MirrorExtract:
                 seen.setdefault(issue.id, issue)
             if stopped:
                 break
-        if stopped and first is not None and not self._sort_proved(project, first):
+        if stopped and first is not None and not self._sort_proved(first):
             return self._full(listed, why="GitLab ignores order_by/sort (before 8.12)")
         tally.issues = len(seen)
         return self._merge(tally, listed, seen, total, notes)
 
-    def _sort_proved(self, project: Project, first: IssueRef) -> bool:
+    def _sort_proved(self, first: IssueRef) -> bool:
         """Ascending order must start elsewhere than descending; a server ignoring both cannot."""
         query = {"order_by": "updated_at", "sort": "asc", "per_page": 1}
-        page, _ = next(self._pages(project, query))
+        page, _ = next(self._reader.issue_pages_in_turn(query))
         return not page or page[0].id != first.id
 
     def _merge(self, tally: Tally, listed: Mapping[int, SourceMilestone],
@@ -203,13 +188,13 @@ class MirrorExtract:
                 _add(tally.counts, was_on, was_state, -1)
         for issue in seen.values():
             self._count(tally, listed, issue)
+        tally.counts = {k: v for k, v in tally.counts.items() if v != [0, 0]}
         snapshots = {int(k): v for k, v in json.loads(notes.get(CARRIED, "{}")).items()}
         for key in set(tally.counts) - set(listed) - set(tally.carried):
             if key not in snapshots:
                 return self._full(listed, why=f"milestone {key} is carried by issues only and "
                                   "its fields were not kept")
             tally.carried[key] = SourceMilestone(**snapshots[key])
-        tally.counts = {k: v for k, v in tally.counts.items() if v != [0, 0]}
         if self._save:
             newest = max((m for i in seen.values() if (m := instant(i.updated_at))), default=None)
             checkpoint.save_issues([_row(i) for i in seen.values()],
@@ -217,8 +202,6 @@ class MirrorExtract:
                                    meta=self._notes(listed, tally, newest or instant(
                                        notes.get(BOOKMARK))))
         return tally
-
-    # ---- shared ------------------------------------------------------------------------------
 
     @staticmethod
     def _count(tally: Tally, listed: Mapping[int, SourceMilestone], issue: IssueRef) -> None:
@@ -237,28 +220,3 @@ class MirrorExtract:
         # No bookmark when an issue had no date: the next run then scans in full again.
         notes[BOOKMARK] = newest.astimezone(UTC).isoformat() if newest is not None else ""
         return notes
-
-    def _pages(self, project: Project,
-               params: Mapping[str, Any]) -> Iterator[tuple[list[IssueRef], requests.Response]]:
-        """Issue pages one at a time, never fetched ahead: the caller usually stops early."""
-        path = f"{self._prefix}/projects/{project.id}/issues"
-        paginator = GitLabPaginator(path, params)
-        request = paginator.first(path)
-        while True:
-            response = self._http.get(request.url, request.params)
-            data = parse_json(response)
-            if not isinstance(data, list):
-                raise FatalApiError(f"GitLab answered a page of issues with a JSON "
-                                    f"{type(data).__name__} where a list belongs")
-            yield [parse_issue(item, project) for item in data], response
-            following = paginator.next_request(response) if data else None
-            if following is None:
-                return
-            request = following
-
-
-def _header_int(response: requests.Response, name: str) -> int | None:
-    try:
-        return int(response.headers.get(name) or "")
-    except ValueError:
-        return None

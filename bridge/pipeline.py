@@ -144,9 +144,9 @@ def run(config: Config, options: RunOptions) -> RunResult:
 
 def _extract(config: Config, http: HttpClient, options: RunOptions, progress: Progress,
              checkpoint: Checkpoint) -> Extracted:
-    api_prefix = f"/api/{config.source.api_version}"
     reader = GitLabReader(http, project=config.source.project, per_page=config.source.per_page,
-                          concurrency=config.http.concurrency, api_prefix=api_prefix)
+                          concurrency=config.http.concurrency,
+                          api_prefix=f"/api/{config.source.api_version}")
     phases: dict[str, None] = {}
 
     def on_page(kind: str, items: int) -> None:
@@ -158,8 +158,7 @@ def _extract(config: Config, http: HttpClient, options: RunOptions, progress: Pr
         progress.advance(items, pages=1)
 
     if options.command == "mirror":  # counts issues from the bookmark on, kept in the checkpoint
-        extracted = MirrorExtract(reader, http, checkpoint, api_prefix=api_prefix,
-                                  per_page=config.source.per_page, save=not options.dry_run,
+        extracted = MirrorExtract(reader, checkpoint, save=not options.dry_run,
                                   on_page=on_page)()
     else:
         extracted = extract(reader, on_page=on_page)

@@ -53,8 +53,7 @@ class Runs:
         try:
             with Checkpoint.open(self.path, readonly=not save) as checkpoint, \
                     capture_logs() as logs:
-                result = summary(MirrorExtract(reader, http, checkpoint, per_page=PER_PAGE,
-                                               save=save)())
+                result = summary(MirrorExtract(reader, checkpoint, save=save)())
         finally:
             http.close()
         self.last_reads = http.requests_made["read"]

@@ -84,7 +84,7 @@ def scan(path: Path, per_page: int = 2) -> dict[int, tuple[int, int]]:
                         jitter=lambda: 0.0)
     reader = GitLabReader(client, project="gitlab-org/gitlab-ce", per_page=per_page)
     with Checkpoint.open(path) as checkpoint:
-        extracted = MirrorExtract(reader, client, checkpoint, per_page=per_page)()
+        extracted = MirrorExtract(reader, checkpoint)()
     return {m.id: (m.issues_open, m.issues_closed) for m in extracted.milestones}
 
 
