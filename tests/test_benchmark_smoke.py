@@ -181,3 +181,8 @@ class TestEnvironmentReadOnce:
         """REQUESTS_CA_BUNDLE still names the CA file when verify_tls is true."""
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
         assert self._client()._session.verify == "/etc/ssl/corp.pem"
+
+    def test_ca_bundle_is_not_applied_to_plain_http(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Over plain http (the loopback sandbox) verify stays True, so nothing is stat'ed."""
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
+        assert self._client("http://127.0.0.1:8080")._session.verify is True
