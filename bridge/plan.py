@@ -56,13 +56,11 @@ class _Index:
                 self.mine[source_id] = found
 
     def _recorded(self, record: Record) -> TargetMilestone | None:
-        if record.target_id is not None:
-            # An id that vanished is not replaced by whoever holds the slug now: that one is
-            # matched like any other, by slug and name.
-            return self.by_id.get(record.target_id)
-        if record.state == "pending":  # a POST whose answer never came may have landed
-            return self.by_slug.get(record.slug)
-        return None
+        # An id that vanished is not replaced by whoever holds the slug now, and a `pending`
+        # record (a POST whose answer never came) claims nothing by slug alone: someone may
+        # have taken the slug since. Both are matched like any milestone, by slug AND name,
+        # so a POST that did land is adopted and a stranger's milestone is never touched.
+        return None if record.target_id is None else self.by_id.get(record.target_id)
 
 
 def plan(inp: PlanInput, *, mode: Mode, mirror: MirrorConfig = _DEFAULT_MIRROR,
