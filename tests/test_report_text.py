@@ -111,3 +111,20 @@ class TestRenderText:
                                         error=f"401 for PRIVATE-TOKEN {secret}")]))
         assert secret not in text
         assert "PRIVATE-TOKEN ***" in text
+
+
+class TestChangesWrap:
+    """The changes column wraps instead of cutting."""
+
+    def test_before_and_after_are_shown_whole_at_80_columns(self) -> None:
+        """An update's before -> after survives the 80-column table, wrapped over lines."""
+        changes = {"deadline": ("2016-07-22T00:00:00Z", "2016-09-30T00:00:00Z"),
+                   "description": ("Old words", "New words for the milestone")}
+        text = render_text(report([item(Action.UPDATE, 4, "A fairly long milestone title",
+                                        "a-fairly-long-milestone-title", changes=changes)]))
+        lines = body(text)
+        assert all(cell_len(line) <= 80 for line in lines)
+        joined = "".join(line.split("  ")[-1].strip() for line in lines)
+        for before, after in changes.values():
+            assert before in joined
+            assert after in joined

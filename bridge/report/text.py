@@ -64,7 +64,24 @@ def _widths(rows: list[list[list[str]]], width: int) -> list[int]:
     return widths
 
 
+def _wrap(line: str, width: int) -> list[str]:
+    """`line` cut into pieces of at most `width` cells, continuations indented by two."""
+    pieces: list[str] = []
+    current, used, limit = "", 0, width
+    for char in line:
+        size = cell_len(char)
+        if used + size > limit and current:
+            pieces.append(current)
+            current, used, limit = "  ", 2, width
+        current += char
+        used += size
+    return [*pieces, current]
+
+
 def _lines(cells: list[list[str]], widths: list[int]) -> list[str]:
+    # A change is the one cell a reader must see whole (before -> after), so it wraps;
+    # titles and slugs are truncated, their full text is in the files and the details.
+    cells = [*cells[:-1], [piece for line in cells[-1] for piece in _wrap(line, widths[-1])]]
     height = max(len(c) for c in cells)
     out = []
     for k in range(height):
