@@ -47,16 +47,23 @@ class ChildRun:
 
 def measure(argv: list[str], *, env: dict[str, str], cwd: Path, stdout: Path,
             stderr: Path) -> ChildRun:
-    """Run `argv` to its end; wall time from spawn to reap, rusage of that child alone."""
+    """Run `argv` (an interpreter, then a script or -m module) to its end, through peak.py.
+
+    Wall time from spawn to reap and CPU from the child's rusage; peak RSS from the child's
+    own VmHWM (see peak.py), falling back to ru_maxrss where /proc has none.
+    """
+    peak = stdout.with_suffix(".peak")
+    peak.unlink(missing_ok=True)
+    wrapped = [argv[0], str(HERE / "peak.py"), str(peak), *argv[1:]]
     with stdout.open("w") as out, stderr.open("w") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err)
+        proc = subprocess.Popen(wrapped, env=env, cwd=cwd, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    # Linux reports ru_maxrss in KiB.
-    return ChildRun(wall, proc.returncode, usage.ru_utime + usage.ru_stime,
-                    usage.ru_maxrss / 1024)
+    # Both in KiB on Linux.
+    kib = int(peak.read_text(encoding="ascii")) if peak.exists() else usage.ru_maxrss
+    return ChildRun(wall, proc.returncode, usage.ru_utime + usage.ru_stime, kib / 1024)
 
 
 def write_config(folder: Path, info: dict[str, Any], *, per_page: int, page_size: int,
