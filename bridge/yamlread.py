@@ -25,6 +25,9 @@ BOOL = "tag:yaml.org,2002:bool"
 INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 
+#: The largest config or mapping file read (1 MiB); real ones are a few kilobytes.
+MAX_FILE_BYTES = 1 << 20
+
 
 @dataclass(frozen=True, slots=True)
 class Wording:
@@ -40,6 +43,13 @@ def compose(path: Path, wording: Wording) -> Node:
     """The root node of a YAML file; an unreadable, malformed or empty file is a ConfigError."""
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            # Configs and mappings are a few kilobytes; a huge file is the wrong file, and
+            # parsing it would take minutes before saying so.
+            raise ConfigError(f"{wording.unreadable}: the file is {size:,} bytes, more than "
+                              f"the {MAX_FILE_BYTES:,} a config or mapping may have; is it "
+                              "the right file?", file=name)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, FileNotFoundError) and wording.missing is not None:
