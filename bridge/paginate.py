@@ -98,6 +98,10 @@ class GitLabPaginator:
                      or self._header.next_request(response, self.params))
         if following is None:
             return None
+        if following.page is not None and following.page < 1:
+            # Page numbers start at 1; a server that says otherwise would be asked forever.
+            raise FatalApiError(f"the server named page {following.page} as the next one, "
+                                "which cannot exist; stopping instead of looping")
         identity = following.page if following.page is not None else following.url
         if identity in self._seen:
             raise FatalApiError(f"the server sent a repeated page ({identity}) as the next one; "
