@@ -49,7 +49,7 @@ def describe_body(response: requests.Response) -> tuple[str, str | None]:
     """The server's own words about an error, and SourceCraft's request id when it sent one."""
     try:
         body = json.loads(response.content) if response.content else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         request_id = body.get("request_id")
@@ -131,7 +131,7 @@ def remember_json(response: requests.Response) -> Any:
                                 status=None)
     try:
         data = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than any real answer
         raise RetriableApiError(f"{_where(response)}: {response.status_code} with a body that "
                                 f"is not JSON: {_one_line(response.text, 80)!r}") from None
     setattr(response, _PARSED, data)
