@@ -96,17 +96,25 @@ class YamlFile:
             found[name] = Entry(key, value_node, line)
         return found
 
-    def refuse_anywhere(self, node: Node) -> None:
-        """Refuse a forbidden key at any depth, even inside sections that are themselves wrong."""
+    def refuse_anywhere(self, node: Node, seen: set[int] | None = None) -> None:
+        """Refuse a forbidden key at any depth, even inside sections that are themselves wrong.
+
+        Each node is visited once: YAML aliases share nodes, and a "billion laughs" file
+        would otherwise be walked 9**9 times.
+        """
+        seen = set() if seen is None else seen
+        if id(node) in seen:
+            return
+        seen.add(id(node))
         if isinstance(node, MappingNode):
             for key_node, value_node in node.value:
                 if isinstance(key_node, ScalarNode) and key_node.value in self._refuse:
                     raise self.error(f"'{key_node.value}' is refused: {self._why}", key_node,
                                      key_node.value)
-                self.refuse_anywhere(value_node)
+                self.refuse_anywhere(value_node, seen)
         elif isinstance(node, SequenceNode):
             for item in node.value:
-                self.refuse_anywhere(item)
+                self.refuse_anywhere(item, seen)
 
 
 _EXPECTED = {"str": "text", "int": "a whole number", "num": "a number", "bool": "true or false",
