@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +30,9 @@ from bridge.retry import build_retrying
 __all__ = ["HttpClient", "parse_json", "raise_for_response"]
 
 log = structlog.get_logger("bridge.http")
+
+#: What OpenSSL says when the server's certificate chain is not trusted (never transient).
+_CERT_FAILED = re.compile(r"certificate verify failed:?\s*([^(')\]]*)", re.IGNORECASE)
 
 _TRANSPORT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
@@ -199,6 +203,15 @@ class HttpClient:
                 method, url, params=params, json=json, allow_redirects=False,
                 timeout=(self._http.connect_timeout_s, self._http.timeout_s))
             status = response.status_code
+        except requests.exceptions.SSLError as error:
+            verdict = _CERT_FAILED.search(str(error))
+            if verdict is None:
+                raise  # a handshake cut short may pass next time: retried as transport
+            # An untrusted certificate stays untrusted: say why once instead of retrying.
+            raise FatalApiError(
+                f"{method} {urlsplit(url).path}: TLS certificate not trusted "
+                f"({verdict.group(1).strip() or 'verify failed'}); for a private CA, set "
+                "http.verify_tls to its CA bundle path") from None
         finally:
             log.debug("http_request", server=self.kind, method=method, path=urlsplit(url).path,
                       status=status, ms=round((self._clock() - started) * 1000, 1),
