@@ -71,9 +71,14 @@ def expected_target(sb: Sandbox) -> dict[str, dict[str, Any]]:
     wanted += [m for m in (sb.gitlab.milestone(i, hidden=True) for i in carried)
                if m is not None and m["hidden"]]
     result: dict[str, dict[str, Any]] = {}
-    for stored in wanted:
-        slug = slugify(stored["title"])
-        assert slug not in result, "the dataset's titles are meant to give distinct slugs"
+    # docs/mapping.md: cleaned, cut to 100, milestone-<iid> if empty; in GitLab id order the
+    # oldest keeps the plain slug and the later ones get -2, -3, ...
+    for stored in sorted(wanted, key=lambda m: m["id"]):
+        base = slugify(stored["title"], max_length=100).strip("-") or f"milestone-{stored['iid']}"
+        slug, n = base, 1
+        while slug in result:
+            n += 1
+            slug = f"{base}-{n}"
         result[slug] = {"name": stored["title"].strip(), "slug": slug,
                         "description": stored["description"] or "",
                         "start_date": _date_time(stored["start_date"]),
