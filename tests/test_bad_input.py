@@ -150,6 +150,12 @@ class TestCorpus:
         kinds = {case["id"].split("/")[0] for case in CASES}
         assert kinds == {"config", "mapping", "server"}
 
+    def test_docs_list_every_case_with_its_exit_code(self) -> None:
+        """docs/reliability.md has a row per case with the documented exit code."""
+        docs = (Path(__file__).parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
+        missing = [case["id"] for case in CASES if f"| `{case['id']}` | {case['exit']} |" not in docs]
+        assert missing == []
+
     def test_every_committed_file_is_a_case(self) -> None:
         """No file in the corpus is left untested (valid.yaml is the huge case's base)."""
         named = {case.get("file") or case.get("mapping") for case in CASES}
