@@ -153,7 +153,8 @@ class TestCorpus:
     def test_docs_list_every_case_with_its_exit_code(self) -> None:
         """docs/reliability.md has a row per case with the documented exit code."""
         docs = (Path(__file__).parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
-        missing = [case["id"] for case in CASES if f"| `{case['id']}` | {case['exit']} |" not in docs]
+        missing = [case["id"] for case in CASES
+                   if f"| `{case['id']}` | {case['exit']} |" not in docs]
         assert missing == []
 
     def test_every_committed_file_is_a_case(self) -> None:
