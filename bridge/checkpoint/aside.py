@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from datetime import UTC
 from pathlib import Path
 
-from bridge.checkpoint import lock
+from bridge.checkpoint import lock, wal
 from bridge.checkpoint.records import utc_now
 from bridge.checkpoint.store import Clock
 from bridge.errors import CheckpointError
@@ -24,11 +22,9 @@ def move_aside(path: Path, *, clock: Clock = utc_now) -> Path | None:
         return None
     lock_fd = lock.acquire(path, clock())
     try:
-        if lock.sidecar(path, "-journal").exists():
-            # Roll a crashed commit back first, so the file never parts from its journal.
-            with contextlib.suppress(sqlite3.DatabaseError), \
-                    contextlib.closing(sqlite3.connect(path)) as conn:
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        # Fold a dead run's WAL in (or roll its crashed commit back) first, so the file
+        # never parts from what it needs: a rename of three files is not atomic.
+        wal.settle(path)
         stamp = clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         new, n = path.with_name(f"{path.name}.{stamp}.bak"), 1
         while new.exists():

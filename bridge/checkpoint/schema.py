@@ -8,12 +8,9 @@ duplicates are made.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
 from pathlib import Path
 
-from bridge.checkpoint.lock import sidecar
 from bridge.errors import CheckpointError
 
 SCHEMA_VERSION = 2
@@ -87,6 +84,8 @@ def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> int:
     """Check the file is ours, of a version we read; create the schema in a new writable file."""
     try:
         if writable:
+            # Rollback mode while checking and creating: this also folds in a WAL left by a
+            # killed run, or rolls back its hot journal. `wal.enter` then switches to WAL.
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.execute("PRAGMA synchronous = FULL")  # fsync at each commit: durable on return
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -119,31 +118,3 @@ def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> int:
                 conn.execute("ROLLBACK")
             raise unusable(path, exc) from exc
     return version
-
-
-def connect_readonly(path: Path) -> tuple[sqlite3.Connection, str | None]:
-    """A read-only connection; after a run died mid-commit, one to a private rolled-back copy.
-
-    The second item is the temporary folder holding that copy, for the caller to remove.
-    """
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                           check_same_thread=False)
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY_ROLLBACK":
-            return conn, None  # `prepare` names the problem
-        conn.close()
-    else:
-        return conn, None
-    # A hot journal must be rolled back before reading, which a read-only open may not do in
-    # place: roll it back in a private copy, and leave the real one to the next locked run.
-    scratch = tempfile.mkdtemp(prefix="scbridge-")
-    copy = Path(scratch) / "checkpoint"
-    try:
-        shutil.copyfile(path, copy)
-        shutil.copyfile(sidecar(path, "-journal"), sidecar(copy, "-journal"))
-    except OSError as exc:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise CheckpointError(f"{path}: cannot read the checkpoint: {exc}") from exc
-    return sqlite3.connect(copy, isolation_level=None, check_same_thread=False), scratch

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from bridge.checkpoint import lock, schema
+from bridge.checkpoint import lock, schema, snapshot, wal
 from bridge.checkpoint.records import STATES, Record, RunInfo, iso, utc_now
 from bridge.errors import CheckpointError
 
@@ -38,7 +38,7 @@ class Checkpoint:
         self._conn = conn
         self._lock_fd = lock_fd
         self._clock = clock
-        self._scratch = scratch  # a private copy read in place of a file with a hot journal
+        self._scratch = scratch  # the folder of the private copy a read-only view reads
         self._mutex = threading.Lock()  # one connection, shared by the loader's threads
 
     @classmethod
@@ -46,7 +46,8 @@ class Checkpoint:
         """Lock and open the checkpoint, creating it (mode 0600) if absent.
 
         `readonly` (dry run, status) takes no lock, creates nothing and writes
-        nothing; a missing file reads as an empty checkpoint.
+        nothing: it reads a private copy taken now; a missing file reads as an
+        empty checkpoint.
         """
         path = Path(path)
         if readonly:
@@ -66,8 +67,9 @@ class Checkpoint:
                     os.fchmod(fd, 0o600)
             finally:
                 os.close(fd)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn = wal.connect(path)
             schema.prepare(conn, path, writable=True)
+            wal.enter(conn, path)
         except BaseException as exc:
             if conn is not None:
                 conn.close()
@@ -81,7 +83,7 @@ class Checkpoint:
     def _open_readonly(cls, path: Path, clock: Clock) -> Checkpoint:
         if not path.exists():
             return cls(path, None, lock_fd=None, readonly=True, clock=clock)
-        conn, scratch = schema.connect_readonly(path)
+        conn, scratch = snapshot.connect_readonly(path)
         try:
             version = schema.prepare(conn, path, writable=False)
         except BaseException:
@@ -210,6 +212,9 @@ class Checkpoint:
         """Close the file and release the run lock; closing twice is harmless."""
         with self._mutex:
             if self._conn is not None:
+                if not self.readonly:
+                    self._conn.set_trace_callback(None)  # a caller's trace watched its own work
+                    wal.leave(self._conn, self.path)  # at rest the checkpoint is one file
                 self._conn.close()
                 self._conn = None
             if self._lock_fd is not None:
