@@ -114,7 +114,9 @@ def raise_for_response(response: requests.Response) -> None:
     if 200 <= status < 300:
         return
     detail, request_id = describe_body(response)
-    message = f"{_where(response)}: {status} {detail}"
+    # GitLab's bodies repeat the status ({"message": "401 Unauthorized"}): say it once.
+    head = "" if detail.startswith(str(status)) else f"{status} "
+    message = f"{_where(response)}: {head}{detail}"
     if status in RETRIABLE_STATUSES:
         raise RetriableApiError(message, status=status, request_id=request_id,
                                 retry_after=retry_after(response))

@@ -114,7 +114,9 @@ class TestRaiseForResponse:
         response.reason = "no body"
         with pytest.raises(FatalApiError) as caught:
             raise_for_response(response)
-        assert str(caught.value) == f"GET /api/v3/x: 404 {text}"
+        # The status is said once, even when GitLab's body repeats it ("404 Not Found").
+        expected = text if text.startswith("404") else f"404 {text}"
+        assert str(caught.value) == f"GET /api/v3/x: {expected}"
         assert "\n" not in str(caught.value)
 
     def test_sourcecraft_envelope_keeps_request_id(self) -> None:
