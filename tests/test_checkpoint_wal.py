@@ -7,13 +7,12 @@ import shutil
 import signal
 import sqlite3
 import stat
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_checkpoint import spawn
 
 from bridge.checkpoint import Checkpoint, move_aside, snapshot, wal
 
@@ -54,12 +53,6 @@ cp.close()
 print("closed", flush=True)
 sys.stdin.readline()
 """
-
-
-def spawn(script: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", script, *args], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env=env)
 
 
 @pytest.fixture

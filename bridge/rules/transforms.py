@@ -8,6 +8,7 @@ can fill it in afterwards.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -41,7 +42,7 @@ class Transform(Protocol):
     def describe(self) -> str: ...
 
 
-class _NoArgs:
+class _NoArgs(abc.ABC):
     """A transform that takes no settings; writing some is an error, not silently ignored."""
 
     name: ClassVar[str]
@@ -54,8 +55,9 @@ class _NoArgs:
                                    f"write it as a plain `{cls.name}`")
         return cls()
 
+    @abc.abstractmethod
     def __call__(self, value: Any, record: Record) -> Any:
-        raise NotImplementedError
+        """The transformed value; each concrete transform says how."""
 
     def describe(self) -> str:
         return self.words
