@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -70,9 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _install_stop_handlers(stop: threading.Event) -> None:
     """SIGINT/SIGTERM set `stop`: in-flight work finishes, the checkpoint stays consistent."""
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():  # a second signal: the user really wants out now
@@ -81,14 +83,8 @@ def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:
         print(f"{PROG}: stopping after the requests in flight (signal {signum})",
               file=sys.stderr)
 
-    for sig in previous:
+    for sig in _STOP_SIGNALS:
         signal.signal(sig, handler)
-
-    def restore() -> None:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-    return restore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         verbosity = -1  # the demo's story is its reports on stdout; info logs would bury it
     configure_logging(fmt=args.log_format, verbosity=verbosity)
     stop = threading.Event()
-    restore = _install_stop_handlers(stop)
+    _install_stop_handlers(stop)
     try:
         return commands.dispatch(args, stop)
     except BridgeError as exc:
@@ -117,4 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "(run again with -v for the traceback)", file=sys.stderr)
         return 1
     finally:
-        restore()
+        # The command is over and its exit code decided: a signal arriving now must not
+        # turn a finished run into a traceback or a death by signal.
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
