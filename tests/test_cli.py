@@ -9,10 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from scbridge_e2e import run_cli, write_config
+from reliability_support import cli, token_env, write_config
 
 from bridge.checkpoint import Checkpoint
 from bridge.sandbox import Sandbox
+
+
+def run_cli(sb: Sandbox | None, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The real CLI with the sandbox's tokens (or none) in its environment."""
+    env = token_env(sb) if sb is not None else dict(os.environ)
+    return cli([str(a) for a in args], env)
 
 
 class TestValidate:
@@ -23,7 +29,7 @@ class TestValidate:
                           "target: {url: 'http://127.0.0.1:9', org: o, repo: r}\n",
                           encoding="utf-8")
         run = run_cli(None, "validate", "-c", config)
-        assert run.code == 0, run.stderr
+        assert run.returncode == 0, run.stderr
         for field in ("name", "slug", "deadline", "status"):
             assert field in run.stdout
         assert "title" in run.stdout
@@ -40,7 +46,7 @@ class TestValidate:
                           "target: {url: 'http://127.0.0.1:9', org: o, repo: r}\n"
                           "mapping: m.yaml\n", encoding="utf-8")
         run = run_cli(None, "validate", "-c", config)
-        assert run.code == 2
+        assert run.returncode == 2
         assert f"{mapping}:4" in run.stderr
         assert "slugifyy" in run.stderr
         assert "Traceback" not in run.stderr
@@ -50,21 +56,21 @@ class TestValidate:
 class TestStatus:
     def test_status_without_checkpoint_says_so(self, sandbox: Sandbox, tmp_path: Path) -> None:
         """Before any run, status explains that there is no checkpoint yet and exits 0."""
-        run = run_cli(sandbox, "status", "-c", write_config(sandbox, tmp_path))
-        assert run.code == 0
+        run = run_cli(sandbox, "status", "-c", write_config(tmp_path, sandbox))
+        assert run.returncode == 0
         assert "none yet" in run.stdout
 
     def test_status_after_migration_counts_states_and_lists_failures(
             self, sandbox: Sandbox, tmp_path: Path) -> None:
         """After a run, status shows items by state, the last run, and each failed item's error."""
-        config = write_config(sandbox, tmp_path)
-        assert run_cli(sandbox, "migrate", "-c", config).code == 0
+        config = write_config(tmp_path, sandbox)
+        assert run_cli(sandbox, "migrate", "-c", config).returncode == 0
         closed = sum(1 for m in sandbox.gitlab.milestones() if m["state"] == "closed")
-        checkpoint_path = tmp_path / ".scbridge" / f"{sandbox.org}-{sandbox.repo}"
+        checkpoint_path = tmp_path / "checkpoint.db"
         with Checkpoint.open(checkpoint_path) as checkpoint:
             checkpoint.record(999_999, slug="ghost", state="failed", error="boom: 503 from proxy")
         run = run_cli(sandbox, "status", "-c", config)
-        assert run.code == 0
+        assert run.returncode == 0
         assert f"closed     {closed}" in run.stdout
         assert "last run: migrate" in run.stdout
         assert "exit 0" in run.stdout
@@ -93,9 +99,9 @@ class TestReportsAndLogs:
     def test_report_file_by_extension(self, sandbox: Sandbox, tmp_path: Path, suffix: str) -> None:
         """--report writes the format its extension names, alongside the text report on stdout."""
         report = tmp_path / f"run{suffix}"
-        run = run_cli(sandbox, "migrate", "-c", write_config(sandbox, tmp_path), "--dry-run",
+        run = run_cli(sandbox, "migrate", "-c", write_config(tmp_path, sandbox), "--dry-run",
                       "--report", report)
-        assert run.code == 0, run.stderr
+        assert run.returncode == 0, run.stderr
         assert "would create 13" in run.stdout
         text = report.read_text(encoding="utf-8")
         assert "reliz-1-0" in text
@@ -105,17 +111,17 @@ class TestReportsAndLogs:
     def test_unknown_report_extension_fails_before_any_request(
             self, sandbox: Sandbox, tmp_path: Path) -> None:
         """A report path with an unknown extension is a usage error (exit 2) and sends nothing."""
-        run = run_cli(sandbox, "migrate", "-c", write_config(sandbox, tmp_path),
+        run = run_cli(sandbox, "migrate", "-c", write_config(tmp_path, sandbox),
                       "--report", tmp_path / "run.pdf")
-        assert run.code == 2
+        assert run.returncode == 2
         assert ".pdf" in run.stderr
         assert sandbox.log.counts() == dict.fromkeys(sandbox.log.counts(), 0)
 
     def test_json_logs_are_json_lines(self, sandbox: Sandbox, tmp_path: Path) -> None:
         """--log-format json makes every stderr line a JSON object with a snake_case event."""
-        run = run_cli(sandbox, "migrate", "-c", write_config(sandbox, tmp_path), "--dry-run",
+        run = run_cli(sandbox, "migrate", "-c", write_config(tmp_path, sandbox), "--dry-run",
                       "--log-format", "json", "-v")
-        assert run.code == 0
+        assert run.returncode == 0
         events = [json.loads(line) for line in run.stderr.splitlines() if line.strip()]
         names = {e["event"] for e in events}
         assert {"http_request", "run_finished"} <= names
@@ -124,9 +130,9 @@ class TestReportsAndLogs:
 
     def test_console_logs_are_not_json(self, sandbox: Sandbox, tmp_path: Path) -> None:
         """--log-format console renders for people, even when stderr is not a terminal."""
-        run = run_cli(sandbox, "migrate", "-c", write_config(sandbox, tmp_path), "--dry-run",
+        run = run_cli(sandbox, "migrate", "-c", write_config(tmp_path, sandbox), "--dry-run",
                       "--log-format", "console")
-        assert run.code == 0
+        assert run.returncode == 0
         lines = [line for line in run.stderr.splitlines() if line.strip()]
         assert any("run_finished" in line for line in lines)
         assert not any(line.lstrip().startswith("{") for line in lines)
@@ -134,19 +140,19 @@ class TestReportsAndLogs:
     def test_no_token_anywhere_after_a_debug_migration(self, sandbox: Sandbox,
                                                         tmp_path: Path) -> None:
         """A whole migration at debug level leaves neither token in any output or file."""
-        config = write_config(sandbox, tmp_path)
+        config = write_config(tmp_path, sandbox)
         reports = [tmp_path / f"r{suffix}" for suffix in (".json", ".md", ".html")]
         outputs = []
         for report in reports:
             run = run_cli(sandbox, "migrate", "-c", config, "-v", "--log-format", "json",
                           "--report", report)
-            assert run.code == 0, run.stderr
+            assert run.returncode == 0, run.stderr
             outputs += [run.stdout, run.stderr]
         run = run_cli(sandbox, "status", "-c", config, "-v")
         outputs += [run.stdout, run.stderr]
         assert "http_request" in "".join(outputs)  # debug logging really was on
         blobs = [o.encode() for o in outputs] + [p.read_bytes() for p in reports]
-        blobs += [p.read_bytes() for p in (tmp_path / ".scbridge").iterdir()]
+        blobs += [p.read_bytes() for p in tmp_path.glob("checkpoint.db*")]
         for token in (sandbox.gitlab_token, sandbox.sourcecraft_token):
             assert not [b for b in blobs if token.encode() in b]
 
@@ -154,14 +160,14 @@ class TestReportsAndLogs:
 class TestErrors:
     def test_missing_token_variable_is_named(self, sandbox: Sandbox, tmp_path: Path) -> None:
         """An unset token variable is a config error (exit 2) naming the variable, in one line."""
-        config = write_config(sandbox, tmp_path, source={"token_env": "NOT_SET_ANYWHERE_TOKEN"})
-        run = run_cli(sandbox, "migrate", "-c", config)
-        assert run.code == 2
-        assert "NOT_SET_ANYWHERE_TOKEN" in run.stderr
+        env = {k: v for k, v in token_env(sandbox).items() if k != "GITLAB_TOKEN"}
+        run = cli(["migrate", "-c", str(write_config(tmp_path, sandbox))], env)
+        assert run.returncode == 2
+        assert "GITLAB_TOKEN" in run.stderr
         assert len(run.stderr.strip().splitlines()) == 1
 
     def test_usage_error_exits_2(self) -> None:
         """A command without its required config is a usage error."""
         run = run_cli(None, "migrate")
-        assert run.code == 2
+        assert run.returncode == 2
         assert "-c" in run.stderr
