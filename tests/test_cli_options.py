@@ -1,0 +1,125 @@
+"""Config keys and run options proven through the real CLI: --checkpoint, --fresh, and the wiring
+of source.api_version, source.per_page and target.silent into the requests actually sent."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from reliability_support import assert_target_exact, cli, token_env, write_config
+
+from bridge.checkpoint import Checkpoint
+from bridge.sandbox import Sandbox
+
+
+def migrate(sb: Sandbox, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`migrate -c CONFIG ARGS` with the sandbox's tokens, no progress bar."""
+    return cli(["migrate", "-c", str(config), "--no-progress", *args], token_env(sb))
+
+
+def with_source_key(config: Path, line: str) -> Path:
+    """Add one `source:` key to a config written by `write_config`."""
+    text = config.read_text(encoding="utf-8").replace("source:\n", f"source:\n  {line}\n", 1)
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+class TestCheckpointOption:
+    def test_checkpoint_option_overrides_the_config(self, sandbox: Sandbox,
+                                                    tmp_path: Path) -> None:
+        """`--checkpoint PATH` writes PATH and never the file the config names."""
+        config = write_config(tmp_path, sandbox)
+        chosen = tmp_path / "elsewhere" / "cp.db"
+        run = migrate(sandbox, config, "--checkpoint", str(chosen))
+        assert run.returncode == 0, run.stderr
+        assert not (tmp_path / "checkpoint.db").exists()
+        with Checkpoint.open(chosen, readonly=True) as checkpoint:
+            assert len(checkpoint.records()) == len(sandbox.sourcecraft.milestones())
+
+    def test_status_reads_the_overriding_checkpoint(self, sandbox: Sandbox,
+                                                    tmp_path: Path) -> None:
+        """`status --checkpoint PATH` reports the file given, not the config's."""
+        config = write_config(tmp_path, sandbox)
+        chosen = tmp_path / "cp-other.db"
+        assert migrate(sandbox, config, "--checkpoint", str(chosen)).returncode == 0
+        run = cli(["status", "-c", str(config), "--checkpoint", str(chosen)], token_env(sandbox))
+        assert run.returncode == 0, run.stderr
+        assert f"checkpoint {chosen}: {len(sandbox.sourcecraft.milestones())} milestones" \
+            in run.stdout
+
+
+class TestFresh:
+    def test_fresh_moves_the_old_checkpoint_aside_and_duplicates_nothing(
+            self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """`--fresh` keeps the old file under a new name, starts a new one, and adds nothing."""
+        config = write_config(tmp_path, sandbox)
+        assert migrate(sandbox, config).returncode == 0
+        with Checkpoint.open(tmp_path / "checkpoint.db", readonly=True) as checkpoint:
+            before = sorted(checkpoint.records())
+        run = migrate(sandbox, config, "--fresh")
+        assert run.returncode == 0, run.stderr
+        aside = sorted(tmp_path.glob("checkpoint.db.*.bak"))
+        assert len(aside) == 1
+        with Checkpoint.open(aside[0], readonly=True) as old:
+            assert sorted(old.records()) == before
+        with Checkpoint.open(tmp_path / "checkpoint.db", readonly=True) as new:
+            assert sorted(new.records()) == before
+        assert_target_exact(sandbox)
+
+    def test_fresh_dry_run_moves_nothing(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """A dry run writes no checkpoint, so `--fresh --dry-run` leaves the old one in place."""
+        config = write_config(tmp_path, sandbox)
+        assert migrate(sandbox, config).returncode == 0
+        run = migrate(sandbox, config, "--fresh", "--dry-run")
+        assert run.returncode == 0, run.stderr
+        assert list(tmp_path.glob("checkpoint.db.*.bak")) == []
+        assert (tmp_path / "checkpoint.db").exists()
+
+
+class TestSourceKeys:
+    def test_per_page_is_sent_on_every_gitlab_listing(self, sandbox: Sandbox,
+                                                      tmp_path: Path) -> None:
+        """`source.per_page: 7` reaches every milestone and issue page request."""
+        config = with_source_key(write_config(tmp_path, sandbox), "per_page: 7")
+        assert migrate(sandbox, config, "--dry-run").returncode == 0
+        listings = [r for r in sandbox.log.entries
+                    if r.server == "gitlab" and r.path.endswith(("/milestones", "/issues"))]
+        assert len(listings) > 2
+        assert {r.query.get("per_page") for r in listings} == {"7"}
+
+    def test_api_v4_is_asked_on_api_v4(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """`api_version: v4` sends to /api/v4; the v3-only sandbox's 404 is one line, exit 3."""
+        config = with_source_key(write_config(tmp_path, sandbox), "api_version: v4")
+        run = migrate(sandbox, config)
+        assert run.returncode == 3
+        assert run.stderr.strip() == ("scbridge: error: GET /api/v4/projects/"
+                                      "demo-group%2Fdemo-project: 404 Not Found")
+        assert [r.path for r in sandbox.log.entries] == [
+            "/api/v4/projects/demo-group%2Fdemo-project"]
+
+
+class TestTargetSilent:
+    def test_silent_false_reaches_every_write(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """`target.silent: false` sends `?silent=false` on every POST and PATCH."""
+        config = write_config(tmp_path, sandbox)
+        text = config.read_text(encoding="utf-8").replace("target:\n", "target:\n  silent: false\n")
+        config.write_text(text, encoding="utf-8")
+        assert migrate(sandbox, config).returncode == 0
+        written = [r for r in sandbox.log.entries if r.kind == "target_write"]
+        assert {r.method for r in written} == {"POST", "PATCH"}
+        assert {r.silent for r in written} == {False}
+
+
+class TestConsoleScript:
+    def test_scbridge_script_is_python_m_bridge(self) -> None:
+        """The installed `scbridge` script and `python -m bridge` print the same help."""
+        script = Path(sys.executable).parent / "scbridge"
+        assert script.exists(), "pip install -e . creates the scbridge console script"
+        by_script = subprocess.run([str(script), "--help"], capture_output=True, text=True,
+                                   timeout=30, check=False)
+        by_module = subprocess.run([sys.executable, "-m", "bridge", "--help"],
+                                   capture_output=True, text=True, timeout=30, check=False)
+        assert (by_script.returncode, by_module.returncode) == (0, 0)
+        assert by_script.stdout == by_module.stdout
+        assert "migrate" in by_script.stdout
