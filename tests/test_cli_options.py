@@ -1,5 +1,5 @@
 """Config keys and run options proven through the real CLI: --checkpoint, --fresh, and the wiring
-of source.api_version, source.per_page and target.silent into the requests actually sent."""
+of api_version, per_page, silent and allow_insecure_http into the requests actually sent."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import responses
 from reliability_support import assert_target_exact, cli, token_env, write_config
 
 from bridge.checkpoint import Checkpoint
+from bridge.config import load_config
+from bridge.errors import FatalApiError
+from bridge.pipeline import RunOptions, run
 from bridge.sandbox import Sandbox
 
 
@@ -123,3 +128,21 @@ class TestConsoleScript:
         assert (by_script.returncode, by_module.returncode) == (0, 0)
         assert by_script.stdout == by_module.stdout
         assert "migrate" in by_script.stdout
+
+
+class TestInsecureHttpOptIn:
+    @responses.activate
+    def test_opt_in_lets_a_run_reach_a_plain_http_remote_host(self, tmp_path: Path) -> None:
+        """With `allow_insecure_http: true` a run's first request goes to the http:// host."""
+        config_path = tmp_path / "c.yaml"
+        config_path.write_text(
+            "source: {url: 'http://gitlab.example.com', project: g/p}\n"
+            "target: {url: 'http://sourcecraft.example.com', org: o, repo: r}\n"
+            "allow_insecure_http: true\ncheckpoint: cp.db\n", encoding="utf-8")
+        config = load_config(config_path, env={"GITLAB_TOKEN": "gl", "SOURCECRAFT_TOKEN": "sc"})
+        responses.get("http://gitlab.example.com/api/v3/projects/g%2Fp", status=404,
+                      json={"message": "404 Project Not Found"})
+        with pytest.raises(FatalApiError, match="404 Project Not Found"):
+            run(config, RunOptions(dry_run=True, progress=False))
+        assert [call.request.url for call in responses.calls] == [
+            "http://gitlab.example.com/api/v3/projects/g%2Fp"]
