@@ -146,3 +146,25 @@ class TestInsecureHttpOptIn:
             run(config, RunOptions(dry_run=True, progress=False))
         assert [call.request.url for call in responses.calls] == [
             "http://gitlab.example.com/api/v3/projects/g%2Fp"]
+
+
+class TestVerbosity:
+    def test_verbose_adds_the_traceback_to_the_error_line(self, tmp_path: Path) -> None:
+        """`-v` prints the traceback before the one-line error; without it, only the line."""
+        missing = tmp_path / "nope.yaml"
+        plain = cli(["validate", "-c", str(missing)], {"PATH": "/usr/bin:/bin"})
+        verbose = cli(["validate", "-c", str(missing), "-v"], {"PATH": "/usr/bin:/bin"})
+        assert (plain.returncode, verbose.returncode) == (2, 2)
+        assert "Traceback" not in plain.stderr
+        assert "Traceback (most recent call last)" in verbose.stderr
+        assert verbose.stderr.strip().splitlines()[-1] == plain.stderr.strip()
+
+    def test_quiet_keeps_info_events_out_of_the_log(self, sandbox: Sandbox,
+                                                    tmp_path: Path) -> None:
+        """`-q` logs warnings and errors only: a clean migration logs no info event."""
+        config = write_config(tmp_path, sandbox)
+        normal = migrate(sandbox, config, "--dry-run", "--log-format", "json")
+        quiet = migrate(sandbox, config, "--dry-run", "--log-format", "json", "-q")
+        assert (normal.returncode, quiet.returncode) == (0, 0)
+        assert '"run_finished"' in normal.stderr
+        assert quiet.stderr.strip() == ""
