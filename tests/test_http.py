@@ -227,6 +227,19 @@ class TestHttpClientReads:
         assert caught.value.status == status
         assert (len(responses.calls), waits) == (1, [])
 
+    @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+    @responses.activate
+    def test_patch_does_not_retry_fatal_statuses(self, status: int) -> None:
+        """A PATCH answered 400, 401, 403, 404 or 422 is sent once, never again."""
+        url = f"{SOURCECRAFT}/milestones/id:abc"
+        responses.patch(url, status=status, json={"error_code": "Bad", "message": "no",
+                                                  "request_id": "r1"})
+        waits = Waits()
+        with pytest.raises(FatalApiError) as caught:
+            client(SOURCECRAFT, waits=waits).patch("/milestones/id:abc", json={"status": "closed"})
+        assert caught.value.status == status
+        assert (len(responses.calls), waits) == (1, [])
+
     @responses.activate
     def test_get_gives_up_after_max_attempts(self) -> None:
         """A server that keeps failing gets max_attempts tries, then the error is raised."""
