@@ -168,3 +168,17 @@ class TestVerbosity:
         assert (normal.returncode, quiet.returncode) == (0, 0)
         assert '"run_finished"' in normal.stderr
         assert quiet.stderr.strip() == ""
+
+
+class TestBadCheckpoint:
+    def test_corrupt_checkpoint_exits_2_before_any_request(self, sandbox: Sandbox,
+                                                           tmp_path: Path) -> None:
+        """A checkpoint that is not one is named in one line, exit 2, kept as is, nothing sent."""
+        config = write_config(tmp_path, sandbox)
+        (tmp_path / "checkpoint.db").write_bytes(b"not a database at all, " * 200)
+        run = migrate(sandbox, config)
+        assert run.returncode == 2
+        assert run.stderr.startswith(f"scbridge: error: {tmp_path / 'checkpoint.db'}")
+        assert len(run.stderr.strip().splitlines()) == 1
+        assert (tmp_path / "checkpoint.db").read_bytes() == b"not a database at all, " * 200
+        assert sandbox.log.entries == []
