@@ -1,15 +1,16 @@
-"""Config keys and run options proven through the real CLI: --checkpoint, --fresh, and the wiring
-of api_version, per_page, silent and allow_insecure_http into the requests actually sent."""
+"""CLI options and config keys proven end to end: --checkpoint, --fresh, -v, -q, exit codes,
+and the wiring of api_version, per_page, silent and allow_insecure_http into the requests."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import responses
-from reliability_support import assert_target_exact, cli, token_env, write_config
+from reliability_support import assert_target_exact, cli, expected_target, token_env, write_config
 
 from bridge.checkpoint import Checkpoint
 from bridge.config import load_config
@@ -182,3 +183,21 @@ class TestBadCheckpoint:
         assert len(run.stderr.strip().splitlines()) == 1
         assert (tmp_path / "checkpoint.db").read_bytes() == b"not a database at all, " * 200
         assert sandbox.log.entries == []
+
+
+class TestConflictExit:
+    def test_a_stranger_on_a_slug_ends_the_migration_with_exit_1(self, sandbox: Sandbox,
+                                                                tmp_path: Path) -> None:
+        """A slug held by someone else's milestone: that item is a conflict, the rest go, exit 1."""
+        expected = expected_target(sandbox)
+        taken = sorted(expected)[0]
+        sandbox.sourcecraft.create_milestone(name="Someone else's", slug=taken)
+        path = tmp_path / "r.json"
+        run = migrate(sandbox, write_config(tmp_path, sandbox), "--report", str(path))
+        assert run.returncode == 1, run.stderr
+        report = json.loads(path.read_text(encoding="utf-8"))
+        conflicts = [i["target_slug"] for i in report["items"] if i["action"] == "conflict"]
+        assert conflicts == [taken]
+        by_slug = {m["slug"]: m for m in sandbox.sourcecraft.milestones()}
+        assert by_slug[taken]["name"] == "Someone else's"
+        assert set(by_slug) == set(expected)
