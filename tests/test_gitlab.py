@@ -297,6 +297,28 @@ FAULTS: list[tuple[str, dict[str, Any], list[float] | None]] = [
 ]
 
 
+class TestApiV4:
+    @responses.activate
+    def test_v4_prefix_reads_the_same_calls_on_api_v4(self) -> None:
+        """With api_prefix /api/v4 the project, milestones and issues are read from /api/v4."""
+        v4 = f"{GITLAB}/api/v4"
+        responses.get(f"{v4}/projects/gitlab-org%2Fgitlab-ce", json=PROJECT,
+                      headers=RECORDED_HEADERS)
+        responses.get(f"{v4}/projects/13083/milestones", json=[M_10_0, M_9_3],
+                      headers={**RECORDED_HEADERS, "X-Next-Page": ""})
+        responses.get(f"{v4}/projects/13083/issues", headers={**RECORDED_HEADERS,
+                                                              "X-Next-Page": ""},
+                      json=[issue(1, "opened", M_10_0), issue(2, "closed", M_9_3)])
+        client = HttpClient(GITLAB, kind="source", headers={"PRIVATE-TOKEN": "glpat-x"},
+                            http=HttpConfig(), sleep=lambda _s: None, jitter=lambda: 0.0)
+        extracted = extract(GitLabReader(client, project="gitlab-org/gitlab-ce",
+                                         api_prefix="/api/v4"))
+        assert [(m.title, m.state) for m in extracted.milestones] == [("9.3", "closed"),
+                                                                      ("10.0", "active")]
+        assert all(call.request.url.startswith(f"{v4}/")  # type: ignore[union-attr]
+                   for call in responses.calls)
+
+
 class TestReaderAgainstSandbox:
     @pytest.fixture
     def baseline(self, sandbox: Sandbox) -> Extracted:
