@@ -400,3 +400,29 @@ class TestOtherActions:
         [outcome] = loader(checkpoint).run([planned])
         assert outcome.ok
         assert state(checkpoint).state == "deleted"
+
+
+class TestWorkerPool:
+    @responses.activate
+    def test_writes_run_on_exactly_concurrency_workers(self, checkpoint: Checkpoint) -> None:
+        """With concurrency 3, three POSTs are in flight together, never a fourth."""
+        lock, in_flight, peak = threading.Lock(), [0], [0]
+        together = threading.Barrier(3, timeout=10)  # breaks (and fails the POST) if fewer
+
+        def on_post(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            with lock:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            together.wait()
+            with lock:
+                in_flight[0] -= 1
+            slug = json.loads(request.body or b"{}")["slug"]
+            return json_answer(201, sc_milestone(slug, slug.upper()))
+
+        responses.add_callback(responses.POST, BASE, callback=on_post)
+        actions = [create(wanted(source_id=200 + n, title=f"m{n}", slug=f"m{n}"))
+                   for n in range(6)]
+        outcomes = loader(checkpoint, concurrency=3).run(actions)
+        assert [outcome.ok for outcome in outcomes] == [True] * 6
+        assert peak[0] == 3
+        assert len(responses.calls) == 6
