@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
+import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -72,8 +76,11 @@ class TestStatus:
         run = run_cli(sandbox, "status", "-c", config)
         assert run.returncode == 0
         assert f"closed     {closed}" in run.stdout
-        assert "last run: migrate" in run.stdout
-        assert "exit 0" in run.stdout
+        last = next(line for line in run.stdout.splitlines() if line.startswith("last run:"))
+        assert re.search(r"started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", last), last
+        assert re.search(r"finished \d{4}-\d\d-\d\dT", last), last
+        assert "exit 0" in last
+        assert "create 13" in last  # the last run's summary, not only its name
         assert "failed: GitLab milestone 999999 (ghost): boom: 503 from proxy" in run.stdout
 
 
@@ -171,3 +178,76 @@ class TestErrors:
         run = run_cli(None, "migrate")
         assert run.returncode == 2
         assert "-c" in run.stderr
+
+
+def run_on_a_terminal(sb: Sandbox, *args: str | Path) -> tuple[str, str]:
+    """The real CLI with stderr on a pseudo-terminal and stdout on a pipe: (stdout, stderr)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "bridge", *map(str, args)], env=token_env(sb),
+                            stdout=subprocess.PIPE, stderr=follower, text=True)
+    os.close(follower)
+    chunks = []
+    while True:  # drain the terminal as we go, so a full pty buffer cannot block the run
+        ready, _, _ = select.select([leader], [], [], 60)
+        try:
+            chunk = os.read(leader, 65536) if ready else b""
+        except OSError:  # EIO: the child closed its end of the terminal
+            chunk = b""
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    out, _ = proc.communicate(timeout=60)  # a 13-item report fits the pipe's buffer
+    assert proc.returncode == 0
+    return out, b"".join(chunks).decode("utf-8", "replace")
+
+
+class TestProgressWiring:
+    def test_bar_on_a_terminal_stderr_only(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """On a TTY stderr the bar shows each phase with counts; stdout (a pipe) never gets it."""
+        out, err = run_on_a_terminal(sandbox, "migrate", "-c", write_config(tmp_path, sandbox),
+                                     "-q")
+        assert "extract milestones" in err
+        assert "13/13 items" in err
+        assert "created 13" in out
+        assert "extract milestones" not in out
+
+    def test_no_progress_hides_the_bar_on_a_terminal(self, sandbox: Sandbox,
+                                                     tmp_path: Path) -> None:
+        """--no-progress keeps a terminal's stderr free of the bar."""
+        _out, err = run_on_a_terminal(sandbox, "migrate", "-c", write_config(tmp_path, sandbox),
+                                      "-q", "--no-progress")
+        assert "extract" not in err
+        assert "items" not in err
+
+    def test_no_bar_when_stderr_is_a_pipe(self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """Without a terminal (cron, CI) no bar is drawn, even with info logs on."""
+        run = run_cli(sandbox, "migrate", "-c", write_config(tmp_path, sandbox))
+        assert run.returncode == 0
+        assert "extract milestones" not in run.stderr + run.stdout
+
+
+class TestSandboxCommand:
+    def test_printed_config_and_tokens_drive_a_real_dry_run(self, tmp_path: Path) -> None:
+        """`scbridge sandbox` serves until Ctrl-C and prints a config and tokens that work."""
+        proc = subprocess.Popen([sys.executable, "-m", "bridge", "sandbox"], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert proc.stdout is not None
+            lines = []
+            for line in proc.stdout:
+                if line.startswith("Serving"):
+                    break
+                lines.append(line)
+            text = "".join(lines)
+            tokens = dict(re.findall(r"export (\w+_TOKEN)=(\S+)", text))
+            config = tmp_path / "scbridge.yaml"
+            config.write_text(text[text.index("source:"):], encoding="utf-8")
+            env = {**{k: v for k, v in os.environ.items() if "TOKEN" not in k}, **tokens}
+            run = cli(["migrate", "-c", str(config), "--dry-run"], env)
+            assert run.returncode == 0, run.stderr
+            assert "would create 13" in run.stdout
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+        assert proc.returncode == 0  # Ctrl-C is how a user stops it, not a failure

@@ -198,6 +198,22 @@ class TestMirrorRuns:
         page = (tmp_path / "plan.md").read_text(encoding="utf-8")
         assert "2016-07-22T00:00:00Z → 2016-08-01T00:00:00Z" in page
 
+    def test_cli_dry_run_prints_before_and_after_and_writes_nothing(self, job: Mirror) -> None:
+        """`scbridge mirror --dry-run` prints each change, before -> after, and writes nothing."""
+        job.run()
+        job.sb.gitlab.update_milestone(106, title="v1.2 LTS", due_date="2016-08-01")
+        def files() -> dict[str, bytes]:
+            return {p.name: p.read_bytes() for p in (job.folder / ".scbridge").iterdir()}
+        saved = files()
+        done, writes = job.cli("--dry-run")
+        assert (done.returncode, writes) == (0, 0), done.stderr
+        assert "v1.2 → v1.2 LTS" in done.stdout
+        assert "deadline: 2016-07-22T00" in done.stdout  # the cell wraps at 80 columns
+        assert "→ 2016-08-01T" in done.stdout
+        assert "would create 0, close 0, update 1, unchanged 12" in done.stdout
+        assert saved
+        assert files() == saved
+
     def test_slugs_follow_renames_when_the_mapping_says_so(self, job: Mirror,
                                                            tmp_path: Path) -> None:
         """With slugs.follow_renames the same SourceCraft milestone gets the new slug too."""
