@@ -67,6 +67,20 @@ class TestCorpus:
         kinds = {case["id"].split("/")[0] for case in CASES}
         assert kinds == {"config", "mapping", "server"}
 
+    def test_every_kind_issue_9_names_is_present(self) -> None:
+        """Each hostile input issue 9 lists by name has its case in the table."""
+        named = {  # issue 9's list, in its order
+            "config/bad-yaml", "config/tabs", "config/unknown-key-top",
+            "config/wrong-type-per-page",
+            "config/literal-token-source", "config/empty", "config/binary", "config/huge",
+            "mapping/unknown-transform", "mapping/bad-regex", "server/html-502-gitlab",
+            "server/truncated-json", "server/object-for-list", "server/milestone-without-id",
+            "server/milestone-without-title", "server/title-100kb", "server/title-nul-bytes",
+            "server/due-date-feb-30", "server/x-next-page-negative", "server/x-next-page-backwards",
+            "server/link-other-host", "server/empty-200", "server/gzip-garbage",
+            "server/401-mid-run", "server/404-project"}
+        assert named - {case["id"] for case in CASES} == set()
+
     def test_docs_list_every_case_with_its_exit_code(self) -> None:
         """docs/reliability.md has a row per case with the documented exit code."""
         docs = (Path(__file__).parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
