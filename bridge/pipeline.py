@@ -103,6 +103,9 @@ def run(config: Config, options: RunOptions) -> RunResult:
     with _open_checkpoint(config, options) as checkpoint, \
             Progress(enabled=options.progress) as progress:
         run_id = None if options.dry_run else checkpoint.begin_run(options.command)
+        # Logged once the checkpoint is open and locked: a run refused before that never began.
+        log.info("run_started", command=options.command, dry_run=options.dry_run,
+                 project=config.source.project, org=config.target.org, repo=config.target.repo)
         source_http, target_http = _clients(config, options)
         try:
             extracted = _extract(config, source_http, options, progress, checkpoint)

@@ -131,7 +131,11 @@ class TestReportsAndLogs:
         assert run.returncode == 0
         events = [json.loads(line) for line in run.stderr.splitlines() if line.strip()]
         names = {e["event"] for e in events}
-        assert {"http_request", "run_finished"} <= names
+        assert {"run_started", "http_request", "extracted", "run_finished"} <= names
+        assert events[0]["event"] == "run_started"
+        assert events[0]["project"] == sandbox.project_path
+        assert events[-1]["event"] == "run_finished"
+        assert events[-1]["create"] == 13  # the end event carries the counts
         request = next(e for e in events if e["event"] == "http_request")
         assert {"method", "path", "status", "ms", "attempt"} <= request.keys()
 

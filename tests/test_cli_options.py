@@ -99,8 +99,9 @@ class TestSourceKeys:
         config = with_source_key(write_config(tmp_path, sandbox), "api_version: v4")
         run = migrate(sandbox, config)
         assert run.returncode == 3
-        assert run.stderr.strip() == ("scbridge: error: GET /api/v4/projects/"
-                                      "demo-group%2Fdemo-project: 404 Not Found")
+        plain = [line for line in run.stderr.splitlines() if not line.startswith("{")]
+        assert plain == ["scbridge: error: GET /api/v4/projects/"  # besides JSON log events
+                         "demo-group%2Fdemo-project: 404 Not Found"]
         assert [r.path for r in sandbox.log.entries] == [
             "/api/v4/projects/demo-group%2Fdemo-project"]
 
