@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -56,14 +57,12 @@ def _now() -> str:
 def _clients(config: Config, options: RunOptions) -> tuple[HttpClient, HttpClient]:
     source_token = config.source.token.reveal() if config.source.token else ""
     target_token = config.target.token.reveal() if config.target.token else ""
-    common = {"http": config.http, "allow_insecure_http": config.allow_insecure_http,
-              "sleep": options.sleep, "jitter": options.jitter}
-    source = HttpClient(config.source.url, kind="source",
-                        headers={"PRIVATE-TOKEN": source_token}, **common)  # type: ignore[arg-type]
-    target = HttpClient(config.target.url, kind="target",
-                        headers={"Authorization": f"Bearer {target_token}"},
-                        **common)  # type: ignore[arg-type]
-    return source, target
+    client = partial(HttpClient, http=config.http,
+                     allow_insecure_http=config.allow_insecure_http, sleep=options.sleep,
+                     jitter=options.jitter)
+    return (client(config.source.url, kind="source", headers={"PRIVATE-TOKEN": source_token}),
+            client(config.target.url, kind="target",
+                   headers={"Authorization": f"Bearer {target_token}"}))
 
 
 @contextmanager
@@ -108,18 +107,18 @@ def run(config: Config, options: RunOptions) -> RunResult:
                  project=config.source.project, org=config.target.org, repo=config.target.repo)
         source_http, target_http = _clients(config, options)
         try:
+            target = SourceCraftClient(target_http, org=config.target.org,
+                                       repo=config.target.repo, silent=config.target.silent,
+                                       page_size=config.target.page_size)
             extracted = _extract(config, source_http, options, progress, checkpoint)
             actions = _plan(config, options, mapping=mapping, extracted=extracted,
-                            http=target_http, checkpoint=checkpoint)
+                            target=target, checkpoint=checkpoint)
             outcomes: list[ItemOutcome | None] = [None] * len(actions)
             loader: Loader | None = None
             if not options.dry_run:
                 progress.phase("load", total=len(actions))
                 loader = Loader(
-                    SourceCraftClient(target_http, org=config.target.org, repo=config.target.repo,
-                                      silent=config.target.silent,
-                                      page_size=config.target.page_size),
-                    checkpoint, concurrency=config.http.concurrency, stop=options.stop,
+                    target, checkpoint, concurrency=config.http.concurrency, stop=options.stop,
                     on_item=lambda _outcome: progress.advance(),
                     max_attempts=config.http.max_attempts,
                     backoff_cap_s=config.http.max_backoff_s, sleep=options.sleep)
@@ -150,13 +149,13 @@ def _extract(config: Config, http: HttpClient, options: RunOptions, progress: Pr
     reader = GitLabReader(http, project=config.source.project, per_page=config.source.per_page,
                           concurrency=config.http.concurrency,
                           api_prefix=f"/api/{config.source.api_version}")
-    phases: dict[str, None] = {}
+    phases: set[str] = set()
 
     def on_page(kind: str, items: int) -> None:
         if options.stop.is_set():
             raise Interrupted("interrupted during extraction; nothing was written")
         if kind not in phases:
-            phases[kind] = None
+            phases.add(kind)
             progress.phase(f"extract {kind}")
         progress.advance(items, pages=1)
 
@@ -171,19 +170,17 @@ def _extract(config: Config, http: HttpClient, options: RunOptions, progress: Pr
 
 
 def _plan(config: Config, options: RunOptions, *, mapping: CompiledMapping, extracted: Extracted,
-          http: HttpClient, checkpoint: Checkpoint) -> list[PlannedAction]:
+          target: SourceCraftClient, checkpoint: Checkpoint) -> list[PlannedAction]:
     records = checkpoint.records()
     reserved = {sid: rec.slug for sid, rec in records.items() if rec.slug}
     results = transform(mapping, extracted.milestones, reserved=reserved)
-    client = SourceCraftClient(http, org=config.target.org, repo=config.target.repo,
-                               silent=config.target.silent, page_size=config.target.page_size)
-    target: list[TargetMilestone] = []
-    for page in client.milestone_pages():
-        target.extend(page)
+    listed: list[TargetMilestone] = []
+    for page in target.milestone_pages():
+        listed.extend(page)
         if options.stop.is_set():
             raise Interrupted("interrupted while reading SourceCraft; nothing was written")
     # A census that lost a page must not read as "those milestones were deleted".
-    inp = PlanInput(results=results, target=target, records=records,
+    inp = PlanInput(results=results, target=listed, records=records,
                     census_complete=extracted.census_complete)
     return plan(inp,
                 mode=options.command, mirror=config.mirror,
