@@ -237,6 +237,9 @@ def crash_then_recover(work: Workdir, point: KillPoint,
         process.communicate(timeout=60)
     finally:
         unsubscribe()
+    # The killed client's last requests may still be in the fakes' hands: let them settle,
+    # or they would land in the rerun's log (a half-sent PATCH read as the rerun's 400).
+    assert work.sb.wait_idle(), "the sandbox never finished the killed client's requests"
     present = {str(m["slug"]) for m in work.sb.sourcecraft.milestones()}
     work.sb.log.clear()
     again = work.migrate()

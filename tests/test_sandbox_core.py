@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -165,3 +166,21 @@ class TestForeground:
         access = text.split("Serving; Ctrl-C stops.")[1]
         assert "GET    /api/v3/projects/42/milestones?private_token=[redacted]" in access
         assert sb.gitlab_token not in access
+
+
+class TestVanishedClient:
+    """A client that dies mid-request, as a SIGKILLed scbridge does."""
+
+    def test_half_sent_body_is_never_applied_or_logged(self, sandbox: Sandbox) -> None:
+        """A POST whose body stops short is dropped whole, and wait_idle sees its connection end."""
+        host, port = sandbox.sourcecraft_url.removeprefix("http://").split(":")
+        body = b'{"name": "Half", "slug": "half"}'
+        with socket.create_connection((host, int(port))) as conn:
+            conn.sendall(
+                f"POST /repos/{sandbox.org}/{sandbox.repo}/milestones HTTP/1.1\r\n"
+                f"Host: {host}:{port}\r\nAuthorization: Bearer {sandbox.sourcecraft_token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body) + 40}\r\n\r\n"
+                .encode() + body)
+        assert sandbox.wait_idle(timeout=5)
+        assert sandbox.log.entries == []
+        assert sandbox.sourcecraft.milestones() == []

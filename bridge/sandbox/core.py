@@ -123,6 +123,10 @@ class Sandbox:
                  tb: TracebackType | None) -> None:
         self.stop()
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until neither fake has a client connection open (a killed client's last ones)."""
+        return all(server.wait_idle(timeout) for server in list(self._servers))
+
     def _server(self, index: int) -> FakeServer:
         if not self._servers:
             raise RuntimeError("the sandbox is not running: use `with Sandbox(...) as sb:`")

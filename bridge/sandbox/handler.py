@@ -27,7 +27,7 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
+        self._open_lock = threading.Condition()
         super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -38,7 +38,13 @@ class Server(ThreadingHTTPServer):
     def shutdown_request(self, request: Any) -> None:
         with self._open_lock:
             self._open.discard(request)
+            self._open_lock.notify_all()
         super().shutdown_request(request)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no connection is open (every request read, answered or dropped)."""
+        with self._open_lock:
+            return self._open_lock.wait_for(lambda: not self._open, timeout=timeout)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up (killed, timed out) is routine here, not a traceback."""
@@ -90,6 +96,11 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            # The client went away mid-body (a killed process): like a real front proxy, never
+            # hand a half request to the app, so nothing is applied or logged for it.
+            self.close_connection = True
+            return
         raw_path, _, query_string = self.path.partition("?")
         fake = self.server.fake
         host = self.headers.get("Host") or fake.url.removeprefix("http://")

@@ -61,6 +61,10 @@ class FakeServer:
         with self._ids_lock:
             return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no client connection is open; False if `timeout` passed first."""
+        return self._httpd.wait_idle(timeout)
+
     def serve(self, handler: Handler, request: Request) -> None:
         """Apply the faults, let the app answer, write the answer (or not), then log it."""
         path = request.raw_path
