@@ -19,10 +19,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridge.config import HttpConfig
-from bridge.extract import extract
-from bridge.gitlab import GitLabReader
-from bridge.http import HttpClient
+from bridge.engine.extract import extract
 from bridge.logs import configure_logging
+from bridge.net.http import HttpClient
+from bridge.sources.gitlab import GitLabReader
 
 
 def run_extract(url: str, project: str, token: str, *, concurrency: int,

@@ -12,13 +12,13 @@ from pathlib import Path
 from bridge.checkpoint import Checkpoint
 from bridge.config import Config, load_config
 from bridge.demo import run_demo
+from bridge.engine.transform import validate_report
 from bridge.errors import ConfigError
 from bridge.logs import register_secret
 from bridge.pipeline import RunOptions, run
 from bridge.report import REPORT_FORMATS, render_text, write_report
 from bridge.rules import load_mapping
 from bridge.sandbox import run_foreground
-from bridge.transform import validate_report
 
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:

@@ -17,19 +17,19 @@ import structlog
 
 from bridge.checkpoint import Checkpoint, move_aside
 from bridge.config import Config
+from bridge.engine.extract import Extracted, extract
+from bridge.engine.load import Loader
+from bridge.engine.mirror import MirrorExtract
+from bridge.engine.plan import PlanInput, plan
+from bridge.engine.transform import transform
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
-from bridge.extract import Extracted, extract
-from bridge.gitlab import GitLabReader
-from bridge.http import HttpClient
-from bridge.load import Loader
-from bridge.mirror import MirrorExtract
 from bridge.models import ItemOutcome, PlannedAction, TargetMilestone
-from bridge.plan import PlanInput, plan
+from bridge.net.http import HttpClient
 from bridge.progress import Progress
 from bridge.report import ReportItem, RunReport
 from bridge.rules import CompiledMapping, load_mapping
-from bridge.sourcecraft import SourceCraftClient
-from bridge.transform import transform
+from bridge.sources.gitlab import GitLabReader
+from bridge.targets.sourcecraft import SourceCraftClient
 
 log = structlog.get_logger(__name__)
 

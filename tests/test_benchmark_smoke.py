@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from bridge.config import HttpConfig
-from bridge.gitlab import MilestoneCache, Project, parse_issue
-from bridge.http import HttpClient
+from bridge.net.http import HttpClient
 from bridge.sandbox import Sandbox
+from bridge.sources.gitlab import MilestoneCache, Project, parse_issue
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

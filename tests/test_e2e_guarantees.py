@@ -24,14 +24,14 @@ import pytest
 
 from bridge.checkpoint import Checkpoint
 from bridge.config import HttpConfig, bundled_mapping, load_config
-from bridge.extract import extract
-from bridge.gitlab import GitLabReader
-from bridge.http import HttpClient
+from bridge.engine.extract import extract
+from bridge.engine.transform import transform
 from bridge.models import WantedMilestone
+from bridge.net.http import HttpClient
 from bridge.pipeline import RunOptions, run
 from bridge.rules import load_mapping
 from bridge.sandbox import RequestRecord, Sandbox
-from bridge.transform import transform
+from bridge.sources.gitlab import GitLabReader
 
 MANAGED = ("name", "slug", "description", "start_date", "deadline", "status")
 GITLAB_ENV, SOURCECRAFT_ENV = "E2E_GITLAB_TOKEN", "E2E_SOURCECRAFT_TOKEN"  # variable names

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from bridge.config import HttpConfig
-from bridge.extract import Extracted, extract
-from bridge.gitlab import GitLabReader, IssueRef, Project
-from bridge.http import HttpClient
+from bridge.engine.extract import Extracted, extract
 from bridge.models import SourceMilestone
+from bridge.net.http import HttpClient
 from bridge.sandbox import Sandbox
+from bridge.sources.gitlab import GitLabReader, IssueRef, Project
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = Project(7, "group/project", "https://gitlab.example.com/group/project")
@@ -152,9 +152,9 @@ import json, logging, os, tracemalloc
 import structlog
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
 from bridge.config import HttpConfig
-from bridge.extract import extract
-from bridge.gitlab import GitLabReader
-from bridge.http import HttpClient
+from bridge.engine.extract import extract
+from bridge.sources.gitlab import GitLabReader
+from bridge.net.http import HttpClient
 client = HttpClient(os.environ["SB_URL"], kind="source",
                     headers={"PRIVATE-TOKEN": os.environ["SB_TOKEN"]},
                     http=HttpConfig(concurrency=4))

@@ -12,12 +12,12 @@ import responses
 from responses import matchers
 
 from bridge.config import HttpConfig
+from bridge.engine.extract import Extracted, extract
 from bridge.errors import FatalApiError, RetriableApiError
-from bridge.extract import Extracted, extract
-from bridge.gitlab import GitLabReader, IssueRef, Project, parse_milestone
-from bridge.http import HttpClient
 from bridge.models import SourceMilestone
+from bridge.net.http import HttpClient
 from bridge.sandbox import Sandbox
+from bridge.sources.gitlab import GitLabReader, IssueRef, Project, parse_milestone
 
 GITLAB = "https://gitlab.example.com"
 API = f"{GITLAB}/api/v3"

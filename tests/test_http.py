@@ -19,7 +19,7 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from bridge.config import HttpConfig
 from bridge.errors import AmbiguousWriteError, ConfigError, FatalApiError, RetriableApiError
-from bridge.http import HttpClient, parse_json, raise_for_response
+from bridge.net.http import HttpClient, parse_json, raise_for_response
 
 GITLAB = "https://gitlab.example.com"
 SOURCECRAFT = "https://api.sourcecraft.tech"

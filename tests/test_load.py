@@ -15,8 +15,7 @@ from responses import matchers
 
 from bridge.checkpoint import Checkpoint, Record, content_hash
 from bridge.config import HttpConfig
-from bridge.http import HttpClient
-from bridge.load import Loader, create_body
+from bridge.engine.load import Loader, create_body
 from bridge.models import (
     Action,
     ItemOutcome,
@@ -25,7 +24,8 @@ from bridge.models import (
     TargetMilestone,
     WantedMilestone,
 )
-from bridge.sourcecraft import SourceCraftClient
+from bridge.net.http import HttpClient
+from bridge.targets.sourcecraft import SourceCraftClient
 
 API = "https://api.sourcecraft.tech"
 BASE = f"{API}/repos/demo-org/demo-repo/milestones"

@@ -13,9 +13,9 @@ import pytest
 
 from bridge.checkpoint import Checkpoint
 from bridge.config import load_config
+from bridge.engine.extract import Extracted
+from bridge.engine.mirror import MirrorExtract
 from bridge.errors import ApiError
-from bridge.extract import Extracted
-from bridge.mirror import MirrorExtract
 from bridge.pipeline import RunOptions, run
 from bridge.report import RunReport, render_text, write_report
 from bridge.sandbox import RequestRecord, Sandbox

@@ -12,11 +12,11 @@ from structlog.testing import capture_logs
 
 from bridge.checkpoint import Checkpoint
 from bridge.config import HttpConfig
-from bridge.extract import Extracted, extract
-from bridge.gitlab import GitLabReader
-from bridge.http import HttpClient
-from bridge.mirror import BOOKMARK, MirrorExtract, instant
+from bridge.engine.extract import Extracted, extract
+from bridge.engine.mirror import BOOKMARK, MirrorExtract, instant
+from bridge.net.http import HttpClient
 from bridge.sandbox import Sandbox
+from bridge.sources.gitlab import GitLabReader
 
 PER_PAGE = 10  # the demo's 150 issues over 15 pages, so stopping early shows
 Summary = dict[int, tuple[str, int, int, bool]]

@@ -13,9 +13,9 @@ from responses import matchers
 
 from bridge.checkpoint import Checkpoint
 from bridge.config import HttpConfig
-from bridge.gitlab import GitLabReader
-from bridge.http import HttpClient
-from bridge.mirror import BOOKMARK, MirrorExtract
+from bridge.engine.mirror import BOOKMARK, MirrorExtract
+from bridge.net.http import HttpClient
+from bridge.sources.gitlab import GitLabReader
 
 GITLAB = "https://gitlab.example.com"
 API = f"{GITLAB}/api/v3"

@@ -14,8 +14,8 @@ from responses import matchers
 
 from bridge.config import HttpConfig
 from bridge.errors import FatalApiError
-from bridge.http import HttpClient
-from bridge.paginate import (
+from bridge.net.http import HttpClient
+from bridge.net.paging import (
     GitLabPaginator,
     LinkHeaderPaginator,
     PageTokenPaginator,

@@ -9,9 +9,9 @@ import pytest
 
 from bridge.checkpoint import Record, content_hash
 from bridge.config import MirrorConfig
+from bridge.engine.plan import MIGRATE_DIFFERS, Mode, PlanInput, plan
 from bridge.errors import ConfigError
 from bridge.models import PlannedAction, Skipped, SourceMilestone, TargetMilestone, WantedMilestone
-from bridge.plan import MIGRATE_DIFFERS, Mode, PlanInput, plan
 
 DEADLINE, LATER = "2016-07-22T00:00:00Z", "2016-08-01T00:00:00Z"
 EDITED = "edited on SourceCraft"

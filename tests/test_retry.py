@@ -7,7 +7,7 @@ from structlog.testing import capture_logs
 
 from bridge.config import HttpConfig
 from bridge.errors import ApiError, FatalApiError, RetriableApiError
-from bridge.retry import build_retrying, describe_error
+from bridge.net.retry import build_retrying, describe_error
 
 
 class FakeTime:

@@ -12,9 +12,9 @@ from responses import matchers
 
 from bridge.config import HttpConfig
 from bridge.errors import AmbiguousWriteError, FatalApiError, RetriableApiError
-from bridge.http import HttpClient
 from bridge.models import TargetMilestone
-from bridge.sourcecraft import SourceCraftClient, parse_milestone
+from bridge.net.http import HttpClient
+from bridge.targets.sourcecraft import SourceCraftClient, parse_milestone
 
 API = "https://api.sourcecraft.tech"
 BASE = f"{API}/repos/demo-org/demo-repo/milestones"

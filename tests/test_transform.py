@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.engine.transform import transform
 from bridge.models import Skipped, SourceMilestone, WantedMilestone
 from bridge.rules import CompiledMapping, load_mapping, validate_report
 from bridge.slugs import SLUG_MAX, fallback_slug, is_valid_slug, make_slug, with_suffix
-from bridge.transform import transform
 
 BUNDLED = Path(__file__).resolve().parents[1] / "mappings" / "gitlab-v3-to-sourcecraft.yaml"
 

@@ -16,7 +16,6 @@ import structlog
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from bridge.classify import parse_json, raise_for_response, remember_json
 from bridge.config import HttpConfig, is_loopback
 from bridge.errors import (
     AmbiguousWriteError,
@@ -25,11 +24,12 @@ from bridge.errors import (
     FatalApiError,
     RetriableApiError,
 )
-from bridge.retry import build_retrying
+from bridge.net.classify import parse_json, raise_for_response, remember_json
+from bridge.net.retry import build_retrying
 
 __all__ = ["HttpClient", "parse_json", "raise_for_response"]
 
-log = structlog.get_logger("bridge.http")
+log = structlog.get_logger("bridge.net.http")
 
 #: What OpenSSL says when the server's certificate chain is not trusted (never transient).
 _CERT_FAILED = re.compile(r"certificate verify failed:?\s*([^(')\]]*)", re.IGNORECASE)

@@ -11,11 +11,11 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 
-from bridge.classify import parse_json
 from bridge.errors import FatalApiError
+from bridge.net.classify import parse_json
 
 if TYPE_CHECKING:
-    from bridge.http import HttpClient
+    from bridge.net.http import HttpClient
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bridge.errors import FatalApiError
-from bridge.http import HttpClient, parse_json
 from bridge.models import SourceMilestone
-from bridge.paginate import GitLabPaginator, walk_pages
+from bridge.net.http import HttpClient, parse_json
+from bridge.net.paging import GitLabPaginator, walk_pages
 
 
 @dataclass(frozen=True)

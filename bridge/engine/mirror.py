@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 import structlog
 
 from bridge.checkpoint import Checkpoint, IssueRow
-from bridge.extract import OPEN_STATES, Extracted
-from bridge.gitlab import GitLabReader, IssueRef
+from bridge.engine.extract import OPEN_STATES, Extracted
 from bridge.models import SourceMilestone
+from bridge.sources.gitlab import GitLabReader, IssueRef
 
 log = structlog.get_logger(__name__)
 

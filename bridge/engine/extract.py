@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bridge.gitlab import GitLabReader, Project
 from bridge.models import SourceMilestone
+from bridge.sources.gitlab import GitLabReader, Project
 
 #: Issue states that count as open; v3 reports `reopened` until GitLab 9.5.
 OPEN_STATES = frozenset({"opened", "reopened"})

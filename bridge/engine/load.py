@@ -20,7 +20,7 @@ import structlog
 from bridge.checkpoint import Checkpoint, content_hash
 from bridge.errors import AmbiguousWriteError, ApiError, FatalApiError, RetriableApiError
 from bridge.models import Action, ItemOutcome, PlannedAction, TargetMilestone, WantedMilestone
-from bridge.sourcecraft import SourceCraftClient
+from bridge.targets.sourcecraft import SourceCraftClient
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from tenacity import RetryCallState
 from bridge.config import HttpConfig
 from bridge.errors import ApiError, RetriableApiError
 
-log = structlog.get_logger("bridge.http")
+log = structlog.get_logger("bridge.net.http")
 
 #: The first backoff step in seconds; it doubles per attempt up to `max_backoff_s`.
 BACKOFF_BASE_S = 1.0

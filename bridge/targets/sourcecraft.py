@@ -7,9 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bridge.errors import ApiError, FatalApiError
-from bridge.http import HttpClient, parse_json
 from bridge.models import TargetMilestone
-from bridge.paginate import PageTokenPaginator
+from bridge.net.http import HttpClient, parse_json
+from bridge.net.paging import PageTokenPaginator
 
 
 def parse_milestone(data: Any) -> TargetMilestone:

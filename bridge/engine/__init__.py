@@ -1,0 +1,1 @@
+"""The generic engine: extract, transform, plan, load and the mirror's incremental scan."""

@@ -1,0 +1,1 @@
+"""The API clients that write a target tracker (SourceCraft); raw JSON stops here."""
