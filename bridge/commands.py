@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 import threading
-from collections import Counter
 from pathlib import Path
 
 from bridge.checkpoint import Checkpoint
@@ -74,21 +73,24 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"checkpoint {path}: none yet (no run has written it)")
         return 0
     with Checkpoint.open(path, readonly=True) as checkpoint:
-        records = checkpoint.records()
+        counts = checkpoint.counts()
+        records = [record for kind in counts for record in checkpoint.records(kind).values()]
         last = checkpoint.last_run()
-    print(f"checkpoint {path}: {len(records)} milestones")
-    for state, count in sorted(Counter(r.state for r in records.values()).items()):
-        print(f"  {state:<10} {count}")
+    for kind, states in counts.items() or {"milestone": {}}.items():
+        total = sum(states.values())
+        print(f"checkpoint {path}: {total} {kind}s")
+        for state, count in sorted(states.items()):
+            print(f"  {state:<10} {count}")
     if last is None:
         print("last run: none finished")
     else:
-        counts = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
+        done = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
         print(f"last run: {last.command} started {last.started_at}, finished "
               f"{last.finished_at or 'never (interrupted or killed)'}, exit {last.exit_code}"
-              f"{': ' + counts if counts else ''}")
-    failed = [r for r in records.values() if r.state == "failed"]
-    for record in sorted(failed, key=lambda r: r.source_id):
-        print(f"failed: GitLab milestone {record.source_id} ({record.slug}): {record.error}")
+              f"{': ' + done if done else ''}")
+    failed = [r for r in records if r.state == "failed"]
+    for record in sorted(failed, key=lambda r: (r.kind, r.source_id)):
+        print(f"failed: GitLab {record.kind} {record.source_id} ({record.key}): {record.error}")
     return 0
 
 
