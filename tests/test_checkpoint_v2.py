@@ -41,8 +41,8 @@ class TestVersion2Checkpoint:
 
     def test_a_locked_open_migrates_every_record_as_a_milestone(self, v2_copy: Path) -> None:
         """Each old record becomes a milestone record with its slug as key; the cache is kept."""
-        old = dict(((row[0], row[1:]) for row in _rows(
-            V2_FILE, "SELECT source_id, target_id, slug, state, written_hash FROM items")))
+        old = {row[0]: row[1:] for row in _rows(
+            V2_FILE, "SELECT source_id, target_id, slug, state, written_hash FROM items")}
         with Checkpoint.open(v2_copy) as cp:
             records = cp.records("milestone")
             assert {sid: (r.target_id, r.key, r.state, r.written_hash)
