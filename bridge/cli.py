@@ -1,4 +1,9 @@
-"""The thin edge: parse arguments, configure logging, run a command, map errors to exit codes."""
+"""The thin edge: parse arguments, configure logging, run a command, map errors to exit codes.
+
+Start-up is kept cheap: this module imports only the standard library and light parts of
+`bridge`; what a subcommand needs (the pipeline, the sandbox, requests, rich, structlog) is
+imported once the arguments say which subcommand runs (`bridge.commands` does the rest).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from bridge import __version__, commands
+from bridge import __version__
 from bridge.errors import BridgeError
 from bridge.logs import configure_logging, mask_text
 
@@ -72,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+#: Commands that run nothing which logs (no HTTP, no engine): configuring structlog would cost
+#: them more start-up time than the command itself takes.
+_NO_LOGGING = frozenset({"validate"})
+
 
 def _install_stop_handlers(stop: threading.Event) -> None:
     """SIGINT/SIGTERM set `stop`: in-flight work finishes, the checkpoint stays consistent."""
@@ -93,10 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbosity = -1 if args.quiet else args.verbose
     if args.command == "demo" and not args.verbose:
         verbosity = -1  # the demo's story is its reports on stdout; info logs would bury it
-    configure_logging(fmt=args.log_format, verbosity=verbosity)
+    if args.command not in _NO_LOGGING:
+        configure_logging(fmt=args.log_format, verbosity=verbosity)
     stop = threading.Event()
     _install_stop_handlers(stop)
     try:
+        from bridge import commands  # imported per run: see the docstring
         return commands.dispatch(args, stop)
     except BridgeError as exc:
         if args.verbose:
