@@ -1,4 +1,4 @@
-"""A fast start: `--help` and `validate` import only what they use (the timing is in benchmarks/)."""
+"""A fast start: `--help` and `validate` import only what they use (timed in benchmarks/)."""
 
 from __future__ import annotations
 
@@ -69,3 +69,20 @@ def test_a_run_still_gets_what_it_needs(tmp_path: Path) -> None:
     code, modules = _loaded(tmp_path, "migrate", "-c", str(config), "--dry-run", "-q")
     assert code != 0  # no token, no server: it fails, but only after loading the pipeline
     assert {"bridge.pipeline", "structlog"} <= modules
+
+
+def test_benchmark_has_a_start_up_row(tmp_path: Path) -> None:
+    """benchmarks/run.py times `--help` and `validate` against `python -c pass` in one run."""
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "startup.json"
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "run.py"), "--startup-only",
+                           "--startup-rounds", "2", "--json", str(out)],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {row["command"]: row for row in json.loads(out.read_text("utf-8"))["startup"]["rows"]}
+    assert list(rows) == ["python -c pass", "scbridge --help", "scbridge validate"]
+    assert rows["python -c pass"]["ratio"] == 1.0
+    for row in rows.values():
+        assert row["over_bare_s"] == row["median_s"] - rows["python -c pass"]["median_s"]
+    assert "start-up (2 rounds)" in proc.stdout
+    assert "scbridge validate" in proc.stdout
