@@ -62,15 +62,30 @@ def _parser() -> argparse.ArgumentParser:
                              help="checkpoint file (overrides the config)")
         common(sub)
 
-    sub = commands.add_parser("demo", help="the whole pipeline against the bundled sandbox")
-    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub = commands.add_parser(
+        "demo", help="the whole pipeline against the bundled sandbox",
+        description="Start a fake GitLab v3 and a fake SourceCraft on 127.0.0.1 (the bundled "
+                    "demo project), print the dry-run report, migrate, show what SourceCraft "
+                    "now holds, and run again to show zero writes. No token, no network; the "
+                    "checkpoint is a temporary one.")
+    sub.add_argument("--no-progress", action="store_true",
+                     help="no progress bar (it is only drawn on a terminal anyway)")
     common(sub)
-    sub = commands.add_parser("sandbox", help="run the fake GitLab and SourceCraft in the "
-                                              "foreground")
-    sub.add_argument("--gitlab-port", type=int, default=0)
-    sub.add_argument("--sourcecraft-port", type=int, default=0)
-    sub.add_argument("--latency-ms", type=float, default=0.0)
-    sub.add_argument("--seed", type=int, default=0)
+    sub = commands.add_parser(
+        "sandbox", help="run the fake GitLab and SourceCraft in the foreground",
+        description="Serve a fake GitLab v3 and a fake SourceCraft on 127.0.0.1 with the demo "
+                    "project until Ctrl-C or SIGTERM; print their URLs, tokens and a config "
+                    "to point scbridge at them, then one line per request.")
+    sub.add_argument("--gitlab-port", type=int, default=0, metavar="PORT",
+                     help="port of the fake GitLab (default 0: any free port)")
+    sub.add_argument("--sourcecraft-port", type=int, default=0, metavar="PORT",
+                     help="port of the fake SourceCraft (default 0: any free port)")
+    sub.add_argument("--latency-ms", type=float, default=0.0, metavar="MS",
+                     help="delay added to every answer of both fakes, in milliseconds "
+                          "(default 0)")
+    sub.add_argument("--seed", type=int, default=0,
+                     help="seed of the SourceCraft ids and request ids, so runs repeat "
+                          "(default 0)")
     common(sub)
     return parser
 
