@@ -11,7 +11,6 @@ import argparse
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -111,6 +110,12 @@ def _install_stop_handlers(stop: threading.Event) -> None:
         signal.signal(sig, handler)
 
 
+def _print_traceback() -> None:
+    import traceback  # only with -v, after an error: not worth its start-up cost otherwise
+
+    traceback.print_exc()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code (SPEC §7)."""
     args = _parser().parse_args(argv)
@@ -126,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands.dispatch(args, stop)
     except BridgeError as exc:
         if args.verbose:
-            traceback.print_exc()
+            _print_traceback()
         print(f"{PROG}: error: {mask_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -134,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug of ours: say so in one line, unless asked for details
         if args.verbose:
-            traceback.print_exc()
+            _print_traceback()
         print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))} "
               "(run again with -v for the traceback)", file=sys.stderr)
         return 1
