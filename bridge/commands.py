@@ -14,10 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 from bridge.config import Config, load_config
-from bridge.engine.transform import validate_report
 from bridge.errors import ConfigError
 from bridge.logs import register_secret
-from bridge.rules import load_mapping
+from bridge.rules import load_mapping, validate_report
 
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
