@@ -1,4 +1,8 @@
-"""What each subcommand does once its arguments are parsed; the CLI maps errors to exit codes."""
+"""What each subcommand does once its arguments are parsed; the CLI maps errors to exit codes.
+
+Heavy modules (the pipeline, the checkpoint, reports, the sandbox: requests, rich, structlog)
+are imported inside the command that uses them, so `validate` starts as fast as Python does.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,10 @@ import sys
 import threading
 from pathlib import Path
 
-from bridge.checkpoint import Checkpoint
 from bridge.config import Config, load_config
-from bridge.demo import run_demo
-from bridge.engine.transform import validate_report
 from bridge.errors import ConfigError
 from bridge.logs import register_secret
-from bridge.pipeline import RunOptions, run
-from bridge.report import REPORT_FORMATS, render_text, write_report
-from bridge.rules import load_mapping
-from bridge.sandbox import run_foreground
+from bridge.rules import load_mapping, validate_report
 
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -29,13 +27,17 @@ def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.command == "status":
         return cmd_status(args)
     if args.command == "demo":
+        from bridge.demo import run_demo
         return run_demo(progress=not args.no_progress, stop=stop)
+    from bridge.sandbox import run_foreground
     return run_foreground(gitlab_port=args.gitlab_port, sourcecraft_port=args.sourcecraft_port,
                           latency_ms=args.latency_ms, seed=args.seed)
 
 
 def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     """`migrate` and `mirror`, real or dry."""
+    from bridge.pipeline import RunOptions, run
+    from bridge.report import REPORT_FORMATS, render_text, write_report
     if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(REPORT_FORMATS))}")
@@ -67,6 +69,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Print what the checkpoint holds: items by state, the last run, failed items."""
+    from bridge.checkpoint import Checkpoint
     config = load_config(args.config, require_tokens=False)
     path: Path = args.checkpoint or config.checkpoint
     if not path.exists():
