@@ -76,7 +76,7 @@ class TestConfigs:
         from bridge.config import _SECTIONS, _TOP
 
         data = yaml.safe_load((EXAMPLES / "scbridge.yaml").read_text(encoding="utf-8"))
-        assert set(data) == {*_SECTIONS, *_TOP}
+        assert set(data) == {*_SECTIONS, *_TOP, "users"}
         for section, keys in _SECTIONS.items():
             assert set(data[section]) == set(keys), section
 
