@@ -43,6 +43,8 @@ class Dataset:
     org: str = "demo-org"
     repo: str = "demo-repo"
     target_milestones: list[dict[str, Any]] = field(default_factory=list)  # already on SourceCraft
+    target_labels: list[dict[str, Any]] = field(default_factory=list)  # CreateLabelBody fields
+    target_users: list[dict[str, Any]] = field(default_factory=list)  # {slug, display_name?, id?}
     gitlab_version: str = "8.17.8"
     synthetic: SyntheticSpec | None = None
 
@@ -109,6 +111,8 @@ def from_dict(raw: dict[str, Any], *, name: str = "custom", file: str | None = N
                    org=str(target.get("org", "demo-org")),
                    repo=str(target.get("repo", "demo-repo")),
                    target_milestones=list(target.get("milestones") or []),
+                   target_labels=list(target.get("labels") or []),
+                   target_users=list(target.get("users") or []),
                    gitlab_version=str(gitlab.get("version", "8.17.8")))
 
 

@@ -50,6 +50,10 @@ class GitLabApp:
         """Everything sent to GitLab counts as a source read."""
         return "source_read"
 
+    def route(self, path: str) -> str:
+        """The route name the request log counts `path` under ("" if none)."""
+        return next((name for pattern, name in _ROUTES if pattern.match(path)), "")
+
     def error(self, request: Request, status: int, message: str) -> Response:
         """GitLab's error body: `{"message": "..."}`."""
         return _json(status, {"message": message})

@@ -95,7 +95,7 @@ class FakeServer:
                 status=None if response is None else response.status,
                 kind=self.app.kind(request.method), silent=request.silent, auth=request.auth,
                 fault=fault.kind if fault is not None else None, body=request.logged_body,
-                request_id=request.request_id, peer=request.peer))
+                request_id=request.request_id, peer=request.peer, route=self.app.route(path)))
         finally:
             if response is None:
                 handler.drop()
