@@ -43,7 +43,7 @@ class TrackerHandles:
             ident = int(fields.pop("id", max(self.label_rows, default=10) + 1))
             stored = {"id": ident, "name": name, "color": color, "description": None,
                       "priority": None, "group": False}
-            stored.update(self._label_fields(fields))
+            stored.update(self._label_fields({"name": name, **fields}))
             self.label_rows[ident] = stored
             return dict(stored)
 
