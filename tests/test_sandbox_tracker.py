@@ -333,10 +333,13 @@ class TestHandles:
             sandbox.sourcecraft.create_issue(title="t", state="closed")
 
     def test_dataset_seeds_labels_and_users(self, tmp_path: Any) -> None:
-        """`sourcecraft: labels:` and `users:` exist before the run."""
+        """`sourcecraft: labels:`, `users:` and `issues:` exist before the run."""
         path = tmp_path / "d.yaml"
         path.write_text("gitlab: {}\nsourcecraft:\n  labels: [{name: bug, color: FF0000}]\n"
-                        "  users: [{slug: anna, display_name: Anna}]\n", encoding="utf-8")
+                        "  users: [{slug: anna, display_name: Anna}]\n"
+                        "  issues: [{title: Old, label_slugs: [bug]}]\n", encoding="utf-8")
         with Sandbox(path) as sb:
             assert [la["name"] for la in sb.sourcecraft.label_list()] == ["bug"]
+            (issue,) = sb.sourcecraft.issue_list()
+            assert (issue["slug"], issue["labels"][0]["slug"]) == ("1", "bug")
             assert sb.sourcecraft.users["anna"]["display_name"] == "Anna"

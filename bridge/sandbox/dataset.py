@@ -49,6 +49,7 @@ class Dataset:
     target_milestones: list[dict[str, Any]] = field(default_factory=list)  # already on SourceCraft
     target_labels: list[dict[str, Any]] = field(default_factory=list)  # CreateLabelBody fields
     target_users: list[dict[str, Any]] = field(default_factory=list)  # {slug, display_name?, id?}
+    target_issues: list[dict[str, Any]] = field(default_factory=list)  # CreateIssueBody fields
     gitlab_version: str = "8.17.8"
     synthetic: SyntheticSpec | None = None
 
@@ -128,6 +129,7 @@ def from_dict(raw: dict[str, Any], *, name: str = "custom", file: str | None = N
                    target_milestones=list(target.get("milestones") or []),
                    target_labels=list(target.get("labels") or []),
                    target_users=list(target.get("users") or []),
+                   target_issues=list(target.get("issues") or []),
                    gitlab_version=str(gitlab.get("version", "8.17.8")))
 
 

@@ -149,6 +149,8 @@ class TrackerHandles:
     def _seed_tracker(self, dataset: Dataset) -> None:
         for fields in dataset.target_labels:
             self.create_label(**fields)
+        for fields in dataset.target_issues:
+            self.create_issue(**fields)
 
     def _label(self, slug: str, org: str | None, repo: str | None) -> dict[str, Any]:
         stored = self.labels.find(self._key(org, repo), slug)
