@@ -193,6 +193,16 @@ class TestIssueFilter:
         """What the grammar does not allow is a 400 naming `filter`."""
         assert error(sc("GET", "issues", filter=text), 400)["details"] == {"field": "filter"}
 
+    def test_listing_follows_changes(self, sc: Client, sandbox: Sandbox, issues: None) -> None:
+        """A listing read, then an edit (API or by hand), then the same listing: it shows."""
+        assert len(sc("GET", "issues", filter="status=closed").json()["issues"]) == 1
+        sc("PATCH", "issues/1", {"status_slug": "closed"})
+        assert len(sc("GET", "issues", filter="status=closed").json()["issues"]) == 2
+        sandbox.sourcecraft.edit_label("bug", slug="defect")
+        assert len(sc("GET", "issues", filter="label_slug=defect").json()["issues"]) == 2
+        sandbox.sourcecraft.delete_issue("3")
+        assert len(sc("GET", "issues", filter="label_slug=defect").json()["issues"]) == 1
+
     def test_token_is_bound_to_the_filter(self, sc: Client, issues: None) -> None:
         """A page token followed with another filter is a 400."""
         page = sc("GET", "issues", filter='title="Crash"', page_size=1).json()

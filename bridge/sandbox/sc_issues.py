@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bridge.sandbox.sc_common import ApiError
+from bridge.sandbox.sc_common import ApiError, sort_items
+from bridge.sandbox.sc_filter import matches, parse_filter
 from bridge.sandbox.schema import SchemaError, format_date_time, parse_date_time, validate
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ STATUSES: dict[str, tuple[str, str]] = {
     "open": ("Open", "initial"), "inProgress": ("In progress", "in_progress"),
     "paused": ("Paused", "paused"), "closed": ("Closed", "completed"),
     "declined": ("Declined", "cancelled"), "duplicate": ("Duplicate", "cancelled")}
+SORTABLE = ("slug", "title", "created_at", "updated_at", "deadline")
 TITLE_LIMIT = 1024  # characters ("Issue title (up to 1024 characters)")
 DESCRIPTION_LIMIT = 64 * 1024  # bytes of UTF-8 ("Issue description (up to 64Kb)")
 
@@ -34,10 +36,12 @@ class IssueStore:
     """Every repository's issues in creation order, numbered per repository from 1."""
 
     def __init__(self, state: SourceCraftState, new_id: Callable[[], str],
-                 tick: Callable[[], str]) -> None:
+                 tick: Callable[[], str], bump: Callable[[], None]) -> None:
         self._state = state
         self._new_id = new_id
         self._tick = tick
+        self._bump = bump
+        self._listings: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self._repos: dict[RepoKey, list[dict[str, Any]]] = {}
         self._numbers: dict[RepoKey, int] = {}
         self.by_id: dict[str, tuple[RepoKey, dict[str, Any]]] = {}
@@ -112,18 +116,39 @@ class IssueStore:
         """DELETE: gone; its number is not given out again."""
         key, _ = self.by_id.pop(stored["id"])
         self.of(key).remove(stored)
+        self._bump()
 
     def forget_label(self, label_id: str) -> None:
         """A deleted label leaves every issue that carried it."""
         for _, issue in self.by_id.values():
             if label_id in issue["label_ids"]:
                 issue["label_ids"].remove(label_id)
+        self._bump()
 
     def forget_milestone(self, milestone_id: str) -> None:
         """A deleted milestone leaves every issue that carried it without one."""
         for _, issue in self.by_id.values():
             if issue["milestone_id"] == milestone_id:
                 issue["milestone_id"] = None
+        self._bump()
+
+    def listing(self, key: RepoKey, filter_: str, sort_by: str) -> list[dict[str, Any]]:
+        """The rendered issues a listing with `filter_` and `sort_by` pages over.
+
+        Computed once per state generation: paging through 30,000 issues must not render
+        them all again for every page.
+        """
+        cache_key = (key, filter_, sort_by, self._state.generation)
+        cached = self._listings.get(cache_key)
+        if cached is None:
+            clauses = parse_filter(filter_)
+            cached = [issue for issue in map(self.render, self.of(key))
+                      if matches(issue, clauses)]
+            sort_items(cached, sort_by, SORTABLE)
+            if len(self._listings) > 16:
+                self._listings.clear()
+            self._listings[cache_key] = cached
+        return cached
 
     def render(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The Issue object as the OpenAPI file defines it."""

@@ -22,9 +22,11 @@ RepoKey = tuple[str, str]
 class LabelStore:
     """Every repository's labels in creation order, and an index by id."""
 
-    def __init__(self, new_id: Callable[[], str], tick: Callable[[], str]) -> None:
+    def __init__(self, new_id: Callable[[], str], tick: Callable[[], str],
+                 bump: Callable[[], None]) -> None:
         self._new_id = new_id
         self._tick = tick
+        self._bump = bump
         self._repos: dict[RepoKey, list[dict[str, Any]]] = {}
         self.by_id: dict[str, tuple[RepoKey, dict[str, Any]]] = {}
 
@@ -81,6 +83,7 @@ class LabelStore:
         """DELETE: gone from the repository (the caller unlinks it from issues)."""
         key, _ = self.by_id.pop(stored["id"])
         self.of(key).remove(stored)
+        self._bump()
 
     def resolve(self, key: RepoKey, ids: list[str] | None,
                 slugs: list[str] | None) -> list[dict[str, Any]]:

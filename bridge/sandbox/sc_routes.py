@@ -9,7 +9,6 @@ from typing import Any
 
 from bridge.sandbox.messages import Request, Response
 from bridge.sandbox.sc_common import ApiError, json_response, sort_items, token_page
-from bridge.sandbox.sc_filter import matches, parse_filter
 from bridge.sandbox.sc_issues import STATUSES, status_json
 from bridge.sandbox.schema import validate
 from bridge.sandbox.sourcecraft_state import RepoKey, SourceCraftState
@@ -34,7 +33,6 @@ ROUTES: list[tuple[re.Pattern[str], str, frozenset[str]]] = [
         (r"/users/([^/]+)", "users", "GET"),
         (r"/issue_statuses", "issue_statuses", "GET"),
     )]
-_ISSUE_SORTABLE = ("slug", "title", "created_at", "updated_at", "deadline")
 _LABEL_SORTABLE = ("name", "slug", "created_at", "updated_at")
 
 
@@ -149,10 +147,7 @@ class TrackerRoutes:
     def _issue_list(self, request: Request, key: RepoKey) -> Response:
         filter_ = request.param("filter") or ""
         sort_by = request.param("sort_by") or ""
-        clauses = parse_filter(filter_)
-        items = [self.state.issues.render(i) for i in self.state.issues.of(key)]
-        items = [i for i in items if matches(i, clauses)]
-        sort_items(items, sort_by, _ISSUE_SORTABLE)
+        items = self.state.issues.listing(key, filter_, sort_by)
         return token_page(request, items, f"issues|{key}|{sort_by}|{filter_}", "issues")
 
     def _one_issue(self, request: Request, issue: dict[str, Any],

@@ -42,8 +42,9 @@ class SourceCraftState(TrackerHandles):
         self.human = {"id": self._new_id(), "slug": "hand-editor"}
         self._repos: dict[RepoKey, list[dict[str, Any]]] = {self.default: []}
         self._by_id: dict[str, tuple[RepoKey, dict[str, Any]]] = {}
-        self.labels = LabelStore(self._new_id, self._tick)
-        self.issues = IssueStore(self, self._new_id, self._tick)
+        self.generation = 0  # moves on every change, so listings can be cached until the next
+        self.labels = LabelStore(self._new_id, self._tick, self._bump)
+        self.issues = IssueStore(self, self._new_id, self._tick, self._bump)
         self.comments = CommentStore(self._new_id, self._tick)
         self.users: dict[str, dict[str, str]] = {}  # slug -> {id, slug, display_name}
         for user, name in ((self.bot, "scbridge bot"), (self.human, "Hand Editor")):
@@ -161,6 +162,7 @@ class SourceCraftState(TrackerHandles):
         self._repos[key].remove(stored)
         del self._by_id[stored["id"]]
         self.issues.forget_milestone(stored["id"])
+        self._bump()
 
     def repo_ids(self, key: RepoKey) -> tuple[str, str]:
         """Stable opaque ids of a repository and its organisation."""
@@ -193,8 +195,12 @@ class SourceCraftState(TrackerHandles):
     def _new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def _bump(self) -> None:
+        self.generation += 1
+
     def _tick(self) -> str:
         """Now, but strictly later than the last stamp, so every write is visible in updated_at."""
+        self._bump()
         now = datetime.fromtimestamp(self._now(), tz=UTC)
         if now <= self._last:
             now = self._last + timedelta(milliseconds=1)
