@@ -63,18 +63,19 @@ class TrackerHandles:
         with self.lock, _as_value_error():
             return dict(self.labels.create(self._key(org, repo), fields, self.human))
 
-    def edit_label(self, slug: str, *, org: str | None = None, repo: str | None = None,
+    def edit_label(self, label_slug: str, *, org: str | None = None, repo: str | None = None,
                    **fields: Any) -> dict[str, Any]:
-        """A hand edit (UpdateLabelBody fields); bumps `updated_at` and `updated_by`."""
+        """A hand edit (UpdateLabelBody fields: name, slug, color); bumps `updated_at`/`_by`."""
         with self.lock:
-            stored = self._label(slug, org, repo)
+            stored = self._label(label_slug, org, repo)
             with _as_value_error():
                 return dict(self.labels.update(stored, fields, self.human))
 
-    def delete_label(self, slug: str, *, org: str | None = None, repo: str | None = None) -> None:
+    def delete_label(self, label_slug: str, *, org: str | None = None,
+                     repo: str | None = None) -> None:
         """Delete a label by hand; issues lose it."""
         with self.lock:
-            stored = self._label(slug, org, repo)
+            stored = self._label(label_slug, org, repo)
             self.labels.delete(stored)
             self.issues.forget_label(stored["id"])
 
@@ -92,21 +93,22 @@ class TrackerHandles:
             return self.issues.render(self.issues.create(self._key(org, repo), fields,
                                                          self.human))
 
-    def edit_issue(self, slug: str, *, org: str | None = None, repo: str | None = None,
+    def edit_issue(self, issue_slug: str, *, org: str | None = None, repo: str | None = None,
                    label_slugs: list[str] | None = None, **fields: Any) -> dict[str, Any]:
         """A hand edit (UpdateIssueBody fields; `label_slugs` replaces the labels)."""
         with self.lock:
-            stored = self._issue(slug, org, repo)
+            stored = self._issue(issue_slug, org, repo)
             with _as_value_error():
                 if label_slugs is not None:
                     labels = self.labels.resolve(stored["repo"], None, label_slugs)
                     stored["label_ids"] = [label["id"] for label in labels]
                 return self.issues.render(self.issues.update(stored, fields, self.human))
 
-    def delete_issue(self, slug: str, *, org: str | None = None, repo: str | None = None) -> None:
+    def delete_issue(self, issue_slug: str, *, org: str | None = None,
+                     repo: str | None = None) -> None:
         """Delete an issue by hand, its comments with it."""
         with self.lock:
-            stored = self._issue(slug, org, repo)
+            stored = self._issue(issue_slug, org, repo)
             self.issues.delete(stored)
             self.comments.drop_issue(stored["id"])
 
