@@ -254,6 +254,15 @@ class TestComments:
         listed = sc("GET", "issues/1/comments").json()["issue_comments"]
         assert [c["body"] for c in listed] == ["second"]
 
+    def test_deleted_comments_can_stay_listed(self, sc: Client, sandbox: Sandbox) -> None:
+        """With `comments.list_deleted` the list keeps soft-deleted comments (the unknown case)."""
+        sc("POST", "issues", {"title": "t"})
+        made = sc("POST", "issues/1/comments", {"body": "first"}).json()
+        sc("DELETE", f"/issue_comments/id:{made['id']}")
+        sandbox.sourcecraft.comments.list_deleted = True
+        listed = sc("GET", "issues/1/comments").json()["issue_comments"]
+        assert [c["body"] for c in listed] == ["first"]
+
     def test_paging_and_replies(self, sc: Client) -> None:
         """Comments page with tokens, oldest first; a reply names its parent."""
         sc("POST", "issues", {"title": "t"})

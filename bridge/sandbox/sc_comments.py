@@ -17,10 +17,14 @@ class CommentStore:
         self._tick = tick
         self._issues: dict[str, list[dict[str, Any]]] = {}
         self.by_id: dict[str, dict[str, Any]] = {}
+        #: Whether the issue's list still shows soft-deleted comments. Public sources do not
+        #: say; False by default, a test may set True to prove it copes with either.
+        self.list_deleted = False
 
     def of(self, issue_id: str, *, deleted: bool = False) -> list[dict[str, Any]]:
         """An issue's comments, oldest first; soft-deleted ones only if `deleted`."""
-        return [c for c in self._issues.get(issue_id, []) if deleted or not c["deleted"]]
+        keep = deleted or self.list_deleted
+        return [c for c in self._issues.get(issue_id, []) if keep or not c["deleted"]]
 
     def create(self, issue_id: str, body: Any, user: dict[str, str]) -> dict[str, Any]:
         """POST `{body, parent_id?}`: a reply names a live comment of the same issue."""
