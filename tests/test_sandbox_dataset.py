@@ -62,6 +62,7 @@ class TestDemoDataset:
         assert sum(n["system"] for n in demo.notes) >= 5
         assert [n["body"] for n in demo.notes if n["award"]] == ["thumbsup"]
         assert any(n["hidden"] for n in demo.notes)
+        assert [n["attachment"] for n in demo.notes if n["attachment"]] == ["export-8.1.csv"]
         by_issue = [n["created_at"] for n in demo.notes if n["issue"] == 1001]
         assert by_issue != sorted(by_issue)
 
