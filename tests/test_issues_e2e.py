@@ -97,7 +97,8 @@ class TestIssueMigration:
         assert isinstance(items, list)
         [item] = [it for it in items if it["kind"] == "issue" and it["error"]]
         assert item["source_iid"] == long["iid"]
-        assert "64 KB" in item["error"] and "not cut" in item["error"]
+        assert "64 KB" in item["error"]
+        assert "not cut" in item["error"]
         assert "Huge log" not in {issue["title"] for issue in sb.sourcecraft.issue_list()}
 
     def test_assignees_come_through_users_and_strangers_are_named(self, sb: Sandbox,
