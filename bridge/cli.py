@@ -49,8 +49,31 @@ def _parser() -> argparse.ArgumentParser:
                          help="checkpoint file (overrides the config)")
         sub.add_argument("--fresh", action="store_true",
                          help="start over: move the old checkpoint aside (never deleted)")
+        sub.add_argument("--plan-out", type=Path, metavar="PATH",
+                         help="with --dry-run: save the plan for `scbridge apply`")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
         common(sub)
+
+    text = "carry out a plan saved by --dry-run --plan-out, refusing it if anything changed"
+    sub = commands.add_parser("apply", help=text, description=text)
+    sub.add_argument("plan", type=Path, help="the plan file")
+    sub.add_argument("-c", "--config", type=Path,
+                     help="the config file (default: the one the plan was made with)")
+    sub.add_argument("--report", type=Path, metavar="PATH",
+                     help="also write the report: .json, .md or .html")
+    sub.add_argument("--checkpoint", type=Path, metavar="PATH",
+                     help="checkpoint file (overrides the config)")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(sub)
+    text = "compare SourceCraft with the mapped GitLab project, every field; write nothing"
+    sub = commands.add_parser("verify", help=text, description=text)
+    sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
+    sub.add_argument("--report", type=Path, metavar="PATH",
+                     help="also write the differences: .json, .md or .html")
+    sub.add_argument("--checkpoint", type=Path, metavar="PATH",
+                     help="checkpoint to read settled slugs from (default: the config's)")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(sub)
 
     for name, text in (("validate", "check config and mapping, no network"),
                        ("status", "what the checkpoint holds")):

@@ -4,6 +4,10 @@ The engine (plan, load, the pipeline's loop, the report) is written once over
 this protocol and never names a kind; each kind is one module in `bridge.kinds`
 that declares its fields and endpoints and answers these few questions, the way
 GitLab's importers declare a handful of hooks over one template.
+
+`scbridge verify` also calls `verify_order(matched)` where a kind defines it
+(optional; see `bridge.verify.compare`): checks over the matched
+(wanted, target) pairs that no single object shows, such as comments out of order.
 """
 
 from __future__ import annotations
@@ -13,6 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bridge.engine.refs import Refs, TargetRef
+
+#: How a body names the id of an object the same plan creates (see `Kind.create_body`).
+PLACEHOLDER_PREFIX = "$plan:"
+
+
+def placeholder(kind: str, source_id: int) -> str:
+    """`$plan:milestone:12`: the id GitLab milestone 12 gets once the plan has created it."""
+    return f"{PLACEHOLDER_PREFIX}{kind}:{source_id}"
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,10 @@ class Kind(Protocol):
     fields: tuple[str, ...]
     #: What the natural key is called in messages ("slug", "name", "GitLab URL").
     key_name: str
+    #: True when a target object's key names a GitLab object (an issue's header URL), so
+    #: `verify` reports one whose GitLab object does not map to it as extra; False when any
+    #: object may hold such a key (a label's name, a milestone's slug).
+    key_claims_source: bool
 
     def extract(self) -> SourceSet:
         """Read every object of this kind from GitLab."""
@@ -66,6 +82,19 @@ class Kind(Protocol):
 
         A kind whose create cannot set the status gets a close right after it (`change`).
         """
+        ...
+
+    def create_body(self, wanted: Any, refs: Refs) -> dict[str, Any]:
+        """The exact JSON body `create` POSTs (a saved plan shows it, `apply` compares it).
+
+        An id of an object the same plan creates and `refs` does not know yet is written as
+        `placeholder(kind, source_id)`; a real run only creates once those ids are known.
+        """
+        ...
+
+    def change_body(self, target: Any, wanted: Any | None,
+                    changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> dict[str, Any]:
+        """The exact JSON body `change` PATCHes for `changes` (ids as in `create_body`)."""
         ...
 
     def find(self, wanted: Any) -> Any | None:

@@ -1,0 +1,155 @@
+"""`scbridge apply PLAN`: carry out a saved plan, and nothing else, under the run's lock.
+
+In two phases, under the checkpoint's lock. First every kind is read and
+planned afresh exactly as the dry run did, and compared with the saved plan
+(`bridge.plans.stale`): any object changed on either side refuses the plan with
+exit 5, before a single write. Then kind by kind, in dependency order, the
+plan is made again with the ids the earlier kinds were given, each write is
+checked against what was approved, and the one loader every run uses carries
+it out: intents before POSTs, look-ups after unknown outcomes, one record per
+outcome, so a killed apply is simply run again (what it already did now reads
+as done, and the rest is what remains).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+import structlog
+
+from bridge import pipeline
+from bridge.checkpoint import Checkpoint, Record
+from bridge.config import Config
+from bridge.engine.kind import Kind
+from bridge.engine.learn import learn
+from bridge.engine.load import Loader, RetryFactory
+from bridge.engine.plan import PlanInput, plan
+from bridge.engine.refs import Refs
+from bridge.errors import ApiError, BridgeError, ConfigError, Interrupted, StalePlanError
+from bridge.models import ItemOutcome, Planned, source_id_of
+from bridge.plans import stale
+from bridge.plans.entries import by_key, entries_of, writes_of
+from bridge.progress import Progress
+from bridge.report import ReportItem
+from bridge.rules import load_mapping
+
+log = structlog.get_logger(__name__)
+
+#: At most this many changed objects are named in the one-line refusal (all are logged).
+_NAMED = 10
+
+
+def apply_plan(doc: Mapping[str, Any], config: Config,
+               options: pipeline.RunOptions) -> pipeline.RunResult:
+    """Carry out `doc` (already loaded and checked against `config`); the run's report."""
+    command: Literal["migrate", "mirror"] = "mirror" if doc["command"] == "mirror" else "migrate"
+    if doc["command"] != command:
+        raise ConfigError(f"the plan's command '{doc['command']}' is not migrate or mirror")
+    options = replace(options, command=command, dry_run=False, fresh=False)
+    started, clock0 = pipeline._now(), time.monotonic()
+    mapping = load_mapping(config.mapping)
+    with pipeline._open_checkpoint(config, options) as checkpoint, \
+            Progress(enabled=options.progress) as progress:
+        run_id = checkpoint.begin_run("apply")
+        log.info("apply_started", command=command, actions=len(doc["actions"]))
+        source_http, target_http = pipeline._clients(config, options)
+        try:
+            reader, kinds = pipeline._kinds(config, options, mapping, checkpoint=checkpoint,
+                                            progress=progress, source_http=source_http,
+                                            target_http=target_http)
+            if [kind.name for kind in kinds] != list(doc["kinds"]):
+                raise ConfigError(f"the plan moves {', '.join(doc['kinds'])}; the config "
+                                  f"moves {', '.join(k.name for k in kinds)}")
+            run = _Apply(doc, config, options, checkpoint, kinds)
+            run.check()
+            items, fatal = run.load(progress=progress, retrying=target_http.retrying,
+                                    project_path=reader.project().path)
+            report = pipeline._report(config, options, items=items, source_http=source_http,
+                                      target_http=target_http, started=started, clock0=clock0)
+            notes = tuple(note for kind in kinds for note in run.sources[kind.name].notes)
+            report = replace(report, notes=notes)
+            if fatal is not None:
+                report = replace(report, exit_code=fatal.exit_code)
+        except BridgeError as exc:
+            checkpoint.end_run(run_id, summary={}, exit_code=exc.exit_code)
+            raise
+        finally:
+            source_http.close()
+            target_http.close()
+        checkpoint.end_run(run_id, summary=report.summary(), exit_code=report.exit_code)
+    log.info("apply_finished", exit_code=report.exit_code, **report.summary())
+    return pipeline.RunResult(report, fatal)
+
+
+class _Apply:
+    """One apply: the kinds read once (GitLab and SourceCraft), then checked, then loaded."""
+
+    def __init__(self, doc: Mapping[str, Any], config: Config, options: pipeline.RunOptions,
+                 checkpoint: Checkpoint, kinds: Sequence[Kind]) -> None:
+        self.doc, self.config, self.options = doc, config, options
+        self.checkpoint, self.kinds = checkpoint, kinds
+        self.sources = {kind.name: kind.extract() for kind in kinds}
+        self.listed = {kind.name: self._listing(kind) for kind in kinds}
+
+    def _listing(self, kind: Kind) -> list[Any]:
+        listed: list[Any] = []
+        for page in kind.target_pages():
+            listed.extend(page)
+            if self.options.stop.is_set():
+                raise Interrupted("interrupted while reading SourceCraft; nothing was written")
+        return listed
+
+    def _plan(self, kind: Kind, refs: Refs, records: Mapping[int, Record]) -> list[Planned]:
+        """What `pipeline._plan` does, over the listing read once for both phases."""
+        source = self.sources[kind.name]
+        reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
+        results = kind.transform(source, refs, reserved=reserved)
+        inp = PlanInput(results=results, target=self.listed[kind.name], records=records,
+                        census_complete=source.census_complete)
+        return plan(kind, inp, mode=self.options.command, mirror=self.config.mirror)
+
+    def check(self) -> None:
+        """Plan every kind as the dry run did; refuse (exit 5) if the saved plan no longer holds."""
+        refs = Refs()
+        fresh: list[dict[str, Any]] = []
+        records = {kind.name: self.checkpoint.records(kind.name) for kind in self.kinds}
+        for kind in self.kinds:
+            actions = self._plan(kind, refs, records[kind.name])
+            learn(kind, refs, actions, [None] * len(actions))
+            fresh.extend(entries_of(kind, actions, refs))
+        found = stale.problems(self.doc["actions"], fresh, records=records, refs=refs)
+        if found:
+            for line in found:
+                log.warning("plan_stale", object=line)
+            more = f"; and {len(found) - _NAMED} more" if len(found) > _NAMED else ""
+            raise StalePlanError(f"the plan no longer matches ({len(found)} changed since it "
+                                 f"was made, nothing written): {'; '.join(found[:_NAMED])}{more}")
+
+    def load(self, *, progress: Progress, retrying: RetryFactory,
+             project_path: str) -> tuple[list[ReportItem], ApiError | None]:
+        """Each kind planned with the ids the kinds before it got, checked, then loaded."""
+        saved = by_key(self.doc["actions"])
+        refs = Refs()
+        items: list[ReportItem] = []
+        fatal: ApiError | None = None
+        for kind in self.kinds:
+            actions = self._plan(kind, refs, self.checkpoint.records(kind.name))
+            for planned in actions:
+                sid = source_id_of(planned)
+                if not stale.approved(saved.get((kind.name, sid)),
+                                      writes_of(kind, planned, refs), refs):
+                    raise StalePlanError(f"{kind.name} {sid}: changed during the apply; what "
+                                         "was approved before it was written stays written")
+            progress.phase(f"load {kind.plural}", total=len(actions))
+            loader = Loader(kind, self.checkpoint, refs=refs, retrying=retrying,
+                            concurrency=self.config.http.concurrency, stop=self.options.stop,
+                            on_item=lambda _outcome: progress.advance())
+            outcomes: list[ItemOutcome | None] = list(loader.run(actions))
+            fatal = fatal or loader.fatal
+            learn(kind, refs, actions, outcomes)
+            items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
+                         for a, o in zip(actions, outcomes, strict=True))
+        return items, fatal

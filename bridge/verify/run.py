@@ -1,0 +1,116 @@
+"""`scbridge verify`: read both sides, map the source afresh, compare every kind; write nothing.
+
+No lock and no write: the checkpoint is only read, when it exists, for the
+slugs earlier runs settled; everything is matched by natural key, so a fresh
+machine can audit a migration. GitLab is read by the kinds' own extracts while
+SourceCraft's listings run at the same time, one thread per kind.
+
+Requests, with P the source's `per_page`, S the target's `page_size`, and at
+least one page per listing: GitLab 1 (the project) + ceil(L/P) + ceil(M/P) +
+ceil(I/P) for L labels, M milestones, I issues of the kinds transferred (the
+issues are read once, for the milestones' counts and the issue kind both);
+SourceCraft ceil(L/S) + ceil(M/S) + ceil(I/S) + one look-up per user named in
+`users:` that an issue is assigned to.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from bridge import pipeline
+from bridge.checkpoint import Checkpoint
+from bridge.config import Config
+from bridge.engine.kind import Kind
+from bridge.engine.refs import Refs
+from bridge.progress import Progress
+from bridge.rules import load_mapping
+from bridge.verify.compare import Difference, compare
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What verify found: the objects checked per kind, every difference, what it cost."""
+
+    source: dict[str, str]
+    target: dict[str, str]
+    checked: dict[str, int]  # kind -> target objects matched to a GitLab object
+    differences: tuple[Difference, ...]
+    requests: dict[str, int]
+    started_at: str
+    duration_s: float
+
+    @property
+    def exact(self) -> bool:
+        """True when the target is exactly the mapped source."""
+        return not self.differences
+
+    @property
+    def exit_code(self) -> int:
+        """0 exact, 1 with differences."""
+        return 0 if self.exact else 1
+
+    def by_kind(self) -> dict[str, dict[str, int]]:
+        """kind -> problem -> how many."""
+        out: dict[str, dict[str, int]] = {kind: {} for kind in self.checked}
+        for diff in self.differences:
+            counts = out.setdefault(diff.kind, {})
+            counts[diff.problem] = counts.get(diff.problem, 0) + 1
+        return out
+
+
+def _listing(kind: Kind) -> list[Any]:
+    return [item for page in kind.target_pages() for item in page]
+
+
+def verify(config: Config, options: pipeline.RunOptions) -> VerifyReport:
+    """Compare SourceCraft with the mapped GitLab project, every kind `transfer:` moves."""
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    clock0 = time.monotonic()
+    options = replace(options, command="migrate", dry_run=True, fresh=False)
+    mapping = load_mapping(config.mapping)
+    path = options.checkpoint or config.checkpoint
+    with Checkpoint.open(path, readonly=True) as checkpoint, \
+            Progress(enabled=options.progress) as progress:
+        source_http, target_http = pipeline._clients(config, options)
+        try:
+            reader, kinds = pipeline._kinds(config, options, mapping, checkpoint=checkpoint,
+                                            progress=progress, source_http=source_http,
+                                            target_http=target_http)
+            project_path = reader.project().path
+            with ThreadPoolExecutor(max_workers=max(1, len(kinds)),
+                                    thread_name_prefix="verify") as pool:
+                listings: dict[str, Future[list[Any]]] = {
+                    kind.name: pool.submit(_listing, kind) for kind in kinds}
+                sources = {kind.name: kind.extract() for kind in kinds}
+                listed = {name: future.result() for name, future in listings.items()}
+            refs = Refs()
+            differences: list[Difference] = []
+            checked: dict[str, int] = {}
+            for kind in kinds:
+                records = checkpoint.records(kind.name)
+                reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
+                results = kind.transform(sources.pop(kind.name), refs, reserved=reserved)
+                found, checked[kind.name] = compare(kind, results, listed.pop(kind.name), refs,
+                                                    project_path=project_path)
+                differences.extend(found)
+                log.info("verified", kind=kind.plural, matched=checked[kind.name],
+                         differences=len(found))
+        finally:
+            source_http.close()
+            target_http.close()
+    return VerifyReport(
+        source={"url": config.source.url, "project": config.source.project},
+        target={"url": config.target.url, "org": config.target.org, "repo": config.target.repo},
+        checked=checked, differences=tuple(differences),
+        requests={"source": source_http.requests_made["read"],
+                  "target_read": target_http.requests_made["read"],
+                  "target_write": target_http.requests_made["write"]},
+        started_at=started, duration_s=round(time.monotonic() - clock0, 3))
