@@ -123,7 +123,7 @@ class _Apply:
         found = stale.problems(self.doc["actions"], fresh, records=records, refs=refs)
         if found:
             for line in found:
-                log.warning("plan_stale", object=line)
+                log.info("plan_stale", object=line)
             more = f"; and {len(found) - _NAMED} more" if len(found) > _NAMED else ""
             raise StalePlanError(f"the plan no longer matches ({len(found)} changed since it "
                                  f"was made, nothing written): {'; '.join(found[:_NAMED])}{more}")
