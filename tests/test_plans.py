@@ -237,3 +237,26 @@ class TestRefusedPlans:
         assert result.returncode == 2
         assert "--plan-out needs --dry-run" in result.stderr
         assert bench.sb.log.entries == []
+
+
+class TestReviewThenApplyRecipe:
+    def test_the_ci_example_plans_on_merge_requests_and_applies_on_merge(self) -> None:
+        """Its scbridge commands parse with the real CLI; plan in the MR job, apply on merge."""
+        import shlex
+
+        import yaml
+
+        from bridge.cli import _parser
+
+        path = Path(__file__).parent.parent / "examples" / "ci" / "review-then-apply.gitlab-ci.yml"
+        jobs = yaml.safe_load(path.read_text(encoding="utf-8"))
+        commands = {name: [shlex.split(line)[1:] for line in job["script"]
+                           if line.startswith("scbridge ")]
+                    for name, job in jobs.items() if isinstance(job, dict)}
+        assert commands["scbridge-plan"][0][:1] == ["migrate"]
+        assert {"--dry-run", "--plan-out"} <= set(commands["scbridge-plan"][0])
+        assert commands["scbridge-apply"][0][:2] == ["apply", "plan.json"]
+        assert "merge_request_event" in str(jobs["scbridge-plan"]["rules"])
+        assert "CI_DEFAULT_BRANCH" in str(jobs["scbridge-apply"]["rules"])
+        for words in (w for lines in commands.values() for w in lines):
+            _parser().parse_args(words)  # exits 2 (SystemExit) on an unknown option

@@ -5,12 +5,13 @@ slugs earlier runs settled; everything is matched by natural key, so a fresh
 machine can audit a migration. GitLab is read by the kinds' own extracts while
 SourceCraft's listings run at the same time, one thread per kind.
 
-Requests, with P the source's `per_page`, S the target's `page_size`, and at
-least one page per listing: GitLab 1 (the project) + ceil(L/P) + ceil(M/P) +
-ceil(I/P) for L labels, M milestones, I issues of the kinds transferred (the
-issues are read once, for the milestones' counts and the issue kind both);
-SourceCraft ceil(L/S) + ceil(M/S) + ceil(I/S) + one look-up per user named in
-`users:` that an issue is assigned to.
+Requests, with P the source's `per_page`, S the target's `page_size`, at least
+one page per listing, and only the kinds transferred: GitLab 1 (the project) +
+1 (labels, one list) + ceil(M/P) + ceil(I/P) for the M milestones GitLab lists
+and its I issues (read once, for the milestones' counts and the issue kind
+both); SourceCraft ceil(L'/S) + ceil(M'/S) + ceil(I'/S) for the labels,
+milestones and issues it holds, + one look-up per SourceCraft user that
+`users:` maps an assignee to. No write.
 """
 
 from __future__ import annotations
