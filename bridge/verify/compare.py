@@ -52,20 +52,53 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def compare(kind: Kind, results: Sequence[Any], listed: Iterable[Any], refs: Refs, *,
+def compare(kind: Kind, results: Sequence[Any], pages: Iterable[Sequence[Any]], refs: Refs, *,
             project_path: str) -> tuple[list[Difference], int]:
     """Every difference of one kind, and how many objects matched; fills `refs` for later kinds.
 
+    The target is consumed page by page and no target object is kept (only the few
+    strings a duplicate or an extra is reported with), so memory follows the source.
     A later kind is compared with links to what its objects should point at: the target
     object found for that GitLab object, else the one it should have become.
     """
-    holders: dict[str, list[Any]] = {}
-    for target in listed:
-        if target.key is not None:
-            holders.setdefault(target.key, []).append(target)
     out: list[Difference] = []
+    wanted, names = _wanted(kind, results, refs, out, project_path)
+    check: OrderCheck | None = getattr(kind, "verify_order", None)
     matched: list[tuple[Any, Any]] = []
-    wanted_keys: set[str] = set()
+    holders: dict[str, list[str]] = {}  # key -> the slugs of every target object holding it
+    for page in pages:
+        for target in page:
+            key = target.key
+            if key is None or (key not in wanted and not kind.key_claims_source):
+                continue
+            shown = holders.setdefault(key, [])
+            shown.append(str(kind.slug_of(target)))
+            item = wanted.get(key)
+            if item is None or len(shown) > 1:
+                continue
+            refs.put(kind.name, item.source.id, kind.ref_of(target))
+            out.extend(_fields(kind, names[key], item, target))
+            if check is not None:
+                matched.append((item, target))
+    for key in wanted:
+        count = len(holders.get(key, ()))
+        if count == 0:
+            out.append(Difference(kind.name, "missing", names[key], key=key))
+        elif count > 1:
+            out.append(Difference(kind.name, "duplicate", names[key], key=key, expected=1,
+                                  found=count, target=", ".join(holders[key])))
+    out.extend(Difference(kind.name, "extra", key, key=key, target=", ".join(shown))
+               for key, shown in holders.items() if key not in wanted)
+    if check is not None:
+        out.extend(check(matched))
+    return out, sum(1 for key in wanted if key in holders)
+
+
+def _wanted(kind: Kind, results: Sequence[Any], refs: Refs, out: list[Difference],
+            project_path: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The mapped objects by key, with their GitLab references; the unmappable go to `out`."""
+    wanted: dict[str, Any] = {}
+    names: dict[str, str] = {}
     for item in sorted(results, key=lambda r: r.source.id):
         source_id = item.source.id
         name = kind.reference(item.source, source_id, project_path)
@@ -76,28 +109,10 @@ def compare(kind: Kind, results: Sequence[Any], listed: Iterable[Any], refs: Ref
             else:
                 refs.miss(kind.name, source_id, f"{kind.name} not migrated: {item.reason}")
             continue
-        wanted_keys.add(item.key)
-        found = holders.get(item.key, [])
-        if not found:
-            out.append(Difference(kind.name, "missing", name, key=item.key))
-            refs.put(kind.name, source_id, kind.ref_of(item))
-            continue
-        if len(found) > 1:
-            out.append(Difference(kind.name, "duplicate", name, key=item.key, expected=1,
-                                  found=len(found), target=_shown(kind, found)))
-        target = found[0]
-        refs.put(kind.name, source_id, kind.ref_of(target))
-        matched.append((item, target))
-        out.extend(_fields(kind, name, item, target))
-    if kind.key_claims_source:
-        for key, targets in holders.items():
-            if key not in wanted_keys:
-                out.append(Difference(kind.name, "extra", key, key=key,
-                                      target=_shown(kind, targets)))
-    check: OrderCheck | None = getattr(kind, "verify_order", None)
-    if check is not None:
-        out.extend(check(matched))
-    return out, len(matched)
+        wanted[item.key] = item
+        names[item.key] = name
+        refs.put(kind.name, source_id, kind.ref_of(item))  # until its target is found
+    return wanted, names
 
 
 def _fields(kind: Kind, name: str, wanted: Any, target: Any) -> list[Difference]:
@@ -107,7 +122,3 @@ def _fields(kind: Kind, name: str, wanted: Any, target: Any) -> list[Difference]
                        expected=want[field], found=have.get(field),
                        target=kind.slug_of(target))
             for field in want if want_c[field] != have_c.get(field)]
-
-
-def _shown(kind: Kind, targets: Sequence[Any]) -> str:
-    return ", ".join(str(kind.slug_of(t)) for t in targets)

@@ -3,7 +3,8 @@
 No lock and no write: the checkpoint is only read, when it exists, for the
 slugs earlier runs settled; everything is matched by natural key, so a fresh
 machine can audit a migration. GitLab is read by the kinds' own extracts while
-SourceCraft's listings run at the same time, one thread per kind.
+SourceCraft's listings are read ahead at the same time, one thread per kind, a
+few pages each (`bridge.verify.prefetch`), and compared page by page.
 
 Requests, with P the source's `per_page`, S the target's `page_size`, at least
 one page per listing, and only the kinds transferred: GitLab 1 (the project) +
@@ -17,21 +18,21 @@ milestones and issues it holds, + one look-up per SourceCraft user that
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
 from bridge import pipeline
 from bridge.checkpoint import Checkpoint
 from bridge.config import Config
-from bridge.engine.kind import Kind
+from bridge.engine.kind import Kind, SourceSet
 from bridge.engine.refs import Refs
 from bridge.progress import Progress
 from bridge.rules import load_mapping
 from bridge.verify.compare import Difference, compare
+from bridge.verify.prefetch import Prefetch
 
 log = structlog.get_logger(__name__)
 
@@ -67,8 +68,23 @@ class VerifyReport:
         return out
 
 
-def _listing(kind: Kind) -> list[Any]:
-    return [item for page in kind.target_pages() for item in page]
+def _compare(kinds: Sequence[Kind], sources: dict[str, SourceSet],
+             listings: Mapping[str, Prefetch], checkpoint: Checkpoint,
+             project_path: str) -> tuple[list[Difference], dict[str, int]]:
+    """Each kind mapped (with the links the kinds before it found) and compared, in order."""
+    refs = Refs()
+    differences: list[Difference] = []
+    checked: dict[str, int] = {}
+    for kind in kinds:
+        records = checkpoint.records(kind.name)
+        reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
+        results = kind.transform(sources.pop(kind.name), refs, reserved=reserved)
+        found, checked[kind.name] = compare(kind, results, listings[kind.name], refs,
+                                            project_path=project_path)
+        differences.extend(found)
+        log.info("verified", kind=kind.plural, matched=checked[kind.name],
+                 differences=len(found))
+    return differences, checked
 
 
 def verify(config: Config, options: pipeline.RunOptions) -> VerifyReport:
@@ -86,24 +102,15 @@ def verify(config: Config, options: pipeline.RunOptions) -> VerifyReport:
                                             progress=progress, source_http=source_http,
                                             target_http=target_http)
             project_path = reader.project().path
-            with ThreadPoolExecutor(max_workers=max(1, len(kinds)),
-                                    thread_name_prefix="verify") as pool:
-                listings: dict[str, Future[list[Any]]] = {
-                    kind.name: pool.submit(_listing, kind) for kind in kinds}
+            listings = {kind.name: Prefetch(kind.target_pages, name=f"verify-{kind.name}")
+                        for kind in kinds}
+            try:
                 sources = {kind.name: kind.extract() for kind in kinds}
-                listed = {name: future.result() for name, future in listings.items()}
-            refs = Refs()
-            differences: list[Difference] = []
-            checked: dict[str, int] = {}
-            for kind in kinds:
-                records = checkpoint.records(kind.name)
-                reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
-                results = kind.transform(sources.pop(kind.name), refs, reserved=reserved)
-                found, checked[kind.name] = compare(kind, results, listed.pop(kind.name), refs,
-                                                    project_path=project_path)
-                differences.extend(found)
-                log.info("verified", kind=kind.plural, matched=checked[kind.name],
-                         differences=len(found))
+                differences, checked = _compare(kinds, sources, listings, checkpoint,
+                                                project_path)
+            finally:
+                for listing in listings.values():
+                    listing.close()
         finally:
             source_http.close()
             target_http.close()
