@@ -9,7 +9,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from bridge.checkpoint import Checkpoint
+from bridge.checkpoint import Checkpoint, RunInfo
 from bridge.config import Config, load_config
 from bridge.demo import run_demo
 from bridge.engine.transform import validate_report
@@ -17,6 +17,8 @@ from bridge.errors import ConfigError
 from bridge.logs import register_secret
 from bridge.pipeline import RunOptions, run
 from bridge.report import REPORT_FORMATS, render_text, write_report
+from bridge.report.cells import summary_words
+from bridge.report.text import report_width
 from bridge.rules import load_mapping
 from bridge.sandbox import run_foreground
 
@@ -45,7 +47,8 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
                          checkpoint=args.checkpoint,
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
     result = run(config, options)
-    sys.stdout.write(render_text(result.report))
+    sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
+                                 quiet=args.quiet))
     if args.report is not None:
         write_report(result.report, args.report)
     if result.error is not None:
@@ -82,14 +85,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     if last is None:
         print("last run: none finished")
     else:
-        counts = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
-        print(f"last run: {last.command} started {last.started_at}, finished "
-              f"{last.finished_at or 'never (interrupted or killed)'}, exit {last.exit_code}"
-              f"{': ' + counts if counts else ''}")
+        print(f"last run: {last_run_line(last)}")
     failed = [r for r in records.values() if r.state == "failed"]
     for record in sorted(failed, key=lambda r: r.source_id):
         print(f"failed: GitLab milestone {record.source_id} ({record.slug}): {record.error}")
     return 0
+
+
+def last_run_line(last: RunInfo) -> str:
+    """How the last run ended, in the words of its report's closing line."""
+    if last.finished_at is None:
+        ended = "never finished (killed, or the machine stopped)"
+    elif last.exit_code == 130:
+        ended = f"interrupted at {last.finished_at}, exit 130"
+    else:
+        ended = f"finished {last.finished_at}, exit {last.exit_code}"
+    counts = summary_words(last.summary, dry_run=last.dry_run) if last.summary else ""
+    return f"{last.command} started {last.started_at}, {ended}{': ' + counts if counts else ''}"
 
 
 def _with_secrets_registered(config: Config) -> Config:

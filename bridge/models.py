@@ -110,6 +110,7 @@ class PlannedAction:
     # A skip whose mapping failed (`Skipped.error`) keeps its error here, so the report
     # counts it as failed rather than as a deliberate skip.
     error: str | None = None
+    adopted: bool = False  # matched by slug and name with no checkpoint record: not created
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +121,5 @@ class ItemOutcome:
     ok: bool
     target: TargetMilestone | None = None
     error: str | None = None
+    attempted: bool = True  # False: the run stopped (signal, refused token) before this item
+    adopted: bool = False  # the create found its milestone already there (an unknown outcome)

@@ -94,7 +94,7 @@ class TestRenderMarkdown:
         assert summary_at < text.index("| action |")
         counts = md_tables(text)[0]
         assert counts[0] == list(SUMMARY_KEYS)
-        assert counts[1] == ["3", "1", "0", "0", "0", "5", "1", "0", "0"]
+        assert counts[1] == ["3", "1", "0", "0", "0", "5", "1", "0", "0", "0", "0", "0"]
 
     def test_rows_read_back(self) -> None:
         """Each item is one row whose cells read back to its title, reference, slug and notes."""
@@ -200,7 +200,7 @@ class TestRenderHtml:
         """The summary table shows each count under its key."""
         page = parse(render_html(spec_report()))
         at = page.rows.index(list(SUMMARY_KEYS))
-        assert page.rows[at + 1] == ["3", "1", "0", "0", "0", "5", "1", "0", "0"]
+        assert page.rows[at + 1] == ["3", "1", "0", "0", "0", "5", "1", "0", "0", "0", "0", "0"]
         assert "created 3, closed 1, updated 0" in "".join(page.text)
 
     def test_each_row(self) -> None:

@@ -94,7 +94,8 @@ class TestSummary:
         """The SPEC example run counts 3 creates, 1 close, 5 unchanged, 1 skip."""
         assert spec_report().summary() == {"create": 3, "close": 1, "reopen": 0, "update": 0,
                                            "delete": 0, "unchanged": 5, "skip": 1,
-                                           "conflict": 0, "failed": 0}
+                                           "conflict": 0, "failed": 0, "adopted": 0,
+                                           "not_attempted": 0, "create_closed": 0}
 
     def test_failed_counts_only_as_failed(self) -> None:
         """A failed create counts under failed and not under create."""
@@ -125,7 +126,8 @@ class TestToDict:
             "target_slug": "v1-0",
             "changes": {"name": [None, "v1.0"], "slug": [None, "v1-0"],
                         "deadline": [None, "2016-07-22T00:00:00Z"], "status": [None, "open"]},
-            "issues": {"open": 3, "closed": 5}, "reason": None, "error": None}
+            "issues": {"open": 3, "closed": 5}, "reason": None, "error": None,
+            "adopted": False, "not_attempted": False}
         assert doc["version"] == 1
         assert doc["requests"] == {"source": 7, "target_read": 3,
                                                            "target_write": 4}

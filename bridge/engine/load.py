@@ -72,7 +72,7 @@ class Loader:
     def _one(self, planned: PlannedAction) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:
             return ItemOutcome(planned, ok=False, target=planned.target,
-                               error="not attempted: the run was stopped")
+                               error="not attempted: the run was stopped", attempted=False)
         try:
             outcome = self._apply(planned)
         except ApiError as exc:
@@ -103,7 +103,7 @@ class Loader:
         # The intent is durable before the POST leaves: a crash from here on leaves a
         # `pending` record, and the next run looks the slug up instead of creating blind.
         self._checkpoint.record(source_id, slug=wanted.slug, state="pending")
-        created = self._post(wanted)
+        created, adopted = self._post(wanted)
         state = "created"
         if wanted.status == "closed" and created.status != "closed":
             self._record(source_id, created, "created")
@@ -111,10 +111,10 @@ class Loader:
                 created, status="closed")
             state = "closed"
         self._record(source_id, created, state)
-        return ItemOutcome(planned, ok=True, target=created)
+        return ItemOutcome(planned, ok=True, target=created, adopted=adopted)
 
-    def _post(self, wanted: WantedMilestone) -> TargetMilestone:
-        """The created (or adopted) milestone; a POST goes again only when one certainly is not.
+    def _post(self, wanted: WantedMilestone) -> tuple[TargetMilestone, bool]:
+        """The milestone, True if adopted; a POST goes again only when one certainly is not.
 
         429 and a failed connect mean the server did not act: wait and send again. A
         timeout, a reset or a 5xx may have created it, and a 400 (or 409) may mean the
@@ -124,21 +124,21 @@ class Loader:
         """
         for attempt in range(1, self._max_attempts + 1):
             try:
-                return self._client.create(create_body(wanted))
+                return self._client.create(create_body(wanted)), False
             except RetriableApiError as exc:
                 error: ApiError = exc
             except AmbiguousWriteError as exc:
                 error = exc
                 found = self._look_up(wanted, exc)
                 if found is not None:
-                    return found
+                    return found, True
             except FatalApiError as exc:
                 if exc.status not in _MAY_MEAN_EXISTS:
                     raise
                 found = self._look_up(wanted, exc)
                 if found is None:
                     raise
-                return found
+                return found, True
             if self._stop.is_set():
                 break  # the run is stopping: no new wait and no new POST for this item
             if attempt < self._max_attempts:

@@ -9,7 +9,7 @@ id), else by its slug; one with our slug and another name is never touched.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from bridge.checkpoint import Record, canonical, content_hash
@@ -118,7 +118,14 @@ def _wanted(wanted: WantedMilestone, index: _Index, *, records: Mapping[int, Rec
         if reason is not None:
             return PlannedAction(Action.CONFLICT, wanted.source, wanted, found, reason=reason,
                                  source_id=source_id)
-        target = found  # same slug, same name: adopted, ours from now on
+        # Same slug, same name: adopted, ours from now on.
+        return replace(_matched(wanted, found, None, mode=mode, mirror=mirror, keys=keys),
+                       adopted=True)
+    return _matched(wanted, target, record, mode=mode, mirror=mirror, keys=keys)
+
+
+def _matched(wanted: WantedMilestone, target: TargetMilestone, record: Record | None, *,
+             mode: Mode, mirror: MirrorConfig, keys: tuple[str, ...]) -> PlannedAction:
     diff = _diff(wanted, target, keys)
     if mode == "migrate":
         return _migrate(wanted, target, record, diff)

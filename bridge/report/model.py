@@ -13,12 +13,15 @@ REPORT_VERSION = 1
 
 #: The summary's keys, in the order the SPEC §6 schema lists them.
 SUMMARY_KEYS: tuple[str, ...] = (
-    "create", "close", "reopen", "update", "delete", "unchanged", "skip", "conflict", "failed")
+    "create", "close", "reopen", "update", "delete", "unchanged", "skip", "conflict", "failed",
+    "adopted", "not_attempted", "create_closed")
+#: Keys that are not items of their own: `create_closed` counts creates made closed.
+SUBCOUNTS = frozenset({"create_closed"})
 
 #: The keys of one item in the JSON report, in schema order.
 ITEM_KEYS: tuple[str, ...] = (
     "source_id", "source_iid", "title", "action", "target_slug", "changes", "issues", "reason",
-    "error")
+    "error", "adopted", "not_attempted")
 
 
 @dataclass(frozen=True)
@@ -36,11 +39,24 @@ class ReportItem:
     error: str | None
     project_path: str
     ok: bool = True
+    adopted: bool = False  # found on SourceCraft by slug and name, not created
+    not_attempted: bool = False  # the run stopped (a signal, refused credentials) before it
 
     @property
     def failed(self) -> bool:
         """True if the item failed to load, or could not be mapped at all."""
         return not self.ok or self.error is not None
+
+    @property
+    def outcome(self) -> str:
+        """The summary key it counts under: not attempted, failed, adopted, or its action."""
+        if self.not_attempted:
+            return "not_attempted"
+        if self.failed:
+            return "failed"
+        if self.adopted and self.action in ("create", "unchanged"):
+            return "adopted"
+        return self.action
 
     @property
     def reference(self) -> str:
@@ -68,17 +84,21 @@ class ReportItem:
             if candidate is not None:
                 slug = candidate.slug
                 break
-        error = planned.error
-        if outcome is not None and not outcome.ok:
+        error, reason = planned.error, planned.reason
+        not_attempted = outcome is not None and not outcome.attempted
+        if not_attempted:
+            reason = outcome.error if outcome is not None else None
+        elif outcome is not None and not outcome.ok:
             # A failure always carries text, so the JSON (which has no `ok`) round-trips.
             error = outcome.error or "failed (no error text)"
         return cls(
             source_id=source.id if source is not None else planned.source_id,
             source_iid=source.iid if source is not None else None,
             title=title, action=str(planned.action), target_slug=slug,
-            changes=_changes(planned), issues=_issues(planned), reason=planned.reason,
+            changes=_changes(planned), issues=_issues(planned), reason=reason,
             error=error, project_path=project_path or (source.project_path if source else ""),
-            ok=error is None)
+            ok=error is None, adopted=planned.adopted or bool(outcome and outcome.adopted),
+            not_attempted=not_attempted)
 
 
 def _changes(planned: PlannedAction) -> dict[str, list[Any]]:
@@ -116,11 +136,13 @@ class RunReport:
     version: int = REPORT_VERSION
 
     def summary(self) -> dict[str, int]:
-        """Items by action; a failed item counts under "failed" only."""
+        """Items by outcome, each counted once; `create_closed` is the creates made closed."""
         counts = dict.fromkeys(SUMMARY_KEYS, 0)
         for item in self.items:
-            key = "failed" if item.failed else item.action
+            key = item.outcome
             counts[key] = counts.get(key, 0) + 1
+            if key == "create" and (item.changes.get("status") or [None, None])[-1] == "closed":
+                counts["create_closed"] += 1
         return counts
 
     @property
@@ -194,4 +216,6 @@ def _item_from_dict(raw: Mapping[str, Any], project_path: str) -> ReportItem:
         action=str(raw["action"]), target_slug=raw["target_slug"],
         changes={str(k): list(v) for k, v in raw["changes"].items()},
         issues={str(k): int(v) for k, v in raw["issues"].items()},
-        reason=raw["reason"], error=error, project_path=project_path, ok=error is None)
+        reason=raw["reason"], error=error, project_path=project_path, ok=error is None,
+        adopted=bool(raw.get("adopted", False)),
+        not_attempted=bool(raw.get("not_attempted", False)))
