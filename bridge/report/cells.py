@@ -140,12 +140,14 @@ def summary_line(report: RunReport) -> str:
 
     A run stopped by a signal says so, and what it never tried counts as not attempted.
     """
-    words = summary_words(report.summary(), dry_run=report.dry_run)
-    line = f"{words} in {report.total_requests} requests"
+    summary = report.summary()
+    line = f"{summary_words(summary, dry_run=report.dry_run)} in {report.total_requests} requests"
     if report.dry_run:
         return f"{line} (dry run)"
     if report.exit_code == 130:
         return f"{line} (interrupted: run again to finish)"
+    if summary["not_attempted"]:
+        return f"{line} (stopped early: run again to finish)"
     return line
 
 
