@@ -12,6 +12,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from bridge.errors import ConfigError
+from bridge.logwrap import FitToTerminal, terminal_width
 
 LogFormat = Literal["auto", "console", "json"]
 
@@ -120,6 +121,8 @@ def configure_logging(*, fmt: LogFormat = "auto", verbosity: int = 0,
     if console:
         colors = tty and "NO_COLOR" not in os.environ
         renderer = structlog.dev.ConsoleRenderer(colors=colors)
+        if tty:  # the terminal would wrap a long line anywhere, even inside key=value
+            renderer = FitToTerminal(renderer, lambda: terminal_width(out))
     else:
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
     processors: list[Processor] = [
