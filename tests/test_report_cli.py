@@ -150,7 +150,7 @@ class TestReasonsShown:
 
 def counts(line: str) -> dict[str, int]:
     """The closing line's counts by word, the "(N closed)" part of the creates left out."""
-    words = re.sub(r" \(\d+ closed\)", "", line.split(" in ")[0])
+    words = re.sub(r" \(\d+ closed\)", "", line.split(" in ", maxsplit=1)[0])
     return {word: int(n) for word, n in (part.rsplit(" ", 1) for part in words.split(", "))}
 
 

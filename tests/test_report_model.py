@@ -103,6 +103,35 @@ class TestSummary:
                       item(Action.CREATE, 2, "b", "b")]).summary()
         assert (got["create"], got["failed"]) == (1, 1)
 
+    def test_not_attempted_is_not_failed(self) -> None:
+        """An item the stopped run never tried counts as not attempted, with no error."""
+        plan = planned(Action.CREATE, 1, "a", "a")
+        stopped = ItemOutcome(plan, ok=False, error="not attempted: the run was stopped",
+                              attempted=False)
+        got = ReportItem.from_planned(plan, stopped, project_path=PROJECT)
+        assert (got.not_attempted, got.failed, got.error) == (True, False, None)
+        assert got.reason == "not attempted: the run was stopped"
+        summary = report([got]).summary()
+        assert (summary["not_attempted"], summary["failed"], summary["create"]) == (1, 0, 0)
+
+    def test_adopted_counts_apart_from_created(self) -> None:
+        """A create that found its milestone there, or a plan match by slug, is adopted."""
+        plan = planned(Action.CREATE, 1, "a", "a")
+        found = ReportItem.from_planned(plan, ItemOutcome(plan, ok=True, adopted=True),
+                                        project_path=PROJECT)
+        matched = ReportItem.from_planned(
+            replace(planned(Action.UNCHANGED, 2, "b", "b"), adopted=True), None,
+            project_path=PROJECT)
+        summary = report([found, matched, item(Action.CREATE, 3, "c", "c")]).summary()
+        assert (summary["adopted"], summary["create"], summary["unchanged"]) == (2, 1, 0)
+
+    def test_create_closed_is_part_of_create(self) -> None:
+        """A create made closed counts under create, and create_closed says how many."""
+        closed = replace(item(Action.CREATE, 1, "a", "a"),
+                         changes={"name": [None, "a"], "status": [None, "closed"]})
+        summary = report([closed, item(Action.CREATE, 2, "b", "b")]).summary()
+        assert (summary["create"], summary["create_closed"]) == (2, 1)
+
     def test_every_key_present_and_ordered(self) -> None:
         """An empty report still has every summary key, in schema order."""
         assert tuple(report([]).summary()) == SUMMARY_KEYS
@@ -142,7 +171,10 @@ class TestToDict:
 class TestReportFromDict:
     """report_from_dict."""
 
-    @pytest.mark.parametrize("build", [spec_report, mixed_report], ids=["spec", "mixed"])
+    @pytest.mark.parametrize("build", [spec_report, mixed_report, lambda: report([
+        replace(item(Action.CREATE, 1, "a", "a"), adopted=True),
+        replace(item(Action.CREATE, 2, "b", "b"), not_attempted=True, reason="not attempted"),
+    ])], ids=["spec", "mixed", "adopted-and-not-attempted"])
     def test_round_trip(self, build: Callable[[], RunReport]) -> None:
         """A report survives to_dict -> JSON -> report_from_dict unchanged."""
         original = build()

@@ -120,12 +120,12 @@ def _widths(rows: list[list[list[str]]], width: int | None) -> tuple[list[int], 
         widths[CHANGES] = min(natural[CHANGES],
                               max(room - natural[TITLE], PIPE_WIDTH // 3, min(atom, PIPE_WIDTH)))
         return widths, True
-    shortest = min(natural[TITLE], _longest_word(columns[TITLE]))
-    widths[TITLE] = min(natural[TITLE], room - min(natural[CHANGES], MIN_CHANGES))
-    widths[CHANGES] = min(natural[CHANGES], room - widths[TITLE])
-    if widths[TITLE] >= shortest and widths[CHANGES] >= atom:
+    # Titles on one line first: when that leaves the changes too little room, the changes
+    # go below each row and the title has the whole width but the fixed columns.
+    widths[CHANGES] = room - natural[TITLE]
+    if widths[CHANGES] >= max(min(natural[CHANGES], MIN_CHANGES), atom):
         return widths, True
-    # The changes go below each row: the title has the whole width but the fixed columns.
+    shortest = min(natural[TITLE], _longest_word(columns[TITLE]))
     stacked[TITLE] = max(min(shortest, 12), cell_len("GitLab milestone"),
                          min(natural[TITLE], width - fixed_stacked))
     return stacked, False
