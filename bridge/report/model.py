@@ -11,12 +11,11 @@ from bridge.models import TARGET_FIELDS, Action, ItemOutcome, PlannedAction
 
 REPORT_VERSION = 1
 
-#: The summary's keys, in the order the SPEC §6 schema lists them.
+#: The summary's keys: SPEC §6's, then adopted and not attempted items, then `create_closed`,
+#: which is no item count of its own but how many of the creates were made closed.
 SUMMARY_KEYS: tuple[str, ...] = (
     "create", "close", "reopen", "update", "delete", "unchanged", "skip", "conflict", "failed",
     "adopted", "not_attempted", "create_closed")
-#: Keys that are not items of their own: `create_closed` counts creates made closed.
-SUBCOUNTS = frozenset({"create_closed"})
 
 #: The keys of one item in the JSON report, in schema order.
 ITEM_KEYS: tuple[str, ...] = (
