@@ -136,6 +136,7 @@ class TestInterruptedIsNotFailed:
             assert doc["summary"]["failed"] == 0
             assert doc["summary"]["not_attempted"] == len(skipped) > 0
             assert all(it["error"] is None for it in skipped)
+            assert {it["reason"] for it in skipped} == {"not attempted: the run was interrupted"}
             status = support.cli(["status", "-c", str(config)], support.token_env(sb))
             assert re.search(r"last run: migrate started \S+, interrupted at \S+, exit 130: "
                              r"created \d+", status.stdout), status.stdout

@@ -71,8 +71,9 @@ class Loader:
 
     def _one(self, planned: PlannedAction) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:
+            why = "interrupted" if self._stop.is_set() else "stopped: credentials refused"
             return ItemOutcome(planned, ok=False, target=planned.target,
-                               error="not attempted: the run was stopped", attempted=False)
+                               error=f"not attempted: the run was {why}", attempted=False)
         try:
             outcome = self._apply(planned)
         except ApiError as exc:
