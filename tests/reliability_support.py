@@ -60,25 +60,43 @@ def _date_time(day: str | None) -> str | None:
     return None if not day else f"{day}T00:00:00Z"
 
 
-def expected_target(sb: Sandbox) -> dict[str, dict[str, Any]]:
-    """What SourceCraft must hold after a migration with the default mapping, by slug.
-
-    Worked out from the fake GitLab's own data, independently of the bridge's transform:
-    every listed milestone, plus every hidden one that at least one issue carries.
-    """
+def _wanted_milestones(sb: Sandbox) -> list[dict[str, Any]]:
+    """Every listed milestone, plus every hidden one that at least one issue carries."""
     carried = {issue["milestone"] for issue in sb.gitlab.issues if issue["milestone"]}
     wanted = list(sb.gitlab.listed())
     wanted += [m for m in (sb.gitlab.milestone(i, hidden=True) for i in carried)
                if m is not None and m["hidden"]]
-    result: dict[str, dict[str, Any]] = {}
-    # docs/mapping.md: cleaned, cut to 100, milestone-<iid> if empty; in GitLab id order the
-    # oldest keeps the plain slug and the later ones get -2, -3, ...
-    for stored in sorted(wanted, key=lambda m: m["id"]):
+    return sorted(wanted, key=lambda m: m["id"])
+
+
+def expected_slugs(sb: Sandbox) -> dict[int, str]:
+    """GitLab milestone id -> the slug it must have (docs/mapping.md's rule, worked out here).
+
+    Cleaned, cut to 100, milestone-<iid> if empty; in GitLab id order the oldest keeps the
+    plain slug and the later ones get -2, -3, ...
+    """
+    taken: set[str] = set()
+    slugs: dict[int, str] = {}
+    for stored in _wanted_milestones(sb):
         base = slugify(stored["title"], max_length=100).strip("-") or f"milestone-{stored['iid']}"
         slug, n = base, 1
-        while slug in result:
+        while slug in taken:
             n += 1
             slug = f"{base}-{n}"
+        taken.add(slug)
+        slugs[stored["id"]] = slug
+    return slugs
+
+
+def expected_target(sb: Sandbox) -> dict[str, dict[str, Any]]:
+    """What SourceCraft must hold after a migration with the default mapping, by slug.
+
+    Worked out from the fake GitLab's own data, independently of the bridge's transform.
+    """
+    slugs = expected_slugs(sb)
+    result: dict[str, dict[str, Any]] = {}
+    for stored in _wanted_milestones(sb):
+        slug = slugs[stored["id"]]
         result[slug] = {"name": stored["title"].strip(), "slug": slug,
                         "description": stored["description"] or "",
                         "start_date": _date_time(stored["start_date"]),
@@ -119,23 +137,23 @@ def assert_checkpoint_consistent(path: Path, sb: Sandbox) -> dict[str, int]:
     """
     on_target = {item["id"]: item for item in sb.sourcecraft.milestones()}
     with Checkpoint.open(path, readonly=True) as checkpoint:
-        records = checkpoint.records()
+        records = checkpoint.records("milestone")
     by_state: dict[str, int] = {}
     recorded_ids = set()
     pending_slugs = set()
     for record in records.values():
         by_state[record.state] = by_state.get(record.state, 0) + 1
         if record.state == "pending":
-            pending_slugs.add(record.slug)
+            pending_slugs.add(record.key)
         if record.target_id is not None:
             assert record.target_id in on_target, (
-                f"checkpoint names {record.target_id} ({record.slug}), absent on the target")
-            assert on_target[record.target_id]["slug"] == record.slug, record
+                f"checkpoint names {record.target_id} ({record.key}), absent on the target")
+            assert on_target[record.target_id]["slug"] == record.key, record
             recorded_ids.add(record.target_id)
     for ident, item in on_target.items():
         if item["author"]["slug"] != "scbridge-bot":
             continue
         assert ident in recorded_ids or item["slug"] in pending_slugs or any(
-            r.slug == item["slug"] and r.state == "failed" for r in records.values()), (
+            r.key == item["slug"] and r.state == "failed" for r in records.values()), (
             f"{item['slug']} was written but the checkpoint does not know it")
     return by_state
