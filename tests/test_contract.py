@@ -79,12 +79,12 @@ class TestGuaranteesForEveryKind:
     def test_kill_9_during_creation_then_resume_is_exact(self, run: Run) -> None:
         """Guarantee 3: SIGKILL at the nth create of this kind, five times, then run to the end."""
         rng = random.Random(f"kill:{run.kind}")
+        is_post = _posts_of(run.kind)
         killed = 0
         for _ in range(5):
             proc = support.start_cli(["migrate", "-c", str(run.config), "--no-progress", "-q"],
                                      run.env)
             nth, seen = rng.randint(1, 4), [0]
-            is_post = _posts_of(run.kind)
 
             def kill(record: RequestRecord, proc: subprocess.Popen[str] = proc,
                      nth: int = nth, seen: list[int] = seen) -> None:
