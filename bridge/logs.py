@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from bridge.errors import ConfigError
-from bridge.logwrap import FitToTerminal, terminal_width
 
 if TYPE_CHECKING:  # structlog (and the rich it pulls in) is imported when logging is configured
     from structlog.typing import EventDict, Processor, WrappedLogger
@@ -123,6 +122,7 @@ def configure_logging(*, fmt: LogFormat = "auto", verbosity: int = 0,
         colors = tty and "NO_COLOR" not in os.environ
         renderer = structlog.dev.ConsoleRenderer(colors=colors)
         if tty:  # the terminal would wrap a long line anywhere, even inside key=value
+            from bridge.logwrap import FitToTerminal, terminal_width  # noqa: PLC0415
             renderer = FitToTerminal(renderer, lambda: terminal_width(out))
     else:
         renderer = structlog.processors.JSONRenderer(sort_keys=False)

@@ -6,9 +6,10 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from structlog.typing import EventDict, WrappedLogger
+if TYPE_CHECKING:  # structlog is imported only once logging is configured (start-up time)
+    from structlog.typing import EventDict, WrappedLogger
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # A space before a `key=` (colour codes allowed around the key): where a line may fold.
