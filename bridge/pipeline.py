@@ -25,6 +25,7 @@ from bridge.engine.transform import transform
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
 from bridge.models import ItemOutcome, PlannedAction, TargetMilestone
 from bridge.net.http import HttpClient
+from bridge.preflight import preflight
 from bridge.progress import Progress
 from bridge.report import ReportItem, RunReport
 from bridge.rules import CompiledMapping, load_mapping
@@ -80,8 +81,6 @@ def _open_checkpoint(config: Config, options: RunOptions) -> Iterator[Checkpoint
         if known is not None and known != identity:
             raise CheckpointError(
                 f"{path} belongs to another project ({known}); use --checkpoint or --fresh")
-        if known is None and not options.dry_run:
-            checkpoint.set_meta("source", identity)
         yield checkpoint
     finally:
         checkpoint.close()
@@ -110,7 +109,10 @@ def run(config: Config, options: RunOptions) -> RunResult:
             target = SourceCraftClient(target_http, org=config.target.org,
                                        repo=config.target.repo, silent=config.target.silent,
                                        page_size=config.target.page_size)
-            extracted = _extract(config, source_http, options, progress, checkpoint)
+            reader = _reader(config, source_http)
+            preflight(config, reader, source_http, target)  # exit 3 before any page is read
+            _claim(config, options, checkpoint)
+            extracted = _extract(reader, options, progress, checkpoint)
             actions = _plan(config, options, mapping=mapping, extracted=extracted,
                             target=target, checkpoint=checkpoint)
             outcomes: list[ItemOutcome | None] = [None] * len(actions)
@@ -144,11 +146,20 @@ def run(config: Config, options: RunOptions) -> RunResult:
     return RunResult(report, fatal)
 
 
-def _extract(config: Config, http: HttpClient, options: RunOptions, progress: Progress,
+def _reader(config: Config, http: HttpClient) -> GitLabReader:
+    return GitLabReader(http, project=config.source.project, per_page=config.source.per_page,
+                        concurrency=config.http.concurrency,
+                        api_prefix=f"/api/{config.source.api_version}")
+
+
+def _claim(config: Config, options: RunOptions, checkpoint: Checkpoint) -> None:
+    """Once the project is known to exist: a new checkpoint records whose it is."""
+    if checkpoint.meta().get("source") is None and not options.dry_run:
+        checkpoint.set_meta("source", f"{config.source.url.rstrip('/')} {config.source.project}")
+
+
+def _extract(reader: GitLabReader, options: RunOptions, progress: Progress,
              checkpoint: Checkpoint) -> Extracted:
-    reader = GitLabReader(http, project=config.source.project, per_page=config.source.per_page,
-                          concurrency=config.http.concurrency,
-                          api_prefix=f"/api/{config.source.api_version}")
     phases: set[str] = set()
 
     def on_page(kind: str, items: int) -> None:
