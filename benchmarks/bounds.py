@@ -1,10 +1,10 @@
 """What a run must cost at least: the exact request counts, and the time the network allows.
 
 The request economy is SPEC §10's promise (reads = project + milestone pages + issue pages +
-the repository's preflight read + target pages; writes = creates + closes). The lower bound charges each phase its requests
-times the latency, divided by the concurrency that phase may use: the first page of a GitLab
-list is alone (only its X-Total-Pages allows fetching ahead), SourceCraft's page tokens are
-sequential, and writes share the pool.
+the repository's preflight read + target pages; writes = creates + closes). The lower bound
+charges each phase its requests times the latency, divided by the concurrency that phase
+may use: the first page of a GitLab list is alone (only its X-Total-Pages allows fetching
+ahead), SourceCraft's page tokens are sequential, and writes share the pool.
 """
 
 from __future__ import annotations

@@ -18,7 +18,13 @@ from typing import Any
 import structlog
 
 from bridge.checkpoint import Checkpoint, content_hash
-from bridge.errors import AmbiguousWriteError, ApiError, FatalApiError, RetriableApiError
+from bridge.errors import (
+    AmbiguousWriteError,
+    ApiError,
+    ConnectionFailedError,
+    FatalApiError,
+    RetriableApiError,
+)
 from bridge.models import Action, ItemOutcome, PlannedAction, TargetMilestone, WantedMilestone
 from bridge.targets.sourcecraft import SourceCraftClient
 
@@ -43,6 +49,15 @@ def create_body(wanted: WantedMilestone) -> dict[str, Any]:
         if value is not None:
             body[key] = value
     return body
+
+
+def _why_safe(error: ApiError) -> str:
+    """Why sending this POST again cannot make a duplicate, for the retry log."""
+    if isinstance(error, ConnectionFailedError) and error.never_sent:
+        return "safe: the connection was never established, nothing reached the server"
+    if isinstance(error, AmbiguousWriteError):
+        return "safe: the slug was looked up and is still free"
+    return "safe: the server refused it before acting"
 
 
 class Loader:
@@ -76,7 +91,10 @@ class Loader:
         try:
             outcome = self._apply(planned)
         except ApiError as exc:
-            if exc.status in _RUN_FATAL:
+            # Refused credentials, or a target that stays unreachable after every retry:
+            # the items left would only meet the same answer.
+            if self.fatal is None and (exc.status in _RUN_FATAL
+                                       or isinstance(exc, ConnectionFailedError)):
                 self.fatal = exc
             outcome = ItemOutcome(planned, ok=False, target=planned.target, error=str(exc))
             self._record_failure(planned, str(exc))
@@ -139,10 +157,17 @@ class Loader:
                 if found is None:
                     raise
                 return found
-            if self._stop.is_set():
+            if self._stop.is_set() or self.fatal is not None:
                 break  # the run is stopping: no new wait and no new POST for this item
             if attempt < self._max_attempts:
-                self._sleep(self._wait(error, attempt))
+                wait = self._wait(error, attempt)
+                log.warning("http_retry", attempt=attempt, wait_s=round(wait, 3), method="POST",
+                            slug=wanted.slug, host=error.address, reason=str(error),
+                            resend=_why_safe(error))
+                self._sleep(wait)
+        if isinstance(error, ConnectionFailedError):
+            raise ConnectionFailedError(f"{error} (gave up after {attempt} attempts)",
+                                   address=error.address, never_sent=error.never_sent)
         if isinstance(error, AmbiguousWriteError):
             raise AmbiguousWriteError(
                 f"could not create '{wanted.slug}' in {attempt} tries ({error})",

@@ -84,8 +84,8 @@ class SourceCraftApp:
                 raise ApiError(403, "the token's role does not allow changes to this repository")
         path = request.raw_path
         with self.state.lock:
-            if request.method == "GET" and (found := self._repo_or_org(path)) is not None:
-                return found
+            if request.method == "GET" and (answer := self._repo_or_org(path)) is not None:
+                return answer
             if match := _LIST.match(path):
                 key = self._repo(match.group(1), match.group(2))
                 if request.method == "GET":
