@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import signal
 import sys
 import threading
@@ -10,6 +11,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from bridge import __version__, commands
 from bridge.errors import BridgeError
@@ -18,8 +20,28 @@ from bridge.logs import configure_logging, mask_text
 PROG = "scbridge"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that names the nearest option for a misspelt one: `--dryrun` -> `--dry-run`."""
+
+    def error(self, message: str) -> NoReturn:
+        unknown = message.removeprefix("unrecognized arguments: ")
+        if unknown != message:
+            known = set(self._option_string_actions)
+            for action in self._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    for sub in action.choices.values():
+                        known.update(sub._option_string_actions)
+            for word in unknown.split():
+                near = difflib.get_close_matches(word.split("=", 1)[0], sorted(known), n=1,
+                                                 cutoff=0.75)
+                if word.startswith("-") and near:
+                    message += f"; did you mean {near[0]}?"
+                    break
+        super().error(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG, description="Move milestones from GitLab (API v3) into SourceCraft.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -109,8 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours: say so in one line, unless asked for details
         if args.verbose:
             traceback.print_exc()
-        print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))} "
-              "(run again with -v for the traceback)", file=sys.stderr)
+        hint = "" if args.verbose else " (run again with -v for the traceback)"
+        print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))}{hint}",
+              file=sys.stderr)
         return 1
     finally:
         # The command is over and its exit code decided: a signal arriving now must not

@@ -9,15 +9,16 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from bridge.checkpoint import Checkpoint
 from bridge.config import Config, load_config
 from bridge.demo import run_demo
 from bridge.engine.transform import validate_report
 from bridge.errors import ConfigError
 from bridge.logs import register_secret
+from bridge.outputs import open_checkpoint, prepare_report
 from bridge.pipeline import RunOptions, run
 from bridge.report import REPORT_FORMATS, render_text, write_report
 from bridge.rules import load_mapping
+from bridge.rules.lint import mapping_problems
 from bridge.sandbox import run_foreground
 
 
@@ -41,6 +42,7 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(REPORT_FORMATS))}")
     config = _with_secrets_registered(load_config(args.config))
+    prepare_report(args.report)  # before any request: a run must not end unable to save
     options = RunOptions(command=args.command, dry_run=args.dry_run, fresh=args.fresh,
                          checkpoint=args.checkpoint,
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
@@ -55,14 +57,20 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load the config and compile the mapping; say where each SourceCraft field comes from."""
-    config = load_config(args.config, require_tokens=False)
+    config = load_config(args.config, require_tokens=False, token_files=True)
     mapping = load_mapping(config.mapping)
+    problems = mapping_problems(mapping)
+    for problem in problems:  # each one would fail every milestone it touches
+        print(f"scbridge: error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
     print(f"config  {config.path}: ok")
     print(f"mapping {mapping.path}: ok")
     print(validate_report(mapping).rstrip("\n"))
     for name in (config.source.token_env, config.target.token_env):
-        if name and name not in os.environ:
-            print(f"note: {name} is not set; migrate and mirror will need it")
+        if name and not os.environ.get(name, "").strip():
+            state = "set but empty" if name in os.environ else "not set"
+            print(f"note: {name} is {state}; migrate and mirror will need it")
     return 0
 
 
@@ -73,7 +81,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"checkpoint {path}: none yet (no run has written it)")
         return 0
-    with Checkpoint.open(path, readonly=True) as checkpoint:
+    with open_checkpoint(path, readonly=True) as checkpoint:
         records = checkpoint.records()
         last = checkpoint.last_run()
     print(f"checkpoint {path}: {len(records)} milestones")
