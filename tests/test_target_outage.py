@@ -201,18 +201,29 @@ HTTP = {"max_attempts": 3, "max_backoff_s": 0.01}
 
 
 class TestEndToEnd:
+    @pytest.mark.parametrize("cut", [False, True], ids=["stopped", "cut-mid-request"])
     def test_sourcecraft_stopped_mid_run_exits_3_and_the_next_run_resumes_exactly(
-            self, sandbox: Sandbox, tmp_path: Path) -> None:
-        """SourceCraft goes away after the third create; exit 3 naming it; back up, resume."""
-        config = write_config(tmp_path, sandbox, http=HTTP)
-        posts = 0
+            self, sandbox: Sandbox, tmp_path: Path, cut: bool) -> None:
+        """SourceCraft goes away after the third create; exit 3 naming it; back up, resume.
+
+        Stopped: the third create is answered, the next POST cannot connect and is sent
+        again, logged as safe. Cut: the third create's answer is lost (a reset), and the
+        slug look-up that must come first cannot connect either.
+        """
+        # One worker when stopped, so the next request is certainly a new connection.
+        config = write_config(tmp_path, sandbox, http={**HTTP, "concurrency": 1 if not cut else 4})
+        closed = {m["title"].strip() for m in sandbox.gitlab.milestones()
+                  if m["state"] == "closed"}
+        posts: list[str] = []
 
         def take_down_after_three(record: RequestRecord) -> None:
-            nonlocal posts
-            if record.method == "POST":
-                posts += 1
-                if posts == 3:
-                    sandbox.take_down("sourcecraft")
+            if record.method != "POST" or len(posts) >= 3:
+                return
+            # Open ones only: what follows their create is the next create, not a close.
+            if record.body["name"] not in closed:
+                posts.append(record.body["name"])
+                if len(posts) == 3:
+                    sandbox.take_down("sourcecraft", cut=cut)
 
         address = sandbox.sourcecraft_url.removeprefix("http://")
         unsubscribe = sandbox.log.subscribe(take_down_after_three)
@@ -231,7 +242,9 @@ class TestEndToEnd:
         assert retries, "no retry was logged"
         assert all(e["level"] == "warning" and e["host"] == address and e["wait_s"] <= 0.01
                    and 1 <= e["attempt"] < 3 for e in retries)
-        assert any("never established" in e.get("resend", "") for e in retries)
+        if not cut:
+            assert [e["resend"] for e in retries if e["method"] == "POST"] == [
+                "safe: the connection was never established, nothing reached the server"] * 2
         assert_checkpoint_consistent(tmp_path / "checkpoint.db", sandbox)
 
         sandbox.bring_up("sourcecraft")
@@ -257,3 +270,19 @@ class TestEndToEnd:
         assert [e["attempt"] for e in _events(run.stderr, "http_retry")] == [1, 2]
         assert [r.path for r in sandbox.log.entries] == [
             f"/api/v3/projects/{sandbox.project_path.replace('/', '%2F')}"]
+
+    def test_a_tls_failure_is_named_not_a_bare_ssl_error(self, sandbox: Sandbox,
+                                                         tmp_path: Path) -> None:
+        """https:// to a server that speaks plain http: exit 3, 'TLS failure (...)' and where."""
+        config = write_config(tmp_path, sandbox, http=HTTP)
+        https = sandbox.sourcecraft_url.replace("http://", "https://")
+        text = config.read_text(encoding="utf-8").replace(sandbox.sourcecraft_url, https)
+        config.write_text(text, encoding="utf-8")
+        run = cli(["migrate", "-c", str(config), "--no-progress", "--log-format", "json"],
+                  token_env(sandbox))
+        assert run.returncode == 3
+        [line] = _plain(run.stderr)
+        address = sandbox.sourcecraft_url.removeprefix("http://")
+        assert re.fullmatch(rf"scbridge: error: GET /repos/\S+: cannot reach {re.escape(address)}"
+                            r": TLS failure \(.+\) \(gave up after 3 attempts\)", line), line
+        assert "SSLError" not in run.stderr

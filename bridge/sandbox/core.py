@@ -116,13 +116,14 @@ class Sandbox:
         for server in servers:
             server.stop()
 
-    def take_down(self, name: str) -> None:
+    def take_down(self, name: str, *, cut: bool = True) -> None:
         """Stop one fake ("gitlab" or "sourcecraft") mid-run: its port then refuses connections.
 
-        Open connections are cut, so a request in flight sees a reset. Safe to call from a
-        request-log subscriber (it runs on a handler thread, not the accepting one).
+        `cut`: open connections are cut, so a request in flight sees a reset; else the
+        requests being answered get their answer first (a graceful stop). Safe to call
+        from a request-log subscriber (it runs on a handler thread, not the accepting one).
         """
-        self._server(self._index(name)).stop()
+        self._server(self._index(name)).stop(cut=cut)
 
     def bring_up(self, name: str) -> None:
         """Start a fake taken down again, on the same port, with its state and tokens."""
