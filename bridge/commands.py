@@ -1,4 +1,8 @@
-"""What each subcommand does once its arguments are parsed; the CLI maps errors to exit codes."""
+"""What each subcommand does once its arguments are parsed; the CLI maps errors to exit codes.
+
+Heavy modules (the pipeline, the checkpoint, reports, the sandbox: requests, rich, structlog)
+are imported inside the command that uses them, so `validate` starts as fast as Python does.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,13 @@ import argparse
 import os
 import sys
 import threading
-from collections import Counter
 from pathlib import Path
 
 from bridge.config import Config, load_config
-from bridge.demo import run_demo
-from bridge.engine.transform import validate_report
 from bridge.errors import ConfigError
 from bridge.logs import register_secret
-from bridge.outputs import open_checkpoint, prepare_report
-from bridge.pipeline import RunOptions, run
-from bridge.report import REPORT_FORMATS, render_text, write_report
-from bridge.rules import load_mapping
+from bridge.rules import load_mapping, validate_report
 from bridge.rules.lint import mapping_problems
-from bridge.sandbox import run_foreground
 
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -31,13 +28,18 @@ def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.command == "status":
         return cmd_status(args)
     if args.command == "demo":
+        from bridge.demo import run_demo
         return run_demo(progress=not args.no_progress, stop=stop)
+    from bridge.sandbox import run_foreground
     return run_foreground(gitlab_port=args.gitlab_port, sourcecraft_port=args.sourcecraft_port,
                           latency_ms=args.latency_ms, seed=args.seed)
 
 
 def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     """`migrate` and `mirror`, real or dry."""
+    from bridge.outputs import prepare_report
+    from bridge.pipeline import RunOptions, run
+    from bridge.report import REPORT_FORMATS, render_text, write_report
     if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(REPORT_FORMATS))}")
@@ -76,27 +78,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Print what the checkpoint holds: items by state, the last run, failed items."""
+    from bridge.outputs import open_checkpoint
     config = load_config(args.config, require_tokens=False)
     path: Path = args.checkpoint or config.checkpoint
     if not path.exists():
         print(f"checkpoint {path}: none yet (no run has written it)")
         return 0
     with open_checkpoint(path, readonly=True) as checkpoint:
-        records = checkpoint.records()
+        counts = checkpoint.counts()
+        records = [record for kind in counts for record in checkpoint.records(kind).values()]
         last = checkpoint.last_run()
-    print(f"checkpoint {path}: {len(records)} milestones")
-    for state, count in sorted(Counter(r.state for r in records.values()).items()):
-        print(f"  {state:<10} {count}")
+    for kind, states in counts.items() or {"milestone": {}}.items():
+        total = sum(states.values())
+        print(f"checkpoint {path}: {total} {kind}s")
+        for state, count in sorted(states.items()):
+            print(f"  {state:<10} {count}")
     if last is None:
         print("last run: none finished")
     else:
-        counts = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
+        done = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
         print(f"last run: {last.command} started {last.started_at}, finished "
               f"{last.finished_at or 'never (interrupted or killed)'}, exit {last.exit_code}"
-              f"{': ' + counts if counts else ''}")
-    failed = [r for r in records.values() if r.state == "failed"]
-    for record in sorted(failed, key=lambda r: r.source_id):
-        print(f"failed: GitLab milestone {record.source_id} ({record.slug}): {record.error}")
+              f"{': ' + done if done else ''}")
+    failed = [r for r in records if r.state == "failed"]
+    for record in sorted(failed, key=lambda r: (r.kind, r.source_id)):
+        print(f"failed: GitLab {record.kind} {record.source_id} ({record.key}): {record.error}")
     return 0
 
 

@@ -23,6 +23,7 @@ import structlog
 from reliability_support import cli, token_env, write_config
 
 from bridge import cli as bridge_cli
+from bridge import commands as bridge_commands
 from bridge.checkpoint import Checkpoint
 from bridge.sandbox import Sandbox
 
@@ -210,7 +211,7 @@ class TestVerboseInternalError:
         def boom(_args: Any, _stop: Any) -> int:
             raise RuntimeError("a bug")
 
-        monkeypatch.setattr(bridge_cli.commands, "dispatch", boom)
+        monkeypatch.setattr(bridge_commands, "dispatch", boom)
         assert bridge_cli.main(["validate", "-c", str(tmp_path / "c.yaml")]) == 1
         assert capsys.readouterr().err.strip() == (
             "scbridge: internal error: RuntimeError: a bug (run again with -v for the traceback)")

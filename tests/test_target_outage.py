@@ -16,6 +16,7 @@ import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -33,8 +34,10 @@ from structlog.testing import capture_logs
 from bridge.checkpoint import Checkpoint
 from bridge.config import HttpConfig
 from bridge.engine.load import Loader
+from bridge.engine.refs import Refs
 from bridge.errors import ConnectionFailedError
-from bridge.models import Action, PlannedAction, SourceMilestone, WantedMilestone
+from bridge.kinds.milestone import MilestoneKind
+from bridge.models import Create, SourceMilestone, WantedMilestone
 from bridge.net.http import HttpClient
 from bridge.net.transport import cause, never_sent
 from bridge.sandbox import RequestRecord, Sandbox
@@ -138,10 +141,10 @@ class TestGetGivesUp:
         assert waits == [1.0, 2.0, 2.0]
 
 
-def _create(source_id: int, slug: str) -> PlannedAction:
+def _create(source_id: int, slug: str) -> Create:
     source = SourceMilestone(id=source_id, iid=source_id, project_id=1, title=slug)
-    wanted = WantedMilestone(source=source, name=slug, slug=slug, status="open")
-    return PlannedAction(Action.CREATE, source, wanted, source_id=source_id)
+    return Create("milestone", WantedMilestone(source=source, name=slug, slug=slug,
+                                               status="open"))
 
 
 class TestPostGivesUp:
@@ -151,13 +154,14 @@ class TestPostGivesUp:
         port = closed_port()
         waits: list[float] = []
         http = HttpClient(f"http://127.0.0.1:{port}", kind="target", headers={},
-                          http=HttpConfig(max_attempts=3, max_backoff_s=0.5), sleep=waits.append)
-        target = SourceCraftClient(http, org="o", repo="r")
+                          http=HttpConfig(max_attempts=3, max_backoff_s=0.5), sleep=waits.append,
+                          jitter=lambda: 1.0)
+        ctx: Any = SimpleNamespace(target=SourceCraftClient(http, org="o", repo="r"))
         with Checkpoint.open(tmp_path / "cp") as checkpoint, capture_logs() as logs:
-            loader = Loader(target, checkpoint, concurrency=1, max_attempts=3,
-                            backoff_cap_s=0.5, sleep=waits.append)
+            loader = Loader(MilestoneKind(ctx), checkpoint, refs=Refs(), retrying=http.retrying,
+                            concurrency=1)
             outcomes = loader.run([_create(1, "a"), _create(2, "b"), _create(3, "c")])
-            records = checkpoint.records()
+            records = checkpoint.records("milestone")
         assert isinstance(loader.fatal, ConnectionFailedError)
         assert str(loader.fatal) == (f"POST /repos/o/r/milestones: could not connect to "
                                      f"127.0.0.1:{port}: connection refused, nothing was sent "
