@@ -67,8 +67,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="every read, no write; print the plan")
         sub.add_argument("--report", type=Path, metavar="PATH",
                          help="also write the report: .json, .md or .html")
-        sub.add_argument("--checkpoint", type=Path, metavar="PATH",
-                         help="checkpoint file (overrides the config)")
+        sub.add_argument("--checkpoint", metavar="PATH",
+                         help="checkpoint file (overrides the config); DIR/ for a file in DIR")
         sub.add_argument("--fresh", action="store_true",
                          help="start over: move the old checkpoint aside (never deleted)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -79,8 +79,8 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
         if name == "status":
-            sub.add_argument("--checkpoint", type=Path, metavar="PATH",
-                             help="checkpoint file (overrides the config)")
+            sub.add_argument("--checkpoint", metavar="PATH",
+                             help="checkpoint file (overrides the config); DIR/ for a file in DIR")
         common(sub)
 
     sub = commands.add_parser(

@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     config = _with_secrets_registered(load_config(args.config))
     prepare_report(args.report)  # before any request: a run must not end unable to save
     options = RunOptions(command=args.command, dry_run=args.dry_run, fresh=args.fresh,
-                         checkpoint=args.checkpoint,
+                         checkpoint=_checkpoint(args.checkpoint, config),
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
     result = run(config, options)
     sys.stdout.write(render_text(result.report))
@@ -80,7 +80,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Print what the checkpoint holds: items by state, the last run, failed items."""
     from bridge.outputs import open_checkpoint
     config = load_config(args.config, require_tokens=False)
-    path: Path = args.checkpoint or config.checkpoint
+    path: Path = _checkpoint(args.checkpoint, config) or config.checkpoint
     if not path.exists():
         print(f"checkpoint {path}: none yet (no run has written it)")
         return 0
@@ -104,6 +104,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     for record in sorted(failed, key=lambda r: (r.kind, r.source_id)):
         print(f"failed: GitLab {record.kind} {record.source_id} ({record.key}): {record.error}")
     return 0
+
+
+def _checkpoint(option: str | None, config: Config) -> Path | None:
+    """`--checkpoint`; `DIR/` (a trailing slash) means the config's checkpoint file name in DIR."""
+    if option is None:
+        return None
+    if option.endswith(("/", os.sep)):
+        return Path(option).expanduser() / config.checkpoint.name
+    return Path(option).expanduser()
 
 
 def _with_secrets_registered(config: Config) -> Config:

@@ -258,6 +258,16 @@ class TestSmallerOnes:
         assert migrate(sandbox, config).returncode == 0
         assert (tmp_path / "state" / f"{sandbox.org}-{sandbox.repo}").is_file()
 
+    def test_a_checkpoint_option_with_a_trailing_slash_is_a_file_in_that_folder(
+            self, sandbox: Sandbox, tmp_path: Path) -> None:
+        """`--checkpoint state/`: the config's checkpoint file name, inside state/."""
+        config = write_config(tmp_path, sandbox)
+        assert migrate(sandbox, config, "--checkpoint", f"{tmp_path / 'state'}/").returncode == 0
+        assert (tmp_path / "state" / "checkpoint.db").is_file()
+        status = cli(["status", "-c", str(config), "--checkpoint", f"{tmp_path / 'state'}/"],
+                     token_env(sandbox))
+        assert f"checkpoint {tmp_path / 'state' / 'checkpoint.db'}: " in status.stdout
+
     def test_dryrun_suggests_dry_run(self, tmp_path: Path) -> None:
         run = cli(["migrate", "-c", str(tmp_path / "c.yaml"), "--dryrun"], dict(os.environ))
         assert run.returncode == 2
