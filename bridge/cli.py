@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from bridge import __version__
 from bridge.errors import BridgeError
@@ -22,8 +23,29 @@ from bridge.logs import configure_logging, mask_text
 PROG = "scbridge"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that names the nearest option for a misspelt one: `--dryrun` -> `--dry-run`."""
+
+    def error(self, message: str) -> NoReturn:
+        unknown = message.removeprefix("unrecognized arguments: ")
+        if unknown != message:
+            import difflib  # only on this error path: start-up stays cheap
+            known = set(self._option_string_actions)
+            for action in self._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    for sub in action.choices.values():
+                        known.update(sub._option_string_actions)
+            for word in unknown.split():
+                near = difflib.get_close_matches(word.split("=", 1)[0], sorted(known), n=1,
+                                                 cutoff=0.75)
+                if word.startswith("-") and near:
+                    message += f"; did you mean {near[0]}?"
+                    break
+        super().error(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG, description="Move milestones from GitLab (API v3) into SourceCraft.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -45,8 +67,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="every read, no write; print the plan")
         sub.add_argument("--report", type=Path, metavar="PATH",
                          help="also write the report: .json, .md or .html")
-        sub.add_argument("--checkpoint", type=Path, metavar="PATH",
-                         help="checkpoint file (overrides the config)")
+        sub.add_argument("--checkpoint", metavar="PATH",
+                         help="checkpoint file (overrides the config); DIR/ for a file in DIR")
         sub.add_argument("--fresh", action="store_true",
                          help="start over: move the old checkpoint aside (never deleted)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -57,8 +79,8 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
         if name == "status":
-            sub.add_argument("--checkpoint", type=Path, metavar="PATH",
-                             help="checkpoint file (overrides the config)")
+            sub.add_argument("--checkpoint", metavar="PATH",
+                             help="checkpoint file (overrides the config); DIR/ for a file in DIR")
         common(sub)
 
     sub = commands.add_parser(
@@ -140,8 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours: say so in one line, unless asked for details
         if args.verbose:
             _print_traceback()
-        print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))} "
-              "(run again with -v for the traceback)", file=sys.stderr)
+        hint = "" if args.verbose else " (run again with -v for the traceback)"
+        print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))}{hint}",
+              file=sys.stderr)
         return 1
     finally:
         # The command is over and its exit code decided: a signal arriving now must not

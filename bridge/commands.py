@@ -17,6 +17,7 @@ from bridge.config import Config, load_config
 from bridge.errors import ConfigError
 from bridge.logs import register_secret
 from bridge.rules import load_mapping, validate_report
+from bridge.rules.lint import mapping_problems
 
 if TYPE_CHECKING:
     from bridge.checkpoint import RunInfo
@@ -40,6 +41,7 @@ def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     """`migrate` and `mirror`, real or dry."""
+    from bridge.outputs import prepare_report
     from bridge.pipeline import RunOptions, run
     from bridge.report import REPORT_FORMATS, render_text, write_report
     from bridge.report.text import report_width
@@ -47,8 +49,9 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(REPORT_FORMATS))}")
     config = _with_secrets_registered(load_config(args.config))
+    prepare_report(args.report)  # before any request: a run must not end unable to save
     options = RunOptions(command=args.command, dry_run=args.dry_run, fresh=args.fresh,
-                         checkpoint=args.checkpoint,
+                         checkpoint=_checkpoint(args.checkpoint, config),
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
     result = run(config, options)
     sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
@@ -62,26 +65,32 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load the config and compile the mapping; say where each SourceCraft field comes from."""
-    config = load_config(args.config, require_tokens=False)
+    config = load_config(args.config, require_tokens=False, token_files=True)
     mapping = load_mapping(config.mapping)
+    problems = mapping_problems(mapping)
+    for problem in problems:  # each one would fail every milestone it touches
+        print(f"scbridge: error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
     print(f"config  {config.path}: ok")
     print(f"mapping {mapping.path}: ok")
     print(validate_report(mapping).rstrip("\n"))
     for name in (config.source.token_env, config.target.token_env):
-        if name and name not in os.environ:
-            print(f"note: {name} is not set; migrate and mirror will need it")
+        if name and not os.environ.get(name, "").strip():
+            state = "set but empty" if name in os.environ else "not set"
+            print(f"note: {name} is {state}; migrate and mirror will need it")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Print what the checkpoint holds: items by state, the last run, failed items."""
-    from bridge.checkpoint import Checkpoint
+    from bridge.outputs import open_checkpoint
     config = load_config(args.config, require_tokens=False)
-    path: Path = args.checkpoint or config.checkpoint
+    path: Path = _checkpoint(args.checkpoint, config) or config.checkpoint
     if not path.exists():
         print(f"checkpoint {path}: none yet (no run has written it)")
         return 0
-    with Checkpoint.open(path, readonly=True) as checkpoint:
+    with open_checkpoint(path, readonly=True) as checkpoint:
         counts = checkpoint.counts()
         records = [record for kind in counts for record in checkpoint.records(kind).values()]
         last = checkpoint.last_run()
@@ -111,6 +120,15 @@ def last_run_line(last: RunInfo) -> str:
         ended = f"finished {last.finished_at}, exit {last.exit_code}"
     counts = summary_words(last.summary, dry_run=last.dry_run) if last.summary else ""
     return f"{last.command} started {last.started_at}, {ended}{': ' + counts if counts else ''}"
+
+
+def _checkpoint(option: str | None, config: Config) -> Path | None:
+    """`--checkpoint`; `DIR/` (a trailing slash) means the config's checkpoint file name in DIR."""
+    if option is None:
+        return None
+    if option.endswith(("/", os.sep)):
+        return Path(option).expanduser() / config.checkpoint.name
+    return Path(option).expanduser()
 
 
 def _with_secrets_registered(config: Config) -> Config:

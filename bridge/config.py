@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from yaml.nodes import MappingNode, ScalarNode
 
 from bridge.configfile import Entry, Spec, YamlFile, convert
+from bridge.confignames import check_names
 from bridge.yamlread import describe
 
 
@@ -206,7 +207,8 @@ def _section(doc: YamlFile, top: dict[str, Entry], name: str, base: Path
 
 
 def _token(doc: YamlFile, name: str, section: tuple[dict[str, Any], dict[str, Entry]], *,
-           default_env: str, env: Mapping[str, str], required: bool) -> Secret | None:
+           default_env: str, env: Mapping[str, str], required: bool,
+           files: bool = False) -> Secret | None:
     values, found = section
     token_file: Path | None = values.get("token_file")
     if token_file is not None:
@@ -214,7 +216,7 @@ def _token(doc: YamlFile, name: str, section: tuple[dict[str, Any], dict[str, En
         try:
             text = token_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError):
-            if not required:
+            if not required and not (files and not token_file.is_file()):
                 return None
             raise doc.error(f"{where.key}: cannot read {token_file}", where.line,
                             where.key) from None
@@ -225,15 +227,20 @@ def _token(doc: YamlFile, name: str, section: tuple[dict[str, Any], dict[str, En
     text = env.get(variable, "").strip()
     if not text and required:
         env_entry = found.get("token_env")
-        raise doc.error(f"environment variable {variable} is not set (it holds the {name} "
+        state = "is set but empty" if variable in env else "is not set"
+        raise doc.error(f"environment variable {variable} {state} (it holds the {name} "
                         f"token; see {name}.token_env, or use {name}.token_file)",
                         env_entry.line if env_entry else None, f"{name}.token_env")
     return Secret(text) if text else None
 
 
 def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
-                require_tokens: bool = True) -> Config:
-    """Read, check and resolve a config file; every problem is a ConfigError with file:line."""
+                require_tokens: bool = True, token_files: bool = False) -> Config:
+    """Read, check and resolve a config file; every problem is a ConfigError with file:line.
+
+    `token_files`: a `token_file` that does not exist is an error even when the tokens
+    themselves are not needed (`validate`: the run would be refused for it).
+    """
     path = Path(path)
     env = os.environ if env is None else env
     doc = YamlFile(path, refuse=("token",), why=_REFUSAL)
@@ -253,17 +260,21 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
         if "url" in values:
             values["url"] = _check_url(doc, found["url"], values["url"], insecure)
     source_values, target_values = sections["source"][0], sections["target"][0]
+    check_names(doc, sections["source"], sections["target"])
     source_token = _token(doc, "source", sections["source"], default_env="GITLAB_TOKEN",
-                          env=env, required=require_tokens)
+                          env=env, required=require_tokens, files=token_files)
     target_token = _token(doc, "target", sections["target"], default_env="SOURCECRAFT_TOKEN",
-                          env=env, required=require_tokens)
+                          env=env, required=require_tokens, files=token_files)
     org, repo = target_values["org"], target_values["repo"]
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{org}-{repo}")
+    checkpoint: Path | None = flags.get("checkpoint")
+    if checkpoint is not None and str(doc.value(top["checkpoint"].node)).rstrip().endswith("/"):
+        checkpoint = checkpoint / safe  # `checkpoint: state/` names a folder: a file inside it
     return Config(
         path=path, source=SourceConfig(**source_values, token=source_token),
         target=TargetConfig(**target_values, token=target_token),
         mapping=flags.get("mapping") or bundled_mapping(),
-        checkpoint=flags.get("checkpoint") or base / ".scbridge" / safe,
+        checkpoint=checkpoint or base / ".scbridge" / safe,
         http=HttpConfig(**sections["http"][0]), mirror=MirrorConfig(**sections["mirror"][0]),
         allow_insecure_http=insecure, transfer=transfer_kinds(sections["transfer"][0]),
         users=_users(doc, top.get("users")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,9 +28,12 @@ from bridge.kinds.context import KindContext
 from bridge.kinds.registry import build_kinds
 from bridge.models import ItemOutcome, Planned
 from bridge.net.http import HttpClient
+from bridge.outputs import check_checkpoint, open_checkpoint
+from bridge.preflight import preflight
 from bridge.progress import Progress
 from bridge.report import ReportItem, RunReport
 from bridge.rules import load_mapping
+from bridge.rules.lint import refuse_problems
 from bridge.sources.gitlab import GitLabReader
 from bridge.targets.sourcecraft import SourceCraftClient
 from bridge.targets.tracker import TrackerClient
@@ -72,19 +76,24 @@ def _clients(config: Config, options: RunOptions) -> tuple[HttpClient, HttpClien
 def _open_checkpoint(config: Config, options: RunOptions) -> Iterator[Checkpoint]:
     """Lock before any request, so a second run exits 4 having sent and written nothing."""
     path = options.checkpoint or config.checkpoint
-    if options.fresh and not options.dry_run:
+    check_checkpoint(path, readonly=options.dry_run)  # exit 2 naming the path, not a traceback
+    if options.fresh and options.dry_run:
+        # Plan exactly as the fresh run will: with no checkpoint at all; the old one untouched.
+        with tempfile.TemporaryDirectory(prefix="scbridge-fresh-") as empty, \
+                Checkpoint.open(Path(empty) / "checkpoint", readonly=True) as nothing:
+            yield nothing
+        return
+    if options.fresh:
         moved = move_aside(path)
         if moved is not None:
             log.info("checkpoint_moved_aside", path=str(moved))
-    checkpoint = Checkpoint.open(path, readonly=options.dry_run)
+    checkpoint = open_checkpoint(path, readonly=options.dry_run)
     try:
         identity = f"{config.source.url.rstrip('/')} {config.source.project}"
         known = checkpoint.meta().get("source")
         if known is not None and known != identity:
             raise CheckpointError(
                 f"{path} belongs to another project ({known}); use --checkpoint or --fresh")
-        if known is None and not options.dry_run:
-            checkpoint.set_meta("source", identity)
         yield checkpoint
     finally:
         checkpoint.close()
@@ -101,7 +110,7 @@ class RunResult:
 def run(config: Config, options: RunOptions) -> RunResult:
     """One migrate or mirror run (or its dry run), ending in the report of what was done."""
     started, clock0 = _now(), time.monotonic()
-    mapping = load_mapping(config.mapping)
+    mapping = refuse_problems(load_mapping(config.mapping))  # exit 2 before any request
     with _open_checkpoint(config, options) as checkpoint, \
             Progress(enabled=options.progress) as progress:
         run_id = None if options.dry_run else checkpoint.begin_run(options.command)
@@ -117,6 +126,8 @@ def run(config: Config, options: RunOptions) -> RunResult:
             target = SourceCraftClient(target_http, org=config.target.org,
                                        repo=config.target.repo, silent=config.target.silent,
                                        page_size=config.target.page_size)
+            preflight(config, reader, source_http, target)  # exit 3 before any page is read
+            _claim(config, options, checkpoint)
             tracker = TrackerClient(target_http, org=config.target.org, repo=config.target.repo,
                                     silent=config.target.silent,
                                     page_size=config.target.page_size)
@@ -148,6 +159,12 @@ def run(config: Config, options: RunOptions) -> RunResult:
     log.info("run_finished", command=options.command, dry_run=options.dry_run,
              exit_code=report.exit_code, **report.summary())
     return RunResult(report, fatal)
+
+
+def _claim(config: Config, options: RunOptions, checkpoint: Checkpoint) -> None:
+    """Once the project is known to exist: a new checkpoint records whose it is."""
+    if checkpoint.meta().get("source") is None and not options.dry_run:
+        checkpoint.set_meta("source", f"{config.source.url.rstrip('/')} {config.source.project}")
 
 
 def _on_page(options: RunOptions, progress: Progress) -> Callable[[str, int], None]:

@@ -20,7 +20,13 @@ import tenacity
 
 from bridge.checkpoint import Checkpoint, content_hash
 from bridge.engine.refs import Refs
-from bridge.errors import AmbiguousWriteError, ApiError, FatalApiError, RetriableApiError
+from bridge.errors import (
+    AmbiguousWriteError,
+    ApiError,
+    ConnectionFailedError,
+    FatalApiError,
+    RetriableApiError,
+)
 from bridge.models import (
     Action,
     Change,
@@ -71,6 +77,7 @@ class Loader:
         self._stop = stop or threading.Event()
         self._on_item = on_item
         self.fatal: ApiError | None = None  # set when credentials were refused mid-run
+        self._fatal_set = threading.Event()  # ... or the target stayed unreachable
 
     def run(self, actions: Sequence[Planned]) -> list[ItemOutcome]:
         """Carry out every action; outcomes come back in the plan's order.
@@ -116,8 +123,12 @@ class Loader:
         try:
             outcome = self._apply(planned)
         except ApiError as exc:
-            if exc.status in _RUN_FATAL:
+            # Refused credentials, or a target that stays unreachable after every retry:
+            # the items left would only meet the same answer.
+            if self.fatal is None and (exc.status in _RUN_FATAL
+                                       or isinstance(exc, ConnectionFailedError)):
                 self.fatal = exc
+                self._fatal_set.set()
             outcome = ItemOutcome(planned, ok=False, target=target_of(planned), error=str(exc))
             self._record_failure(planned, str(exc))
         if self._on_item is not None:
@@ -166,13 +177,17 @@ class Loader:
                                    "key": wanted.key})
         # A stop signal ends the tries too: no new wait and no new POST for this item.
         stop = cast(tenacity.stop.stop_base, retrying.stop)
-        retrying = retrying.copy(stop=stop | tenacity.stop_when_event_set(self._stop))
+        retrying = retrying.copy(stop=stop | tenacity.stop_when_event_set(self._stop)
+                                 | tenacity.stop_when_event_set(self._fatal_set))
         tries = 0
         try:
             for attempt in retrying:
                 with attempt:
                     tries += 1
                     return self._post_once(wanted)
+        except ConnectionFailedError as exc:
+            raise ConnectionFailedError(f"{exc} (gave up after {tries} attempts)",
+                                        address=exc.address, never_sent=exc.never_sent) from None
         except _AbsentError as exc:
             raise AmbiguousWriteError(
                 f"could not create '{wanted.key}' in {tries} tries ({exc.cause})",

@@ -121,6 +121,31 @@ class Sandbox:
         for server in servers:
             server.stop()
 
+    def take_down(self, name: str, *, cut: bool = True) -> None:
+        """Stop one fake ("gitlab" or "sourcecraft") mid-run: its port then refuses connections.
+
+        `cut`: open connections are cut, so a request in flight sees a reset; else the
+        requests being answered get their answer first (a graceful stop). Safe to call
+        from a request-log subscriber (it runs on a handler thread, not the accepting one).
+        """
+        self._server(self._index(name)).stop(cut=cut)
+
+    def bring_up(self, name: str) -> None:
+        """Start a fake taken down again, on the same port, with its state and tokens."""
+        index = self._index(name)
+        old = self._server(index)
+        server = FakeServer(old.app, faults=self.faults, log=self.log, seed=self.seed,
+                            port=int(old.url.rsplit(":", 1)[1]), sleep=self._sleep,
+                            now=self._now)
+        server.start()
+        self._servers[index] = server
+
+    @staticmethod
+    def _index(name: str) -> int:
+        if name not in ("gitlab", "sourcecraft"):
+            raise ValueError(f"unknown server {name!r}; gitlab or sourcecraft")
+        return 0 if name == "gitlab" else 1
+
     def __enter__(self) -> Sandbox:
         return self.start()
 
