@@ -14,6 +14,7 @@ from bridge.config import Config, load_config
 from bridge.demo import run_demo
 from bridge.engine.transform import validate_report
 from bridge.errors import ConfigError
+from bridge.fleet import fleet_command, is_fleet_config
 from bridge.logs import register_secret
 from bridge.pipeline import RunOptions, run
 from bridge.report import REPORT_FORMATS, render_text, write_report
@@ -23,6 +24,10 @@ from bridge.sandbox import run_foreground
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     """Run the parsed command; return its exit code."""
+    if getattr(args, "config", None) is not None and is_fleet_config(args.config):
+        return fleet_command(args, stop)  # many projects (SPEC §14)
+    if getattr(args, "shard", None) is not None or getattr(args, "shards", None) is not None:
+        raise ConfigError("--shard and --shards need a config with projects: or discover:")
     if args.command in ("migrate", "mirror"):
         return cmd_run(args, stop)
     if args.command == "validate":
@@ -32,7 +37,7 @@ def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.command == "demo":
         return run_demo(progress=not args.no_progress, stop=stop)
     return run_foreground(gitlab_port=args.gitlab_port, sourcecraft_port=args.sourcecraft_port,
-                          latency_ms=args.latency_ms, seed=args.seed)
+                          latency_ms=args.latency_ms, seed=args.seed, projects=args.projects)
 
 
 def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
