@@ -35,7 +35,7 @@ def run_project(config: Config, options: RunOptions) -> ProjectResult:
     try:
         result = run(config, options)
     except BridgeError as exc:
-        log.warning("project_failed", project=config.source.project, exit_code=exc.exit_code,
+        log.info("project_failed", project=config.source.project, exit_code=exc.exit_code,
                     error=mask_text(str(exc)))
         return result_of(config, exit_code=exc.exit_code, error=mask_text(str(exc)))
     except Exception as exc:  # a bug in one project's run must not stop the others
