@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,12 @@ def overrides(base: Config, spec: ProjectSpec, folder: Path) -> dict[str, Any]:
     if spec.mapping is not None:
         changes["mapping"] = spec.mapping
     if spec.transfer is not None:  # spec.py accepts it only when Config has a transfer field
-        current: Any = getattr(base, "transfer", None)
-        if dataclasses.is_dataclass(current) and not isinstance(current, type):
-            changes["transfer"] = dataclasses.replace(current, **spec.transfer)
-        else:
-            changes["transfer"] = {**(current or {}), **spec.transfer}
+        changes["transfer"] = merge_transfer(getattr(base, "transfer", None), spec.transfer)
     return changes
+
+
+def merge_transfer(current: Any, override: Mapping[str, bool]) -> Any:
+    """The base's `transfer` with an entry's kinds set: a dataclass replaced, a mapping merged."""
+    if dataclasses.is_dataclass(current) and not isinstance(current, type):
+        return dataclasses.replace(current, **override)
+    return {**(current or {}), **override}
