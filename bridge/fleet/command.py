@@ -92,6 +92,8 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
         results = run_all(configs, lambda config: run_project(config, options),
                           parallel=fleet.parallel, stop=stop, on_done=lambda _r: progress.advance())
     if args.report is not None:
+        # Shards name their reports per pod or job (reports/migrate-3.json): make the folder.
+        args.report.parent.mkdir(parents=True, exist_ok=True)
         results = [_write_own(result, args.report) for result in results]
     report = FleetReport(command=args.command, dry_run=args.dry_run,
                          shard=None if shard is None else str(shard), fleet_size=len(specs),
