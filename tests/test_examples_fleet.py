@@ -1,4 +1,4 @@
-"""examples/kubernetes and examples/ci are real: valid manifests, shards that fit, runnable lines."""
+"""examples/kubernetes and examples/ci are real: valid manifests, fitting shards, runnable lines."""
 
 from __future__ import annotations
 
