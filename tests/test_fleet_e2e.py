@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -281,3 +284,43 @@ class TestDiscover:
         assert result.returncode == 3
         assert "Group Not Found" in result.stderr
         assert fleet.sb.log.count("target_write") == 0
+
+
+class TestMirrorAndSandbox:
+    def test_a_mirror_after_a_fleet_migration_writes_nothing(self, fleet: Fleet) -> None:
+        """Guarantee 1 over a fleet: the mirror finds every project done, zero writes, exit 0."""
+        config = fleet.write()
+        assert fleet.run(config).returncode == 0
+        fleet.sb.log.clear()
+        result = fleet.run(config, command="mirror")
+        assert result.returncode == 0, result.stderr
+        assert fleet.sb.log.count("target_write") == 0
+        assert f"projects {PROJECTS} (exit 0: {PROJECTS})" in result.stdout
+
+    def test_scbridge_sandbox_projects_prints_a_fleet_config_that_works(
+            self, tmp_path: Path) -> None:
+        """`scbridge sandbox --projects 3` serves three projects and a config for all of them."""
+        proc = subprocess.Popen([sys.executable, "-m", "bridge", "sandbox", "--projects", "3"],
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert proc.stdout is not None
+            lines = []
+            for line in proc.stdout:
+                if line.startswith("Serving"):
+                    break
+                lines.append(line)
+            text = "".join(lines)
+            tokens = dict(re.findall(r"export (\w+_TOKEN)=(\S+)", text))
+            config = tmp_path / "fleet.yaml"
+            config.write_text(text[text.index("source:"):], encoding="utf-8")
+            env = {**{k: v for k, v in os.environ.items() if "TOKEN" not in k}, **tokens}
+            run = subprocess.run([sys.executable, "-m", "bridge", "migrate", "-c", str(config),
+                                  "--dry-run", "-q"], capture_output=True, text=True,
+                                 env=env, cwd=tmp_path, timeout=60, check=False)
+            assert run.returncode == 0, run.stderr
+            assert run.stdout.count("would create 13") == 3
+            assert "projects 3 (exit 0: 3)" in run.stdout
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+        assert proc.returncode == 0
