@@ -324,3 +324,41 @@ class TestMirrorAndSandbox:
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=30)
         assert proc.returncode == 0
+
+
+class TestInterruptAndFolder:
+    def test_sigint_ends_the_fleet_with_130_and_a_rerun_is_exact(self, fleet: Fleet) -> None:
+        """Ctrl-C mid-run: running projects stop cleanly, the rest never start; exit 130."""
+        fleet.sb.faults.add("both", "latency", ms=10)
+        config = fleet.write(parallel=1)
+        sent = threading.Event()
+        process = fleet.start(config, "--report", "cut.json")
+
+        def interrupt(record: RequestRecord) -> None:
+            if record.kind == "target_write" and not sent.is_set():
+                sent.set()
+                os.kill(process.pid, signal.SIGINT)
+
+        unsubscribe = fleet.sb.log.subscribe(interrupt)
+        try:
+            process.communicate(timeout=120)
+        finally:
+            unsubscribe()
+        assert process.returncode == 130
+        codes = [p["exit_code"] for p in fleet.report("cut.json")["projects"]]
+        assert codes == [130] * PROJECTS
+        assert all("not started" in str(p["error"])
+                   for p in fleet.report("cut.json")["projects"][1:])
+        assert fleet.sb.wait_idle()
+        again = fleet.run(config)
+        assert again.returncode == 0, again.stderr
+        assert exact(fleet, fleet.pairs) == []
+
+    def test_checkpoint_option_names_the_folder_of_every_project(self, fleet: Fleet) -> None:
+        """`--checkpoint DIR` with many projects puts each one's checkpoint in DIR."""
+        result = fleet.run(fleet.write(), "--checkpoint", "elsewhere")
+        assert result.returncode == 0, result.stderr
+        assert sorted(p.name for p in (fleet.root / "elsewhere").iterdir()
+                      if not p.name.endswith(".lock")) == sorted(
+            f"{fleet.sb.org}-{repo}" for repo in fleet.sb.repos)
+        assert not (fleet.root / "state").exists()
