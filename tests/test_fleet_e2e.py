@@ -362,3 +362,17 @@ class TestInterruptAndFolder:
                       if not p.name.endswith(".lock")) == sorted(
             f"{fleet.sb.org}-{repo}" for repo in fleet.sb.repos)
         assert not (fleet.root / "state").exists()
+
+
+class TestProgress:
+    def test_a_terminal_shows_projects_done_of_the_total(self, fleet: Fleet) -> None:
+        """On a TTY stderr the bar counts projects (4/4), not items; stdout has no bar."""
+        from test_cli import run_on_a_terminal
+
+        config = fleet.write()
+        text = config.read_text().replace("  token_env: FLEET_GITLAB_TOKEN\n", "")
+        config.write_text(text.replace("  token_env: FLEET_SOURCECRAFT_TOKEN\n", ""))
+        out, err = run_on_a_terminal(fleet.sb, "migrate", "-c", config, "-q")
+        assert f"{PROJECTS}/{PROJECTS} projects" in err
+        assert f"/{PROJECTS} projects" not in out
+        assert "extract milestones" not in err  # one bar for the fleet, none per project
