@@ -376,3 +376,28 @@ class TestProgress:
         assert f"{PROJECTS}/{PROJECTS} projects" in err
         assert f"/{PROJECTS} projects" not in out
         assert "extract milestones" not in err  # one bar for the fleet, none per project
+
+
+class TestValidate:
+    def test_validate_lists_every_project_with_its_checkpoint_and_sends_nothing(
+            self, fleet: Fleet) -> None:
+        """`validate -c FLEET.yaml`: the file, the mapping and each project; no request."""
+        result = fleet.run(fleet.write(), command="validate", env={"FLEET_GITLAB_TOKEN": ""})
+        assert result.returncode == 0, result.stderr
+        for path, repo in fleet.pairs:
+            assert (f"project {path} -> {fleet.sb.org}/{repo}  (checkpoint "
+                    f"{fleet.root / 'state' / (fleet.sb.org + '-' + repo)})") in result.stdout
+        assert len(fleet.sb.log.entries) == 0
+
+    def test_a_shard_with_a_one_project_config_is_a_usage_error(self, fleet: Fleet) -> None:
+        """--shard needs projects: or discover:; exit 2 with one line."""
+        single = fleet.root / "one.yaml"
+        single.write_text(
+            f"source:\n  url: {fleet.sb.gitlab_url}\n  project: {fleet.sb.project_path}\n"
+            f"  token_env: FLEET_GITLAB_TOKEN\ntarget:\n  url: {fleet.sb.sourcecraft_url}\n"
+            f"  org: {fleet.sb.org}\n  repo: {fleet.sb.repo}\n"
+            "  token_env: FLEET_SOURCECRAFT_TOKEN\n", encoding="utf-8")
+        result = fleet.run(single, "--shard", "1/2")
+        assert result.returncode == 2
+        assert result.stderr.strip() == ("scbridge: error: --shard and --shards need a config "
+                                         "with projects: or discover:")
