@@ -401,3 +401,17 @@ class TestValidate:
         assert result.returncode == 2
         assert result.stderr.strip() == ("scbridge: error: --shard and --shards need a config "
                                          "with projects: or discover:")
+
+
+class TestLogs:
+    def test_each_project_s_events_name_it(self, fleet: Fleet) -> None:
+        """Interleaved logs stay readable: a project's `extracted` event carries its path."""
+        result = subprocess.run(
+            [sys.executable, "-m", "bridge", "migrate", "-c", str(fleet.write()),
+             "--no-progress", "--log-format", "json"], capture_output=True, text=True,
+            timeout=120, env=fleet.env(), cwd=fleet.root, check=False)
+        assert result.returncode == 0, result.stderr
+        events = [json.loads(line) for line in result.stderr.splitlines()
+                  if line.startswith("{")]
+        extracted = sorted(e["fleet_project"] for e in events if e["event"] == "extracted")
+        assert extracted == sorted(fleet.sb.project_paths)

@@ -33,7 +33,9 @@ def run_project(config: Config, options: RunOptions) -> ProjectResult:
     repository exit 3, and so on (SPEC §7); a bug is exit 1 with its name.
     """
     try:
-        result = run(config, options)
+        # Every event this project's thread logs names it: projects' logs interleave.
+        with structlog.contextvars.bound_contextvars(fleet_project=config.source.project):
+            result = run(config, options)
     except BridgeError as exc:
         log.info("project_failed", project=config.source.project, exit_code=exc.exit_code,
                     error=mask_text(str(exc)))
