@@ -415,3 +415,39 @@ class TestLogs:
                   if line.startswith("{")]
         extracted = sorted(e["fleet_project"] for e in events if e["event"] == "extracted")
         assert extracted == sorted(fleet.sb.project_paths)
+
+
+class TestOverlapDeterministic:
+    def test_a_shard_meeting_a_project_another_is_writing_skips_it_with_exit_4(
+            self, fleet: Fleet) -> None:
+        """Run A is held mid-write on project 2; run B, whose list overlaps, gets exit 4 there.
+
+        B writes nothing to project 2 and finishes its own projects; once A is let go, every
+        repository is exact and no project was written by both runs.
+        """
+        repo = fleet.sb.repos[1]
+        reached, release = threading.Event(), threading.Event()
+
+        def gate(record: RequestRecord) -> None:
+            if record.kind == "target_write" and f"/{repo}/" in record.path + "/" \
+                    and not reached.is_set():
+                reached.set()
+                release.wait(timeout=60)  # A holds project 2's lock while this write hangs
+
+        unsubscribe = fleet.sb.log.subscribe(gate)
+        try:
+            a = fleet.start(fleet.write(fleet.pairs[:2], name="a"), "--report", "a.json")
+            assert reached.wait(timeout=60)
+            b = fleet.run(fleet.write(fleet.pairs[1:], name="b"), "--report", "b.json")
+        finally:
+            release.set()
+            unsubscribe()
+        a.communicate(timeout=120)
+        assert a.returncode == 0
+        assert b.returncode == 4, b.stdout + b.stderr
+        b_projects = {p["target"]["repo"]: p for p in fleet.report("b.json")["projects"]}
+        assert b_projects[repo]["exit_code"] == 4
+        assert "lock" in b_projects[repo]["error"]
+        assert b_projects[repo]["requests"] == {}
+        assert [b_projects[r]["exit_code"] for r in fleet.sb.repos[2:]] == [0, 0]
+        assert exact(fleet, fleet.pairs) == []
