@@ -38,6 +38,9 @@ def fleet_command(args: argparse.Namespace, stop: threading.Event) -> int:
         shard = choose_shard(args.shard, args.shards, os.environ)
         specs = _specs(fleet, needs_network=False)
         return print_status(_configs(fleet, _in_shard(specs, shard), args.checkpoint))
+    if args.command not in ("migrate", "mirror"):
+        raise ConfigError(f"{args.command} does not take a many-project config yet; run it "
+                          "with each project's own config")
     return _run(args, stop)
 
 
