@@ -35,7 +35,7 @@ def _record_batch(path: Path, first: int, count: int) -> float:
     with Checkpoint.open(path) as checkpoint:
         started = time.perf_counter()
         for sid in range(first, first + count):
-            checkpoint.record(sid, slug=f"milestone-{sid}", state="created",
+            checkpoint.record("milestone", sid, key=f"milestone-{sid}", state="created",
                               target_id=f"id-{sid}", written_hash="0" * 64,
                               target_updated_at=_STAMP)
         return time.perf_counter() - started
@@ -59,7 +59,7 @@ def run(folder: Path, *, items: int = 100_000, batch: int = 1_000,
     for _ in range(tries):
         started = time.perf_counter()
         with Checkpoint.open(path) as checkpoint:
-            records = checkpoint.records()
+            records = checkpoint.records("milestone")
             resume = min(resume, time.perf_counter() - started)
     full = min(_record_batch(path, 20_000_000 + n * batch, batch) for n in range(tries))
     return {"items": float(len(records)), "resume_s": resume, "batch": float(batch),

@@ -66,16 +66,25 @@ def _extraction(ext: dict[str, Any]) -> str:
     return text
 
 
+def _startup(start: dict[str, Any]) -> str:
+    rows = [[row["command"], f"{row['median_s']:.3f}", f"{row['min_s']:.3f}",
+             f"{row['over_bare_s']:+.3f}", f"{row['ratio']:.2f}"] for row in start["rows"]]
+    return _table([f"start-up ({start['rounds']} rounds)", "median s", "min s",
+                   "vs bare s", "x bare"], rows)
+
+
 def render(results: dict[str, Any]) -> str:
     """Every section that was run, in order."""
     m, shape = results["machine"], results["shape"]
     parts = [f"scbridge benchmark: {results['command']}\n"
              f"machine: {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}, "
              f"load average at start {m['loadavg']}\n"
-             f"shape: {shape['milestones']} milestones, {shape['issues']:,} issues, "
-             f"latency {shape['latency_s'] * 1000:g} ms, concurrency {shape['concurrency']}, "
-             f"per_page {shape['per_page']}, page_size {shape['page_size']}\n",
-             _runs(results), _extraction(results["extraction"])]
+             + ("" if "runs" not in results else
+                f"shape: {shape['milestones']} milestones, {shape['issues']:,} issues, "
+                f"latency {shape['latency_s'] * 1000:g} ms, concurrency {shape['concurrency']}, "
+                f"per_page {shape['per_page']}, page_size {shape['page_size']}\n")]
+    if "runs" in results:
+        parts += [_runs(results), _extraction(results["extraction"])]
     if "placement" in results:
         p = results["placement"]
         parts.append(f"sandbox placement (extraction s): own process "
@@ -96,4 +105,6 @@ def render(results: dict[str, Any]) -> str:
                      f"{'yes' if r['exact'] else 'NO'}\n")
     if "profile" in results:
         parts.append("profiles: " + ", ".join(results["profile"].values()) + "\n")
+    if "startup" in results:
+        parts.append(_startup(results["startup"]))
     return "\n".join(parts)

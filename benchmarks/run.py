@@ -4,7 +4,8 @@
 
 prints wall times against the network's lower bound, requests by kind against the exact
 formula, peak RSS, extraction rates side by side with python-gitlab 1.4.0, the sandbox
-placement check, the checkpoint's scaling and RSS at a larger issue count. See README.md.
+placement check, the checkpoint's scaling, RSS at a larger issue count, and the start-up of
+`scbridge --help` and `scbridge validate` against a bare interpreter. See README.md.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import checkpoint_bench  # noqa: E402  after the path is set
 import extraction  # noqa: E402
 import report  # noqa: E402
+import startup  # noqa: E402
 from bounds import Shape, expected_requests, lower_bound  # noqa: E402
 from children import migrate, write_config  # noqa: E402
 from sandbox_proc import SandboxProcess  # noqa: E402
@@ -106,6 +108,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="items recorded for the checkpoint resume test (0: skip)")
     parser.add_argument("--rss-issues", type=int, default=200_000,
                         help="issues for the peak-RSS comparison dry run (0: skip)")
+    parser.add_argument("--startup-rounds", type=int, default=20,
+                        help="rounds of the start-up timing (0: skip)")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="only the start-up timing: no sandbox, no pipeline")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="also profile an in-process migration; write the stats here")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every number here")
@@ -124,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
                                                     *(argv or sys.argv[1:])]),
                                "machine": machine(), "shape": vars(shape)}
     try:
+        if args.startup_rounds > 0:
+            results["startup"] = startup.run(work / "startup", rounds=args.startup_rounds)
+        if args.startup_only:
+            sys.stdout.write(report.render(results))
+            return _save(args, results, exact=True)
         passes = [pipeline_runs(args, shape, work / f"pass-{n}") for n in range(args.repeat)]
         results["runs"] = best(passes)
         results["extraction"] = extraction.side_by_side(args, work / "extract")
@@ -140,9 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     sys.stdout.write(report.render(results))
+    return _save(args, results, exact=all(row["exact"] for row in results["runs"]))
+
+
+def _save(args: argparse.Namespace, results: dict[str, Any], *, exact: bool) -> int:
+    """Write the JSON if asked; the exit code: 0 when request counts are exact."""
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    return 0 if all(row["exact"] for row in results["runs"]) else 1
+    return 0 if exact else 1
 
 
 if __name__ == "__main__":

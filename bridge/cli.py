@@ -1,4 +1,9 @@
-"""The thin edge: parse arguments, configure logging, run a command, map errors to exit codes."""
+"""The thin edge: parse arguments, configure logging, run a command, map errors to exit codes.
+
+Start-up is kept cheap: this module imports only the standard library and light parts of
+`bridge`; what a subcommand needs (the pipeline, the sandbox, requests, rich, structlog) is
+imported once the arguments say which subcommand runs (`bridge.commands` does the rest).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,11 @@ import argparse
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from bridge import __version__, commands
+from bridge import __version__
 from bridge.errors import BridgeError
 from bridge.logs import configure_logging, mask_text
 
@@ -67,22 +71,42 @@ def _parser() -> argparse.ArgumentParser:
             shards(sub)
         common(sub)
 
-    sub = commands.add_parser("demo", help="the whole pipeline against the bundled sandbox")
-    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub = commands.add_parser(
+        "demo", help="the whole pipeline against the bundled sandbox",
+        description="Start a fake GitLab v3 and a fake SourceCraft on 127.0.0.1 (the bundled "
+                    "demo project), print the dry-run report, migrate, show what SourceCraft "
+                    "now holds, and run again to show zero writes. No token, no network; the "
+                    "checkpoint is a temporary one.")
+    sub.add_argument("--no-progress", action="store_true",
+                     help="no progress bar (it is only drawn on a terminal anyway)")
     common(sub)
-    sub = commands.add_parser("sandbox", help="run the fake GitLab and SourceCraft in the "
-                                              "foreground")
-    sub.add_argument("--gitlab-port", type=int, default=0)
-    sub.add_argument("--sourcecraft-port", type=int, default=0)
-    sub.add_argument("--latency-ms", type=float, default=0.0)
-    sub.add_argument("--seed", type=int, default=0)
+    sub = commands.add_parser(
+        "sandbox", help="run the fake GitLab and SourceCraft in the foreground",
+        description="Serve a fake GitLab v3 and a fake SourceCraft on 127.0.0.1 with the demo "
+                    "project until Ctrl-C or SIGTERM; print their URLs, tokens and a config "
+                    "to point scbridge at them, then one line per request.")
+    sub.add_argument("--gitlab-port", type=int, default=0, metavar="PORT",
+                     help="port of the fake GitLab (default 0: any free port)")
+    sub.add_argument("--sourcecraft-port", type=int, default=0, metavar="PORT",
+                     help="port of the fake SourceCraft (default 0: any free port)")
+    sub.add_argument("--latency-ms", type=float, default=0.0, metavar="MS",
+                     help="delay added to every answer of both fakes, in milliseconds "
+                          "(default 0)")
+    sub.add_argument("--seed", type=int, default=0,
+                     help="seed of the SourceCraft ids and request ids, so runs repeat "
+                          "(default 0)")
     sub.add_argument("--projects", type=int, default=1, metavar="N",
-                     help="serve N GitLab projects, each with its SourceCraft repository")
+                     help="serve N GitLab projects, each with its SourceCraft repository "
+                          "(default 1)")
     common(sub)
     return parser
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+#: Commands that run nothing which logs (no HTTP, no engine): configuring structlog would cost
+#: them more start-up time than the command itself takes.
+_NO_LOGGING = frozenset({"validate"})
 
 
 def _install_stop_handlers(stop: threading.Event) -> None:
@@ -99,20 +123,28 @@ def _install_stop_handlers(stop: threading.Event) -> None:
         signal.signal(sig, handler)
 
 
+def _print_traceback() -> None:
+    import traceback  # only with -v, after an error: not worth its start-up cost otherwise
+
+    traceback.print_exc()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code (SPEC §7)."""
     args = _parser().parse_args(argv)
     verbosity = -1 if args.quiet else args.verbose
     if args.command == "demo" and not args.verbose:
         verbosity = -1  # the demo's story is its reports on stdout; info logs would bury it
-    configure_logging(fmt=args.log_format, verbosity=verbosity)
+    if args.command not in _NO_LOGGING:
+        configure_logging(fmt=args.log_format, verbosity=verbosity)
     stop = threading.Event()
     _install_stop_handlers(stop)
     try:
+        from bridge import commands  # imported per run: see the docstring
         return commands.dispatch(args, stop)
     except BridgeError as exc:
         if args.verbose:
-            traceback.print_exc()
+            _print_traceback()
         print(f"{PROG}: error: {mask_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -120,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug of ours: say so in one line, unless asked for details
         if args.verbose:
-            traceback.print_exc()
+            _print_traceback()
         print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))} "
               "(run again with -v for the traceback)", file=sys.stderr)
         return 1

@@ -1,4 +1,8 @@
-"""What each subcommand does once its arguments are parsed; the CLI maps errors to exit codes."""
+"""What each subcommand does once its arguments are parsed; the CLI maps errors to exit codes.
+
+Heavy modules (the pipeline, the checkpoint, reports, the sandbox: requests, rich, structlog)
+are imported inside the command that uses them, so `validate` starts as fast as Python does.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,19 @@ import argparse
 import os
 import sys
 import threading
-from collections import Counter
 from pathlib import Path
 
-from bridge.checkpoint import Checkpoint
 from bridge.config import Config, load_config
-from bridge.demo import run_demo
-from bridge.engine.transform import validate_report
 from bridge.errors import ConfigError
-from bridge.fleet import fleet_command, is_fleet_config
+from bridge.fleet.spec import is_fleet_config
 from bridge.logs import register_secret
-from bridge.pipeline import RunOptions, run
-from bridge.report import REPORT_FORMATS, render_text, write_report
-from bridge.rules import load_mapping
-from bridge.sandbox import run_foreground
+from bridge.rules import load_mapping, validate_report
 
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     """Run the parsed command; return its exit code."""
     if getattr(args, "config", None) is not None and is_fleet_config(args.config):
+        from bridge.fleet.command import fleet_command
         return fleet_command(args, stop)  # many projects (SPEC §14)
     if getattr(args, "shard", None) is not None or getattr(args, "shards", None) is not None:
         raise ConfigError("--shard and --shards need a config with projects: or discover:")
@@ -35,13 +33,17 @@ def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.command == "status":
         return cmd_status(args)
     if args.command == "demo":
+        from bridge.demo import run_demo
         return run_demo(progress=not args.no_progress, stop=stop)
+    from bridge.sandbox import run_foreground
     return run_foreground(gitlab_port=args.gitlab_port, sourcecraft_port=args.sourcecraft_port,
                           latency_ms=args.latency_ms, seed=args.seed, projects=args.projects)
 
 
 def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     """`migrate` and `mirror`, real or dry."""
+    from bridge.pipeline import RunOptions, run
+    from bridge.report import REPORT_FORMATS, render_text, write_report
     if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(REPORT_FORMATS))}")
@@ -73,27 +75,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Print what the checkpoint holds: items by state, the last run, failed items."""
+    from bridge.checkpoint import Checkpoint
     config = load_config(args.config, require_tokens=False)
     path: Path = args.checkpoint or config.checkpoint
     if not path.exists():
         print(f"checkpoint {path}: none yet (no run has written it)")
         return 0
     with Checkpoint.open(path, readonly=True) as checkpoint:
-        records = checkpoint.records()
+        counts = checkpoint.counts()
+        records = [record for kind in counts for record in checkpoint.records(kind).values()]
         last = checkpoint.last_run()
-    print(f"checkpoint {path}: {len(records)} milestones")
-    for state, count in sorted(Counter(r.state for r in records.values()).items()):
-        print(f"  {state:<10} {count}")
+    for kind, states in counts.items() or {"milestone": {}}.items():
+        total = sum(states.values())
+        print(f"checkpoint {path}: {total} {kind}s")
+        for state, count in sorted(states.items()):
+            print(f"  {state:<10} {count}")
     if last is None:
         print("last run: none finished")
     else:
-        counts = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
+        done = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
         print(f"last run: {last.command} started {last.started_at}, finished "
               f"{last.finished_at or 'never (interrupted or killed)'}, exit {last.exit_code}"
-              f"{': ' + counts if counts else ''}")
-    failed = [r for r in records.values() if r.state == "failed"]
-    for record in sorted(failed, key=lambda r: r.source_id):
-        print(f"failed: GitLab milestone {record.source_id} ({record.slug}): {record.error}")
+              f"{': ' + done if done else ''}")
+    failed = [r for r in records if r.state == "failed"]
+    for record in sorted(failed, key=lambda r: (r.kind, r.source_id)):
+        print(f"failed: GitLab {record.kind} {record.source_id} ({record.key}): {record.error}")
     return 0
 
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from yaml.nodes import MappingNode, ScalarNode
@@ -75,10 +75,26 @@ class HttpConfig:
     verify_tls: bool | str = True  # or a CA bundle path
 
 
+OnDeleted = Literal["keep", "close", "delete"]
+OnTargetEdited = Literal["source-wins", "keep-target", "report"]
+
+
 @dataclass(frozen=True, slots=True)
 class MirrorConfig:
-    on_deleted: str = "keep"  # keep | close | delete
-    on_target_edited: str = "source-wins"  # source-wins | keep-target | report
+    on_deleted: OnDeleted = "keep"
+    on_target_edited: OnTargetEdited = "source-wins"
+
+
+#: Which kinds a run moves by default: milestones only, as before `transfer:` existed.
+TRANSFER_DEFAULTS = {"milestones": True, "labels": False, "issues": False}
+
+
+def transfer_kinds(transfer: Mapping[str, bool]) -> dict[str, bool]:
+    """`transfer:` as kind names; issues bring the labels and milestones they point at."""
+    on = {**TRANSFER_DEFAULTS, **transfer}
+    issues = bool(on["issues"])
+    return {"label": bool(on["labels"]) or issues, "milestone": bool(on["milestones"]) or issues,
+            "issue": issues}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +107,9 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     mirror: MirrorConfig = field(default_factory=MirrorConfig)
     allow_insecure_http: bool = False
+    #: kind name -> moved; see `transfer_kinds`.
+    transfer: Mapping[str, bool] = field(default_factory=lambda: transfer_kinds({}))
+    users: Mapping[str, str] = field(default_factory=dict)  # GitLab username -> SourceCraft slug
 
 
 # -- the loader ----------------------------------------------------------------------------
@@ -113,6 +132,7 @@ _SECTIONS: dict[str, dict[str, Spec]] = {
     "mirror": {"on_deleted": Spec("enum", choices=("keep", "close", "delete")),
                "on_target_edited": Spec("enum",
                                          choices=("source-wins", "keep-target", "report"))},
+    "transfer": {"milestones": Spec("bool"), "labels": Spec("bool"), "issues": Spec("bool")},
 }
 _TOP: dict[str, Spec] = {"mapping": Spec("path"), "checkpoint": Spec("path"),
                           "allow_insecure_http": Spec("bool")}
@@ -232,7 +252,7 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
     doc = YamlFile(path, refuse=("token",), why=_REFUSAL)
     doc.refuse_anywhere(doc.root)
     base = path.resolve().parent
-    top = doc.entries(doc.root, "", {*_SECTIONS, *_TOP, *FLEET_KEYS})
+    top = doc.entries(doc.root, "", {*_SECTIONS, *_TOP, "users", *FLEET_KEYS})
     many = [key for key in FLEET_KEYS if key in top]
     if many and not fleet:
         raise doc.error(f"'{many[0]}' makes this a many-project config, which this command "
@@ -267,4 +287,22 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
         mapping=flags.get("mapping") or bundled_mapping(),
         checkpoint=flags.get("checkpoint") or default_checkpoint(base / ".scbridge", org, repo),
         http=HttpConfig(**sections["http"][0]), mirror=MirrorConfig(**sections["mirror"][0]),
-        allow_insecure_http=insecure)
+        allow_insecure_http=insecure, transfer=transfer_kinds(sections["transfer"][0]),
+        users=_users(doc, top.get("users")))
+
+
+def _users(doc: YamlFile, entry: Entry | None) -> dict[str, str]:
+    """`users:`, GitLab username -> SourceCraft user slug, both plain strings."""
+    if entry is None or (isinstance(entry.node, ScalarNode) and doc.value(entry.node) is None):
+        return {}
+    if not isinstance(entry.node, MappingNode):
+        raise doc.error("users must map GitLab usernames to SourceCraft user slugs, not "
+                        f"{describe(entry.node, doc.value(entry.node))}", entry.line, "users")
+    users: dict[str, str] = {}
+    for key_node, value_node in entry.node.value:
+        name, slug = doc.value(key_node), doc.value(value_node)
+        if not isinstance(name, str) or not isinstance(slug, str) or not slug.strip():
+            raise doc.error(f"users.{name}: give the SourceCraft user slug as a string",
+                            key_node.start_mark.line + 1, f"users.{name}")
+        users[name] = slug.strip()
+    return users

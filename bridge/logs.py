@@ -6,12 +6,12 @@ import os
 import sys
 import threading
 from collections.abc import Mapping
-from typing import Any, Literal, TextIO
-
-import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from bridge.errors import ConfigError
+
+if TYPE_CHECKING:  # structlog (and the rich it pulls in) is imported when logging is configured
+    from structlog.typing import EventDict, Processor, WrappedLogger
 
 LogFormat = Literal["auto", "console", "json"]
 
@@ -113,6 +113,7 @@ def configure_logging(*, fmt: LogFormat = "auto", verbosity: int = 0,
     """
     if fmt not in ("auto", "console", "json"):
         raise ConfigError(f"--log-format {fmt!r}: use auto, console or json")
+    import structlog  # noqa: PLC0415 - here, not at the top: `--help` and `validate` need none
     out: Any = stream if stream is not None else _CurrentStderr()
     tty = bool(getattr(out, "isatty", lambda: False)())
     console = fmt == "console" or (fmt == "auto" and tty)

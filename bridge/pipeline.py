@@ -5,29 +5,31 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 
 from bridge.checkpoint import Checkpoint, move_aside
 from bridge.config import Config
-from bridge.engine.extract import Extracted, extract
+from bridge.engine.kind import Kind, SourceSet
+from bridge.engine.learn import learn
 from bridge.engine.load import Loader
-from bridge.engine.mirror import MirrorExtract
 from bridge.engine.plan import PlanInput, plan
-from bridge.engine.transform import transform
+from bridge.engine.refs import Refs
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
-from bridge.models import ItemOutcome, PlannedAction, TargetMilestone
+from bridge.kinds.context import KindContext
+from bridge.kinds.registry import build_kinds
+from bridge.models import ItemOutcome, Planned
 from bridge.net.http import HttpClient
 from bridge.progress import Progress
 from bridge.report import ReportItem, RunReport
-from bridge.rules import CompiledMapping, load_mapping
+from bridge.rules import load_mapping
 from bridge.sources.gitlab import GitLabReader
 from bridge.targets.sourcecraft import SourceCraftClient
 
@@ -107,26 +109,23 @@ def run(config: Config, options: RunOptions) -> RunResult:
                  project=config.source.project, org=config.target.org, repo=config.target.repo)
         source_http, target_http = _clients(config, options)
         try:
+            reader = GitLabReader(source_http, project=config.source.project,
+                                  per_page=config.source.per_page,
+                                  concurrency=config.http.concurrency,
+                                  api_prefix=f"/api/{config.source.api_version}")
             target = SourceCraftClient(target_http, org=config.target.org,
                                        repo=config.target.repo, silent=config.target.silent,
                                        page_size=config.target.page_size)
-            extracted = _extract(config, source_http, options, progress, checkpoint)
-            actions = _plan(config, options, mapping=mapping, extracted=extracted,
-                            target=target, checkpoint=checkpoint)
-            outcomes: list[ItemOutcome | None] = [None] * len(actions)
-            loader: Loader | None = None
-            if not options.dry_run:
-                progress.phase("load", total=len(actions))
-                loader = Loader(
-                    target, checkpoint, concurrency=config.http.concurrency, stop=options.stop,
-                    on_item=lambda _outcome: progress.advance(),
-                    max_attempts=config.http.max_attempts,
-                    backoff_cap_s=config.http.max_backoff_s, sleep=options.sleep)
-                outcomes = list(loader.run(actions))
-            report = _report(config, options, extracted=extracted, actions=actions,
-                             outcomes=outcomes, source_http=source_http,
+            ctx = KindContext(reader=reader, target=target, mapping=mapping,
+                              checkpoint=checkpoint, command=options.command,
+                              save=not options.dry_run, on_page=_on_page(options, progress),
+                              users=dict(config.users))
+            kinds = build_kinds(config.transfer, ctx)
+            items, fatal = _run_kinds(kinds, config, options, checkpoint=checkpoint,
+                                      progress=progress, target_http=target_http,
+                                      project_path=reader.project().path)
+            report = _report(config, options, items=items, source_http=source_http,
                              target_http=target_http, started=started, clock0=clock0)
-            fatal = loader.fatal if loader is not None else None
             if fatal is not None:
                 report = replace(report, exit_code=fatal.exit_code)
         except BridgeError as exc:
@@ -144,61 +143,73 @@ def run(config: Config, options: RunOptions) -> RunResult:
     return RunResult(report, fatal)
 
 
-def _extract(config: Config, http: HttpClient, options: RunOptions, progress: Progress,
-             checkpoint: Checkpoint) -> Extracted:
-    reader = GitLabReader(http, project=config.source.project, per_page=config.source.per_page,
-                          concurrency=config.http.concurrency,
-                          api_prefix=f"/api/{config.source.api_version}")
+def _on_page(options: RunOptions, progress: Progress) -> Callable[[str, int], None]:
     phases: set[str] = set()
 
-    def on_page(kind: str, items: int) -> None:
+    def on_page(what: str, items: int) -> None:
         if options.stop.is_set():
             raise Interrupted("interrupted during extraction; nothing was written")
-        if kind not in phases:
-            phases.add(kind)
-            progress.phase(f"extract {kind}")
+        if what not in phases:
+            phases.add(what)
+            progress.phase(f"extract {what}")
         progress.advance(items, pages=1)
 
-    if options.command == "mirror":  # counts issues from the bookmark on, kept in the checkpoint
-        extracted = MirrorExtract(reader, checkpoint, save=not options.dry_run,
-                                  on_page=on_page)()
-    else:
-        extracted = extract(reader, on_page=on_page)
-    log.info("extracted", milestones=len(extracted.milestones), issues=extracted.issues,
-             pages=extracted.pages)
-    return extracted
+    return on_page
 
 
-def _plan(config: Config, options: RunOptions, *, mapping: CompiledMapping, extracted: Extracted,
-          target: SourceCraftClient, checkpoint: Checkpoint) -> list[PlannedAction]:
-    records = checkpoint.records()
-    reserved = {sid: rec.slug for sid, rec in records.items() if rec.slug}
-    results = transform(mapping, extracted.milestones, reserved=reserved)
-    listed: list[TargetMilestone] = []
-    for page in target.milestone_pages():
+def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
+               checkpoint: Checkpoint, progress: Progress, target_http: HttpClient,
+               project_path: str) -> tuple[list[ReportItem], ApiError | None]:
+    """Extract every kind, then plan and load them in dependency order, passing refs along."""
+    sources = {kind.name: kind.extract() for kind in kinds}
+    for kind in kinds:
+        log.info("extracted", kind=kind.plural, items=len(sources[kind.name].items),
+                 pages=sources[kind.name].pages, **dict(sources[kind.name].extra))
+    refs = Refs()
+    items: list[ReportItem] = []
+    fatal: ApiError | None = None
+    for kind in kinds:
+        actions = _plan(kind, sources[kind.name], refs, config=config, options=options,
+                        checkpoint=checkpoint)
+        outcomes: list[ItemOutcome | None] = [None] * len(actions)
+        if not options.dry_run:
+            progress.phase(f"load {kind.plural}", total=len(actions))
+            loader = Loader(kind, checkpoint, refs=refs, retrying=target_http.retrying,
+                            concurrency=config.http.concurrency, stop=options.stop,
+                            on_item=lambda _outcome: progress.advance())
+            outcomes = list(loader.run(actions))
+            fatal = fatal or loader.fatal
+        learn(kind, refs, actions, outcomes)
+        items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
+                     for a, o in zip(actions, outcomes, strict=True))
+    return items, fatal
+
+
+def _plan(kind: Kind, source: SourceSet, refs: Refs, *, config: Config, options: RunOptions,
+          checkpoint: Checkpoint) -> list[Planned]:
+    records = checkpoint.records(kind.name)
+    reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
+    results = kind.transform(source, refs, reserved=reserved)
+    listed: list[Any] = []
+    for page in kind.target_pages():
         listed.extend(page)
         if options.stop.is_set():
             raise Interrupted("interrupted while reading SourceCraft; nothing was written")
-    # A census that lost a page must not read as "those milestones were deleted".
+    # A census that lost a page must not read as "those objects were deleted".
     inp = PlanInput(results=results, target=listed, records=records,
-                    census_complete=extracted.census_complete)
-    return plan(inp,
-                mode=options.command, mirror=config.mirror,
-                slugs_follow_renames=mapping.slugs_follow_renames)
+                    census_complete=source.census_complete)
+    return plan(kind, inp, mode=options.command, mirror=config.mirror)
 
 
-def _report(config: Config, options: RunOptions, *, extracted: Extracted,
-            actions: list[PlannedAction], outcomes: list[ItemOutcome | None],
+def _report(config: Config, options: RunOptions, *, items: list[ReportItem],
             source_http: HttpClient, target_http: HttpClient, started: str,
             clock0: float) -> RunReport:
-    items = tuple(ReportItem.from_planned(a, o, project_path=extracted.project.path)
-                  for a, o in zip(actions, outcomes, strict=True))
     interrupted = options.stop.is_set() and not options.dry_run
     report = RunReport(
         command=options.command, dry_run=options.dry_run,
         source={"url": config.source.url, "project": config.source.project},
         target={"url": config.target.url, "org": config.target.org, "repo": config.target.repo},
-        items=items,
+        items=tuple(items),
         requests={"source": source_http.requests_made["read"],
                   "target_read": target_http.requests_made["read"],
                   "target_write": target_http.requests_made["write"]},

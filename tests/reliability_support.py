@@ -119,18 +119,18 @@ def assert_checkpoint_consistent(path: Path, sb: Sandbox) -> dict[str, int]:
     """
     on_target = {item["id"]: item for item in sb.sourcecraft.milestones()}
     with Checkpoint.open(path, readonly=True) as checkpoint:
-        records = checkpoint.records()
+        records = checkpoint.records("milestone")
     by_state: dict[str, int] = {}
     recorded_ids = set()
     pending_slugs = set()
     for record in records.values():
         by_state[record.state] = by_state.get(record.state, 0) + 1
         if record.state == "pending":
-            pending_slugs.add(record.slug)
+            pending_slugs.add(record.key)
         if record.target_id is not None:
             assert record.target_id in on_target, (
-                f"checkpoint names {record.target_id} ({record.slug}), absent on the target")
-            assert on_target[record.target_id]["slug"] == record.slug, record
+                f"checkpoint names {record.target_id} ({record.key}), absent on the target")
+            assert on_target[record.target_id]["slug"] == record.key, record
             recorded_ids.add(record.target_id)
     for ident, item in on_target.items():
         if item["author"]["slug"] != "scbridge-bot":

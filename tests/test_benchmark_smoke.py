@@ -33,7 +33,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--milestones", str(MILESTONES),
          "--issues", str(ISSUES), "--latency-ms", "0", "--concurrency", "4",
          "--no-python-gitlab", "--no-placement", "--checkpoint-items", "0",
-         "--rss-issues", "0", "--json", str(out)],
+         "--rss-issues", "0", "--startup-rounds", "2", "--json", str(out)],
         capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return {"results": json.loads(out.read_text(encoding="utf-8")), "stdout": proc.stdout}

@@ -25,7 +25,8 @@ from bridge.checkpoint import Checkpoint, move_aside
 cp = Checkpoint.open(Path(sys.argv[1]))
 start = int(sys.argv[2])
 for i in range(start, start + 100_000):
-    cp.record(i, slug=f"m-{i}", state="created", target_id=f"t-{i}", written_hash="h" * 64)
+    cp.record("milestone", i, key=f"m-{i}", state="created", target_id=f"t-{i}",
+              written_hash="h" * 64)
     print(i, flush=True)  # acknowledged: record() has returned
 """
 HOLDER = """
@@ -70,12 +71,13 @@ def make_hot_journal(path: Path, crashed: Path) -> int:
     Returns the mode SQLite gave the live journal.
     """
     with Checkpoint.open(path) as cp:
-        cp.record(1, slug="one", state="created", target_id="t-1")
+        cp.record("milestone", 1, key="one", state="created", target_id="t-1")
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA cache_size = 1")  # spill uncommitted pages into the file itself
     conn.execute("BEGIN IMMEDIATE")
     for i in range(2, 400):
-        conn.execute("INSERT INTO items VALUES (?, NULL, ?, 'created', NULL, NULL, NULL, 'x')",
+        conn.execute("INSERT INTO items VALUES ('milestone', ?, NULL, ?, 'created', NULL, NULL, "
+                     "NULL, 'x')",
                      (i, "s" * 200))
     shutil.copyfile(path, crashed)
     shutil.copyfile(f"{path}-journal", f"{crashed}-journal")
@@ -100,11 +102,11 @@ class TestCrashSafety:
             acknowledged += [int(line) for line in rest.split()]
             assert proc.returncode == -signal.SIGKILL
             with Checkpoint.open(path, readonly=True) as view:
-                assert set(acknowledged) <= set(view.records())
+                assert set(acknowledged) <= set(view.records("milestone"))
         with Checkpoint.open(path) as cp:
-            records = cp.records()
+            records = cp.records("milestone")
         assert set(acknowledged) <= set(records)
-        assert all(records[i].target_id == f"t-{i}" and records[i].slug == f"m-{i}"
+        assert all(records[i].target_id == f"t-{i}" and records[i].key == f"m-{i}"
                    for i in acknowledged)
 
     def test_readonly_open_reads_past_a_hot_journal(self, path: Path, tmp_path: Path) -> None:
@@ -117,7 +119,7 @@ class TestCrashSafety:
         raw.close()
         before = snapshot(tmp_path)
         with Checkpoint.open(crashed, readonly=True) as view:
-            assert list(view.records()) == [1]
+            assert list(view.records("milestone")) == [1]
         assert snapshot(tmp_path) == before
 
     def test_locked_open_rolls_a_hot_journal_back(self, path: Path, tmp_path: Path) -> None:
@@ -125,7 +127,7 @@ class TestCrashSafety:
         crashed = tmp_path / "crashed"
         make_hot_journal(path, crashed)
         with Checkpoint.open(crashed) as cp:
-            assert list(cp.records()) == [1]
+            assert list(cp.records("milestone")) == [1]
         assert not Path(f"{crashed}-journal").exists()
 
     def test_move_aside_rolls_a_hot_journal_back_first(self, path: Path, tmp_path: Path) -> None:
@@ -137,7 +139,7 @@ class TestCrashSafety:
         assert not Path(f"{crashed}-journal").exists()
         assert not Path(f"{moved}-journal").exists()
         with Checkpoint.open(moved, readonly=True) as view:
-            assert list(view.records()) == [1]
+            assert list(view.records("milestone")) == [1]
 
 
 class TestPrivacy:
@@ -176,7 +178,7 @@ class TestLock:
                                             holder: subprocess.Popen[str]) -> None:
         """A dry run may read while a run holds the lock."""
         with Checkpoint.open(path, readonly=True) as view:
-            assert view.records() == {}
+            assert view.records("milestone") == {}
 
     def test_a_killed_holder_leaves_no_stale_lock(self, path: Path,
                                                    holder: subprocess.Popen[str]) -> None:

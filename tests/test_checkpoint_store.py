@@ -47,7 +47,7 @@ def garbage(path: Path) -> None:
 def damaged_page(path: Path) -> None:
     with Checkpoint.open(path) as cp:
         for i in range(200):
-            cp.record(i, slug="s" * 60, state="created")
+            cp.record("milestone", i, key="s" * 60, state="created")
     data = bytearray(path.read_bytes())
     data[4096 * 2:4096 * 2 + 12] = b"\xff" * 12  # a b-tree page header
     path.write_bytes(bytes(data))
@@ -73,7 +73,8 @@ def newer_version(path: Path) -> None:
 
 BAD_FILES: list[tuple[Callable[[Path], None], str]] = [
     (garbage, "not a usable scbridge checkpoint"),
-    (damaged_page, "malformed"),
+    # SQLite words a damaged page variously ("malformed", "btreeInitPage() returns error ...").
+    (damaged_page, "not a usable scbridge checkpoint"),
     (foreign_tables, "that scbridge did not write"),
     (foreign_application, "that scbridge did not write"),
     (missing_table, "tables missing: meta"),
@@ -104,9 +105,9 @@ class TestBadFiles:
         path.parent.mkdir()
         path.touch()
         with Checkpoint.open(path, readonly=True) as view:
-            assert view.records() == {}
+            assert view.records("milestone") == {}
         with Checkpoint.open(path) as cp:
-            cp.record(3, slug="c", state="created")
+            cp.record("milestone", 3, key="c", state="created")
         assert path.read_bytes().startswith(b"SQLite format 3\x00")
 
 
@@ -114,12 +115,14 @@ class TestReadonly:
     def test_missing_checkpoint_reads_empty_and_creates_nothing(self, path: Path) -> None:
         """A dry run on a new project sees an empty checkpoint and leaves no file or folder."""
         with Checkpoint.open(path, readonly=True) as view:
-            assert (view.records(), view.get(1), view.meta(), view.last_run()) == ({}, None, {},
+            got = (view.records("milestone"), view.get("milestone", 1), view.meta(),
+                   view.last_run())
+            assert got == ({}, None, {},
                                                                                    None)
         assert not path.parent.exists()
 
     @pytest.mark.parametrize("write", [
-        lambda cp: cp.record(1, slug="a", state="created"),
+        lambda cp: cp.record("milestone", 1, key="a", state="created"),
         lambda cp: cp.begin_run("migrate"),
         lambda cp: cp.set_meta("k", "v"),
     ], ids=["record", "begin_run", "set_meta"])
@@ -137,18 +140,19 @@ class TestRecords:
     def test_record_round_trips_with_the_clock(self, path: Path) -> None:
         """A record reads back field for field, stamped by the injected clock."""
         with Checkpoint.open(path, clock=clock) as cp:
-            cp.record(7, slug="v1", state="closed", target_id="t-7", written_hash="h",
+            cp.record("milestone", 7, key="v1", state="closed", target_id="t-7", written_hash="h",
                       target_updated_at="2026-01-01T00:00:00Z", error=None)
         with Checkpoint.open(path, readonly=True) as view:
-            assert view.get(7) == Record(7, "t-7", "v1", "closed", "h", "2026-01-01T00:00:00Z",
+            assert view.get("milestone", 7) == Record("milestone", 7, "t-7", "v1", "closed", "h",
+                                                      "2026-01-01T00:00:00Z",
                                          None, "2026-03-01T12:30:05.000Z")
 
     def test_record_replaces_every_field(self, path: Path) -> None:
         """Recording again replaces the whole record: fields not given become None."""
         with Checkpoint.open(path) as cp:
-            cp.record(7, slug="v1", state="created", target_id="t-7", written_hash="h")
-            cp.record(7, slug="v1", state="failed", error="boom")
-            record = cp.get(7)
+            cp.record("milestone", 7, key="v1", state="created", target_id="t-7", written_hash="h")
+            cp.record("milestone", 7, key="v1", state="failed", error="boom")
+            record = cp.get("milestone", 7)
         assert record is not None
         assert (record.state, record.target_id, record.written_hash, record.error) == (
             "failed", None, None, "boom")
@@ -157,31 +161,31 @@ class TestRecords:
         """Recording runs exactly one statement, an upsert by primary key: O(1) per item."""
         statements: list[str] = []
         with Checkpoint.open(path) as cp:
-            cp.record(1, slug="a", state="created")
+            cp.record("milestone", 1, key="a", state="created")
             assert cp._conn is not None
             cp._conn.set_trace_callback(statements.append)
-            cp.record(2, slug="b", state="pending")
+            cp.record("milestone", 2, key="b", state="pending")
         assert len(statements) == 1
         assert statements[0].startswith("INSERT INTO items")
-        assert "ON CONFLICT(source_id) DO UPDATE" in statements[0]
+        assert "ON CONFLICT(kind, source_id) DO UPDATE" in statements[0]
 
     def test_unknown_state_is_refused(self, path: Path) -> None:
         """A state outside the documented set is a programming error, not a silent row."""
         with Checkpoint.open(path) as cp, pytest.raises(ValueError, match="'done'"):
-            cp.record(1, slug="a", state="done")
+            cp.record("milestone", 1, key="a", state="done")
 
     def test_threads_record_concurrently(self, path: Path) -> None:
         """The loader's threads share one checkpoint; every record they make is kept."""
         with Checkpoint.open(path) as cp:
             def work(base: int) -> None:
                 for i in range(base, base + 25):
-                    cp.record(i, slug=f"s{i}", state="created")
+                    cp.record("milestone", i, key=f"s{i}", state="created")
             threads = [threading.Thread(target=work, args=(n * 100,)) for n in range(8)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
-            assert len(cp.records()) == 200
+            assert len(cp.records("milestone")) == 200
 
     def test_runs_and_meta(self, path: Path) -> None:
         """Runs are remembered, finished or not, and notes keep their last value."""
@@ -233,12 +237,12 @@ class TestMoveAside:
         """The old file is renamed with its UTC time (distinct names in one second), never lost."""
         for expected in ("checkpoint.20260301T123005Z.bak", "checkpoint.20260301T123005Z.1.bak"):
             with Checkpoint.open(path) as cp:
-                cp.record(1, slug="a", state="created")
+                cp.record("milestone", 1, key="a", state="created")
             moved = move_aside(path, clock=clock)
             assert moved == path.with_name(expected)
             assert not path.exists()
             with Checkpoint.open(moved, readonly=True) as view:
-                assert list(view.records()) == [1]
+                assert list(view.records("milestone")) == [1]
 
     def test_refused_while_a_run_holds_the_lock(self, path: Path) -> None:
         """--fresh never pulls the file from under a running job."""

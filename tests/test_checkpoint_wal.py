@@ -24,7 +24,8 @@ from pathlib import Path
 from bridge.checkpoint import Checkpoint
 cp = Checkpoint.open(Path(sys.argv[1]))
 for i in range(1_000_000):
-    cp.record(i, slug=f"m-{i}", state="created", target_id=f"t-{i}", written_hash="h" * 64)
+    cp.record("milestone", i, key=f"m-{i}", state="created", target_id=f"t-{i}",
+              written_hash="h" * 64)
     print(i, flush=True)
 """
 #: Rewrites record (i * 997) % 2000 with target id i, for i = 0, 1, 2...: each commit
@@ -37,7 +38,7 @@ cp = Checkpoint.open(Path(sys.argv[1]))
 cp._conn.execute("PRAGMA wal_autocheckpoint = 5")
 print("go", flush=True)
 for i in range(10_000_000):
-    cp.record((i * 997) % ROWS, slug="s" * 40, state="created", target_id=str(i))
+    cp.record("milestone", (i * 997) % ROWS, key="s" * 40, state="created", target_id=str(i))
 """.replace("ROWS", "2000")
 #: Records 0-49, says so, closes when told to, says so, and waits to be killed.
 WRITER = """
@@ -46,7 +47,7 @@ from pathlib import Path
 from bridge.checkpoint import Checkpoint
 cp = Checkpoint.open(Path(sys.argv[1]))
 for i in range(50):
-    cp.record(i, slug=f"m-{i}", state="created")
+    cp.record("milestone", i, key=f"m-{i}", state="created")
 print("recorded", flush=True)
 sys.stdin.readline()
 cp.close()
@@ -96,7 +97,7 @@ class TestWalWhileLocked:
     def test_a_run_writes_in_wal_and_leaves_one_file(self, path: Path, umask_0: None) -> None:
         """While open the file is in WAL mode with a 0600 `-wal` and no `-shm`; closed, alone."""
         with Checkpoint.open(path) as cp:
-            cp.record(1, slug="a", state="created")
+            cp.record("milestone", 1, key="a", state="created")
             assert header_mode(path) == 2
             assert stat.S_IMODE(sidecar(path, "-wal").stat().st_mode) == 0o600
             assert sidecar(path, "-wal").stat().st_size > 0
@@ -131,7 +132,7 @@ class TestWalWhileLocked:
         foreign.execute("SELECT count(*) FROM items").fetchone()  # holds a shared lock
         with Checkpoint.open(path) as cp:
             foreign.execute("COMMIT")
-            cp.record(1, slug="a", state="created")
+            cp.record("milestone", 1, key="a", state="created")
             assert not sidecar(path, "-wal").exists()
             assert header_mode(path) == 1
             assert foreign.execute("SELECT count(*) FROM items").fetchone() == (1,)
@@ -151,10 +152,10 @@ class TestKilledInWalMode:
             assert int.from_bytes(wal_file.read_bytes()[12:16], "big") >= 1
         before = files(path.parent)
         with Checkpoint.open(path, readonly=True) as view:
-            assert set(acknowledged) <= set(view.records())
+            assert set(acknowledged) <= set(view.records("milestone"))
         assert files(path.parent) == before  # the dry run read a copy and changed no file
         with Checkpoint.open(path) as cp:
-            records = cp.records()
+            records = cp.records("milestone")
         assert set(acknowledged) <= set(records)
         assert all(records[i].target_id == f"t-{i}" for i in acknowledged)
         assert sorted(p.name for p in path.parent.iterdir()) == ["checkpoint", "checkpoint.lock"]
@@ -168,12 +169,12 @@ class TestKilledInWalMode:
         assert sorted(p.name for p in path.parent.iterdir()) == sorted(["checkpoint.lock",
                                                                          moved.name])
         with Checkpoint.open(moved, readonly=True) as view:
-            assert set(acknowledged) <= set(view.records())
+            assert set(acknowledged) <= set(view.records("milestone"))
 
     def test_a_file_left_in_wal_mode_without_its_wal(self, path: Path) -> None:
         """A file whose header says WAL but whose `-wal` is gone reads and reopens normally."""
         cp = Checkpoint.open(path)
-        cp.record(1, slug="a", state="created")
+        cp.record("milestone", 1, key="a", state="created")
         assert cp._conn is not None
         cp._conn.close()  # closed without leaving WAL mode: SQLite folds the WAL in, deletes it
         cp._conn = None
@@ -182,10 +183,10 @@ class TestKilledInWalMode:
         assert not sidecar(path, "-wal").exists()
         before = files(path.parent)
         with Checkpoint.open(path, readonly=True) as view:
-            assert list(view.records()) == [1]
+            assert list(view.records("milestone")) == [1]
         assert files(path.parent) == before
         with Checkpoint.open(path) as cp:
-            cp.record(2, slug="b", state="created")
+            cp.record("milestone", 2, key="b", state="created")
         assert header_mode(path) == 1
 
 
@@ -203,7 +204,7 @@ class TestReadersOfALiveRun:
             proc.stdin.write("\n")
             proc.stdin.flush()
             assert proc.stdout.readline() == "closed\n"  # while the view is still open
-            assert sorted(view.records()) == list(range(50))
+            assert sorted(view.records("milestone")) == list(range(50))
             view.close()
         finally:
             proc.kill()
@@ -216,8 +217,9 @@ class TestReadersOfALiveRun:
         rows = 2000
         Checkpoint.open(path).close()
         conn = sqlite3.connect(path, isolation_level=None)
-        conn.executemany("INSERT INTO items (source_id, slug, state, target_id, updated_at) "
-                         "VALUES (?, 's', 'created', '-1', 'x')", ((r,) for r in range(rows)))
+        conn.executemany("INSERT INTO items (kind, source_id, natural_key, state, target_id, "
+                         "updated_at) VALUES ('milestone', ?, 's', 'created', '-1', 'x')",
+                         ((r,) for r in range(rows)))
         conn.close()
         copies: list[Path] = []
         disturb = [False]
@@ -243,7 +245,8 @@ class TestReadersOfALiveRun:
             for _ in range(8):
                 disturb[0] = True
                 with Checkpoint.open(path, readonly=True) as view:  # quick_check runs on each
-                    seen = {r: int(record.target_id or "") for r, record in view.records().items()}
+                    seen = {r: int(record.target_id or "")
+                            for r, record in view.records("milestone").items()}
                 # Coherent means: exactly the state after commit `last`, every earlier one in.
                 last = max(seen.values())
                 expected = dict.fromkeys(range(rows), -1)

@@ -72,7 +72,8 @@ class TestStatus:
         closed = sum(1 for m in sandbox.gitlab.milestones() if m["state"] == "closed")
         checkpoint_path = tmp_path / "checkpoint.db"
         with Checkpoint.open(checkpoint_path) as checkpoint:
-            checkpoint.record(999_999, slug="ghost", state="failed", error="boom: 503 from proxy")
+            checkpoint.record("milestone", 999_999, key="ghost", state="failed",
+                              error="boom: 503 from proxy")
         run = run_cli(sandbox, "status", "-c", config)
         assert run.returncode == 0
         assert f"closed     {closed}" in run.stdout

@@ -41,7 +41,7 @@ class TestCheckpointOption:
         assert run.returncode == 0, run.stderr
         assert not (tmp_path / "checkpoint.db").exists()
         with Checkpoint.open(chosen, readonly=True) as checkpoint:
-            assert len(checkpoint.records()) == len(sandbox.sourcecraft.milestones())
+            assert len(checkpoint.records("milestone")) == len(sandbox.sourcecraft.milestones())
 
     def test_status_reads_the_overriding_checkpoint(self, sandbox: Sandbox,
                                                     tmp_path: Path) -> None:
@@ -62,15 +62,15 @@ class TestFresh:
         config = write_config(tmp_path, sandbox)
         assert migrate(sandbox, config).returncode == 0
         with Checkpoint.open(tmp_path / "checkpoint.db", readonly=True) as checkpoint:
-            before = sorted(checkpoint.records())
+            before = sorted(checkpoint.records("milestone"))
         run = migrate(sandbox, config, "--fresh")
         assert run.returncode == 0, run.stderr
         aside = sorted(tmp_path.glob("checkpoint.db.*.bak"))
         assert len(aside) == 1
         with Checkpoint.open(aside[0], readonly=True) as old:
-            assert sorted(old.records()) == before
+            assert sorted(old.records("milestone")) == before
         with Checkpoint.open(tmp_path / "checkpoint.db", readonly=True) as new:
-            assert sorted(new.records()) == before
+            assert sorted(new.records("milestone")) == before
         assert_target_exact(sandbox)
 
     def test_fresh_dry_run_moves_nothing(self, sandbox: Sandbox, tmp_path: Path) -> None:

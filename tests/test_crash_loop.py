@@ -15,7 +15,7 @@ import reliability_support as support
 
 from bridge.sandbox import RequestRecord, Sandbox
 
-MILESTONES = 300
+MILESTONES = 600  # enough writes left for all 30 kills to land in a load
 ISSUES = 300
 HIDDEN_CARRIED = 3
 KILLS = 30
@@ -83,7 +83,7 @@ def _one_killed_run(loop: CrashLoop, config: Path, rng: random.Random) -> None:
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
     elif kind == "load_timer":
-        subscriber = _kill_on(proc, "target_write", 1, rng.uniform(0.001, 0.05))
+        subscriber = _kill_on(proc, "target_write", 1, rng.uniform(0.001, 0.03))
         unsubscribe = loop.sb.log.subscribe(subscriber)
     elif kind == "nth_write":
         unsubscribe = loop.sb.log.subscribe(_kill_on(proc, "target_write", rng.randint(1, 20), 0))
@@ -104,7 +104,7 @@ def _one_killed_run(loop: CrashLoop, config: Path, rng: random.Random) -> None:
 
 @pytest.fixture(scope="module")
 def crash_loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashLoop]:
-    """A 300-milestone migration killed 30 times (by timer, mid-write, mid-any-request), each
+    """A 600-milestone migration killed 30 times (by timer, mid-write, mid-any-request), each
     time resumed, then run to its end."""
     folder = tmp_path_factory.mktemp("crash-loop")
     with Sandbox.synthetic(milestones=MILESTONES, issues=ISSUES, seed=SEED) as sb:

@@ -299,7 +299,7 @@ class TestLostCheckpoint:
         assert work.sb.log.count("target_write") == 0
         assert_target_is_mapped(work.sb, wanted)
         with Checkpoint.open(work.checkpoint, readonly=True) as checkpoint:
-            records = checkpoint.records()
+            records = checkpoint.records("milestone")
         target_ids = {m["id"] for m in work.sb.sourcecraft.milestones()}
         assert {r.target_id for r in records.values()} == target_ids
 
@@ -414,7 +414,7 @@ class TestSignals:
         target = {str(m["id"]): m for m in work.sb.sourcecraft.milestones()}
         assert 0 < len(target) < len(wanted)
         with Checkpoint.open(work.checkpoint, readonly=True) as checkpoint:
-            records = checkpoint.records()
+            records = checkpoint.records("milestone")
         # Consistent: every milestone made is recorded with its id, no intent left dangling.
         assert {r.target_id for r in records.values() if r.target_id} == set(target)
         assert {r.state for r in records.values()} <= {"created", "closed"}

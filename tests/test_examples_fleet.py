@@ -104,12 +104,12 @@ def scbridge_lines(path: Path, variables: dict[str, str]) -> list[list[str]]:
 class TestCi:
     def test_gitlab_matrix_covers_every_shard_once(self) -> None:
         """parallel: matrix lists shards 1..SHARDS; each line parses as a real command."""
-        doc = yaml.safe_load((CI / "gitlab-ci.yml").read_text(encoding="utf-8"))
+        doc = yaml.safe_load((CI / "gitlab-ci-fleet.yml").read_text(encoding="utf-8"))
         count = int(doc["variables"]["SHARDS"])
         indexes = doc[".scbridge"]["parallel"]["matrix"][0]["SHARD_INDEX"]
         assert sorted(int(i) for i in indexes) == list(range(1, count + 1))
         for index in indexes:
-            for argv in scbridge_lines(CI / "gitlab-ci.yml",
+            for argv in scbridge_lines(CI / "gitlab-ci-fleet.yml",
                                        {"SHARD_INDEX": index, "SHARDS": str(count)}):
                 args = _parser().parse_args(argv)
                 assert choose_shard(args.shard, None, {}) is not None

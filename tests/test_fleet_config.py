@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import Config, load_config
+from bridge.config import load_config
 from bridge.errors import ConfigError
 from bridge.fleet import is_fleet_config, load_fleet
-from bridge.fleet.expand import merge_transfer, project_config
+from bridge.fleet.expand import project_config
 from bridge.fleet.spec import DEFAULT_PARALLEL
 
 ENV = {"GITLAB_TOKEN": "glpat-source-secret", "SOURCECRAFT_TOKEN": "sc-target-secret"}
@@ -132,30 +132,21 @@ class TestDiscover:
         assert says in str(caught.value)
 
 
-class TestTransferSeam:
-    def test_an_entry_transfer_replaces_fields_of_a_dataclass(self) -> None:
-        """A base transfer dataclass gets the entry's kinds via dataclasses.replace."""
-        @dataclasses.dataclass(frozen=True)
-        class Transfer:
-            milestones: bool = True
-            issues: bool = False
+class TestTransfer:
+    def test_an_entry_transfer_is_applied_over_the_file_s_own(self, tmp_path: Path) -> None:
+        """`transfer:` of the file for every project; an entry's keys win for that project."""
+        fleet = load_fleet(write(tmp_path, SHARED + "transfer: {labels: true}\nprojects:\n"
+                                 "  - {source: a/b, target: x, transfer: {issues: true}}\n"
+                                 "  - {source: a/c, target: y, transfer: {labels: false}}\n"
+                                 "  - {source: a/d, target: z}\n"), env=ENV)
+        x, y, z = (project_config(fleet, p).transfer for p in fleet.projects)
+        assert x == {"label": True, "milestone": True, "issue": True}
+        assert y == {"label": False, "milestone": True, "issue": False}
+        assert z == {"label": True, "milestone": True, "issue": False}
 
-        assert merge_transfer(Transfer(), {"issues": True}) == Transfer(True, True)
-
-    def test_an_entry_transfer_merges_into_a_mapping_or_nothing(self) -> None:
-        """A mapping (or no base value) is merged key by key, the entry winning."""
-        assert merge_transfer({"labels": True, "issues": True}, {"issues": False}) == {
-            "labels": True, "issues": False}
-        assert merge_transfer(None, {"labels": True}) == {"labels": True}
-
-    def test_an_entry_transfer_follows_what_the_base_config_knows(self, tmp_path: Path) -> None:
-        """Accepted and applied when Config has `transfer` (SPEC §11); refused with why if not."""
-        path = write(tmp_path, SHARED + "projects:\n"
-                     "  - {source: a/b, target: x, transfer: {milestones: true}}\n")
-        if "transfer" in {f.name for f in dataclasses.fields(Config)}:
-            fleet = load_fleet(path, env=ENV)
-            applied = project_config(fleet, fleet.projects[0])
-            assert getattr(applied, "transfer") is not None  # noqa: B009 - not on every Config
-        else:
-            with pytest.raises(ConfigError, match=r":6: .*moves milestones only"):
-                load_fleet(path, env=ENV)
+    def test_an_unknown_kind_in_an_entry_names_its_line(self, tmp_path: Path) -> None:
+        """A misspelt kind under an entry's transfer: is an error at that entry's line."""
+        path = write(tmp_path, SHARED + "projects:\n  - {source: a/b, target: x, "
+                     "transfer: {isues: true}}\n")
+        with pytest.raises(ConfigError, match=r":6: unknown key 'projects\[0\]\.transfer\.isues'"):
+            load_fleet(path, env=ENV)

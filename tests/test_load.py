@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,13 +16,18 @@ from responses import matchers
 
 from bridge.checkpoint import Checkpoint, Record, content_hash
 from bridge.config import HttpConfig
-from bridge.engine.load import Loader, create_body
+from bridge.engine.load import Loader
+from bridge.engine.refs import Refs
+from bridge.kinds.milestone import MilestoneKind, create_body
 from bridge.models import (
     Action,
+    Change,
+    Create,
+    Gone,
     ItemOutcome,
-    PlannedAction,
     SourceMilestone,
     TargetMilestone,
+    Unchanged,
     WantedMilestone,
 )
 from bridge.net.http import HttpClient
@@ -62,8 +68,8 @@ def wanted(source_id: int = 102, title: str = "v1.0", slug: str = "v1-0",
                            deadline="2016-03-01T00:00:00Z", status=status)
 
 
-def create(w: WantedMilestone) -> PlannedAction:
-    return PlannedAction(Action.CREATE, w.source, w, source_id=w.source.id)
+def create(w: WantedMilestone) -> Create:
+    return Create("milestone", w)
 
 
 @pytest.fixture
@@ -80,13 +86,15 @@ class Sleeps(list[float]):
 def loader(checkpoint: Checkpoint, *, concurrency: int = 1, sleeps: Sleeps | None = None,
            max_attempts: int = 3, stop: threading.Event | None = None,
            on_item: Callable[[ItemOutcome], None] | None = None) -> Loader:
+    """A loader of milestones; its one retry policy sleeps into `sleeps`, with no jitter."""
     http = HttpClient(API, kind="target", headers={"Authorization": "Bearer sc-pat-secret"},
-                      http=HttpConfig(max_attempts=3), sleep=lambda _s: None,
-                      jitter=lambda: 0.0, clock=lambda: 0.0)
+                      http=HttpConfig(max_attempts=max_attempts, max_backoff_s=30.0),
+                      sleep=sleeps if sleeps is not None else Sleeps(),
+                      jitter=lambda: 1.0, clock=lambda: 0.0)
     client = SourceCraftClient(http, org="demo-org", repo="demo-repo")
-    return Loader(client, checkpoint, concurrency=concurrency, max_attempts=max_attempts,
-                  backoff_cap_s=30.0, sleep=sleeps if sleeps is not None else Sleeps(),
-                  stop=stop, on_item=on_item)
+    ctx: Any = SimpleNamespace(target=client)
+    return Loader(MilestoneKind(ctx), checkpoint, refs=Refs(), retrying=http.retrying,
+                  concurrency=concurrency, stop=stop, on_item=on_item)
 
 
 def methods() -> list[str]:
@@ -94,7 +102,7 @@ def methods() -> list[str]:
 
 
 def state(checkpoint: Checkpoint, source_id: int = 102) -> Record:
-    record = checkpoint.get(source_id)
+    record = checkpoint.get("milestone", source_id)
     assert record is not None
     return record
 
@@ -119,7 +127,7 @@ class TestCreate:
 
         def on_post(_request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
             record = state(checkpoint)
-            seen.append((record.state, record.slug))
+            seen.append((record.state, record.key))
             return json_answer(201, sc_milestone("v1-0", "v1.0"))
 
         responses.add_callback(responses.POST, BASE, callback=on_post)
@@ -135,7 +143,7 @@ class TestCreate:
         [outcome] = loader(checkpoint).run([create(wanted())])
         record = state(checkpoint)
         assert outcome.ok
-        assert (record.state, record.target_id, record.slug) == ("created", "id-v1-0", "v1-0")
+        assert (record.state, record.target_id, record.key) == ("created", "id-v1-0", "v1-0")
         assert record.written_hash == content_hash(
             TargetMilestone(id="id-v1-0", name="v1.0", slug="v1-0",
                             deadline="2016-03-01T00:00:00Z").managed())
@@ -330,8 +338,8 @@ class TestRecording:
         assert load.fatal.status == status
         assert [o.ok for o in outcomes] == [False, False, False]
         assert all("not attempted" in (o.error or "") for o in outcomes[1:])
-        assert checkpoint.get(102) is None
-        assert checkpoint.get(103) is None
+        assert checkpoint.get("milestone", 102) is None
+        assert checkpoint.get("milestone", 103) is None
 
     def test_a_stop_before_an_item_sends_nothing(self, checkpoint: Checkpoint) -> None:
         """With the stop event set (SIGINT), no request is made and nothing recorded."""
@@ -340,7 +348,7 @@ class TestRecording:
         with responses.RequestsMock(assert_all_requests_are_fired=False):
             [outcome] = loader(checkpoint, stop=stop).run([create(wanted())])
         assert not outcome.ok
-        assert checkpoint.records() == {}
+        assert checkpoint.records("milestone") == {}
 
 
 class TestOtherActions:
@@ -358,8 +366,7 @@ class TestOtherActions:
                         json=sc_milestone("v1-0", "v1.0", status=status),
                         match=[matchers.json_params_matcher({"status": status})])
         w = wanted(status=status)
-        planned = PlannedAction(action, w.source, w, self.TARGET, {"status": ("x", status)},
-                                source_id=102)
+        planned = Change("milestone", action, w, self.TARGET, {"status": ("x", status)})
         [outcome] = loader(checkpoint).run([planned])
         assert outcome.ok
         record = state(checkpoint)
@@ -370,12 +377,12 @@ class TestOtherActions:
     @responses.activate
     def test_a_failed_patch_keeps_what_the_checkpoint_knew(self, checkpoint: Checkpoint) -> None:
         """A refused PATCH marks the item failed but keeps its SourceCraft id and hash."""
-        checkpoint.record(102, slug="v1-0", state="created", target_id="id-v1-0",
+        checkpoint.record("milestone", 102, key="v1-0", state="created", target_id="id-v1-0",
                           written_hash="h1")
         responses.patch(f"{API}/milestones/id:id-v1-0", status=422, headers=HEADERS,
                         json=envelope("ValidationError", "nope", "rid-422"))
         w = wanted(status="closed")
-        planned = PlannedAction(Action.CLOSE, w.source, w, self.TARGET, source_id=102)
+        planned = Change("milestone", Action.CLOSE, w, self.TARGET, {})
         [outcome] = loader(checkpoint).run([planned])
         record = state(checkpoint)
         assert not outcome.ok
@@ -386,7 +393,7 @@ class TestOtherActions:
             self, checkpoint: Checkpoint) -> None:
         """A milestone matched by slug (checkpoint lost) is recorded as ours, with no request."""
         w = wanted()
-        planned = PlannedAction(Action.UNCHANGED, w.source, w, self.TARGET, source_id=102)
+        planned = Unchanged("milestone", w, self.TARGET)
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             loader(checkpoint).run([planned])
             assert len(mock.calls) == 0
@@ -396,7 +403,7 @@ class TestOtherActions:
     def test_delete_is_recorded(self, checkpoint: Checkpoint) -> None:
         """A delete answers 204 and the record says `deleted`."""
         responses.delete(f"{API}/milestones/id:id-v1-0", status=204, headers=HEADERS)
-        planned = PlannedAction(Action.DELETE, None, None, self.TARGET, source_id=102)
+        planned = Gone("milestone", Action.DELETE, 102, self.TARGET, "deleted in GitLab")
         [outcome] = loader(checkpoint).run([planned])
         assert outcome.ok
         assert state(checkpoint).state == "deleted"

@@ -49,21 +49,21 @@ def user_version(path: Path) -> int:
 class TestMigration:
     def test_version_1_file_is_migrated_keeping_its_records(self, v1_file: Path) -> None:
         """A locked open upgrades a version 1 file to the current schema; records and notes stay."""
-        assert SCHEMA_VERSION == 2
+        assert SCHEMA_VERSION == 3
         with Checkpoint.open(v1_file) as cp:
-            assert cp.records()[7].slug == "v1-0"
+            assert cp.records("milestone")[7].key == "v1-0"
             assert cp.meta() == {"source": "http://gitlab.example g/p"}
             cp.save_issues([(1, 7, "opened", "2026-01-02T00:00:00Z")])
             assert cp.issue_total() == 1
-        assert user_version(v1_file) == 2
+        assert user_version(v1_file) == SCHEMA_VERSION
 
     def test_readonly_open_of_version_1_reads_an_empty_issue_table(self, v1_file: Path) -> None:
-        """A dry run on an old file changes no byte and sees no saved issues."""
+        """A dry run on an old file changes no byte; its private copy reads as today's schema."""
         before = v1_file.read_bytes()
         with Checkpoint.open(v1_file, readonly=True) as view:
-            assert view.version == 1
+            assert view.version == SCHEMA_VERSION
             assert (view.issue_total(), view.issue_tally(), view.issue_rows([1])) == (0, [], {})
-            assert view.records()[7].target_id == "abc"
+            assert view.records("milestone")[7].target_id == "abc"
         assert v1_file.read_bytes() == before
 
     def test_failed_migration_leaves_the_file_as_it_was(self, v1_file: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,19 @@ from bridge.checkpoint import Record, content_hash
 from bridge.config import MirrorConfig
 from bridge.engine.plan import MIGRATE_DIFFERS, Mode, PlanInput, plan
 from bridge.errors import ConfigError
-from bridge.models import PlannedAction, Skipped, SourceMilestone, TargetMilestone, WantedMilestone
+from bridge.kinds.milestone import MilestoneKind
+from bridge.models import (
+    Create,
+    Planned,
+    Skip,
+    Skipped,
+    SourceMilestone,
+    TargetMilestone,
+    WantedMilestone,
+    source_id_of,
+    source_of,
+    target_of,
+)
 
 DEADLINE, LATER = "2016-07-22T00:00:00Z", "2016-08-01T00:00:00Z"
 EDITED = "edited on SourceCraft"
@@ -37,7 +50,8 @@ def rec(sid: int = 1, *, state: str = "created", written: TargetMilestone | None
         **fields: Any) -> Record:
     """A record as the loader leaves it after writing `written` (by default the plain target)."""
     wrote = written or tgt(sid)
-    base = Record(source_id=sid, target_id=f"t-{sid}", slug=f"v{sid}-0", state=state,
+    base = Record(kind="milestone", source_id=sid, target_id=f"t-{sid}", key=f"v{sid}-0",
+                  state=state,
                   written_hash=content_hash(wrote.managed()),
                   target_updated_at=wrote.updated_at, error=None, updated_at="x")
     return replace(base, **fields)
@@ -59,15 +73,22 @@ class Case:
     census: bool = True
 
 
-def run(case: Case) -> list[PlannedAction]:
+def milestones(follow: bool = False) -> MilestoneKind:
+    """The milestone kind as the planner sees it: only the mapping's rename setting matters."""
+    ctx: Any = SimpleNamespace(mapping=SimpleNamespace(slugs_follow_renames=follow))
+    return MilestoneKind(ctx)
+
+
+def run(case: Case) -> list[Planned]:
     inp = PlanInput(case.results, case.target, {r.source_id: r for r in case.records},
                     census_complete=case.census)
-    return plan(inp, mode=case.mode, mirror=case.mirror, slugs_follow_renames=case.follow)
+    return plan(milestones(case.follow), inp, mode=case.mode, mirror=case.mirror)
 
 
-def flat(actions: list[PlannedAction]) -> list[tuple[Any, ...]]:
-    return [(a.action.value, a.source_id, a.target.id if a.target else None, dict(a.changes),
-             a.reason, a.error) for a in actions]
+def flat(actions: list[Planned]) -> list[tuple[Any, ...]]:
+    return [(a.action.value, source_id_of(a), target_of(a).id if target_of(a) else None,
+             dict(a.changes), a.reason, a.error if isinstance(a, Skip) else None)
+            for a in actions]
 
 
 def row(action: str, sid: int, target: str | None = None, changes: dict[str, Any] | None = None,
@@ -231,14 +252,15 @@ class TestPlan:
         case = Case("order", [want(3), skipped(1), want(2)], [tgt(0), tgt(10)],
                     [rec(10), rec(0)], [], mirror=MirrorConfig(on_deleted="delete"))
         actions = run(case)
-        assert [(a.action.value, a.source_id) for a in actions] == [
+        assert [(a.action.value, source_id_of(a)) for a in actions] == [
             ("skip", 1), ("create", 2), ("create", 3), ("delete", 0), ("delete", 10)]
         assert actions == run(replace(case, results=case.results[::-1], target=case.target[::-1]))
 
     def test_actions_carry_what_the_loader_needs(self) -> None:
         """A create carries the wanted milestone; an update the target and the new values."""
         create, update = run(Case("x", [want(1), want(2, deadline=LATER)], [tgt(2)], [rec(2)], []))
-        assert (create.wanted, create.target, create.source) == (want(1), None, src(1))
+        assert isinstance(create, Create)
+        assert (create.wanted, target_of(create), source_of(create)) == (want(1), None, src(1))
         assert (update.wanted, update.target) == (want(2, deadline=LATER), tgt(2))
         assert update.changes == {"deadline": (DEADLINE, LATER)}
 
@@ -251,5 +273,5 @@ class TestPlan:
                                           key: str) -> None:
         """An unknown mode or policy is a ConfigError naming it, not a silent default."""
         with pytest.raises(ConfigError, match=key) as caught:
-            plan(PlanInput([], [], {}), mode=mode, mirror=mirror)
+            plan(milestones(), PlanInput([], [], {}), mode=mode, mirror=mirror)
         assert caught.value.key == key

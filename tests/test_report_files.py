@@ -234,7 +234,7 @@ class TestWriteReport:
 
     @pytest.mark.parametrize(("name", "check"), [
         ("r.json", lambda t: json.loads(t)["summary"]["create"] == 3),
-        ("R.JSON", lambda t: json.loads(t)["version"] == 1),
+        ("R.JSON", lambda t: json.loads(t)["version"] == 2),
         ("r.md", lambda t: t.startswith("### scbridge migrate")),
         ("r.Html", lambda t: t.startswith("<!DOCTYPE html>")),
     ], ids=["json", "json-upper", "md", "html-mixed-case"])

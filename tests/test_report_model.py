@@ -7,10 +7,19 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from test_report_sample import PROJECT, item, mixed_report, planned, report, source, spec_report
+from test_report_sample import (
+    PROJECT,
+    ROWS,
+    item,
+    mixed_report,
+    planned,
+    report,
+    source,
+    spec_report,
+)
 
 from bridge.errors import ConfigError
-from bridge.models import Action, ItemOutcome, PlannedAction, Skipped, TargetMilestone
+from bridge.models import Action, Gone, ItemOutcome, Skip, Skipped, TargetMilestone
 from bridge.report import ITEM_KEYS, SUMMARY_KEYS, ReportItem, RunReport, report_from_dict
 
 
@@ -57,16 +66,16 @@ class TestReportItemFromPlanned:
     def test_failed_outcome_without_text_still_has_an_error(self) -> None:
         """A failure is never silent: an outcome without error text gets a placeholder."""
         plan = planned(Action.CREATE, 1, "a", "a")
-        got = ReportItem.from_planned(plan, ItemOutcome(plan, ok=False), project_path=PROJECT)
+        got = ReportItem.from_planned(plan, ItemOutcome(plan, ok=False), project_path=PROJECT,
+                                      kind=ROWS)
         assert got.error
         assert not got.ok
 
     def test_skip_with_mapping_error_fails(self) -> None:
-        """A skip whose mapping failed (PlannedAction.error) is a failed item."""
+        """A skip whose mapping failed (Skip.error) is a failed item."""
         skipped = Skipped(source(2, "x"), reason="unmapped state", error="state 'odd' unmapped")
-        plan = PlannedAction(Action.SKIP, skipped.source, reason=skipped.reason,
-                             error=skipped.error)
-        got = ReportItem.from_planned(plan, None, project_path=PROJECT)
+        plan = Skip("milestone", skipped.source, skipped.reason, error=skipped.error)
+        got = ReportItem.from_planned(plan, None, project_path=PROJECT, kind=ROWS)
         assert got.failed
         assert got.error == "state 'odd' unmapped"
 
@@ -74,14 +83,14 @@ class TestReportItemFromPlanned:
         """The slug the load actually used (a collision suffix) is the one reported."""
         plan = planned(Action.CREATE, 1, "a", "a")
         done = ItemOutcome(plan, ok=True, target=TargetMilestone(id="9", name="a", slug="a-2"))
-        assert ReportItem.from_planned(plan, done, project_path=PROJECT).target_slug == "a-2"
+        got = ReportItem.from_planned(plan, done, project_path=PROJECT, kind=ROWS)
+        assert got.target_slug == "a-2"
 
     def test_delete_without_source(self) -> None:
         """A delete of a milestone GitLab no longer lists uses the source id and target name."""
-        plan = PlannedAction(Action.DELETE, None, target=TargetMilestone(id="9", name="gone",
-                                                                        slug="gone"),
-                             source_id=42)
-        got = ReportItem.from_planned(plan, None, project_path=PROJECT)
+        plan = Gone("milestone", Action.DELETE, 42,
+                    TargetMilestone(id="9", name="gone", slug="gone"), "deleted in GitLab")
+        got = ReportItem.from_planned(plan, None, project_path=PROJECT, kind=ROWS)
         assert (got.source_id, got.source_iid, got.title, got.target_slug) == (
             42, None, "gone", "gone")
         assert got.reference == f"{PROJECT} milestone id 42"
@@ -113,20 +122,21 @@ class TestToDict:
     def test_top_level_keys(self) -> None:
         """The document has exactly the SPEC §6 keys plus timing and exit code."""
         assert list(spec_report().to_dict()) == [
-            "version", "command", "dry_run", "source", "target", "summary", "requests", "items",
-            "started_at", "finished_at", "duration_s", "exit_code"]
+            "version", "command", "dry_run", "source", "target", "summary", "summary_by_kind",
+            "requests", "items", "started_at", "finished_at", "duration_s", "exit_code"]
 
     def test_item_keys_and_values(self) -> None:
         """Each item has exactly the SPEC §6 item keys, with JSON-ready values."""
         doc = json.loads(json.dumps(spec_report().to_dict()))
         assert all(tuple(it) == ITEM_KEYS for it in doc["items"])
         assert doc["items"][0] == {
-            "source_id": 101, "source_iid": 1, "title": "v1.0", "action": "create",
-            "target_slug": "v1-0",
+            "kind": "milestone", "source_id": 101, "source_iid": 1, "title": "v1.0",
+            "reference": "group/project%1", "action": "create", "target_slug": "v1-0",
             "changes": {"name": [None, "v1.0"], "slug": [None, "v1-0"],
                         "deadline": [None, "2016-07-22T00:00:00Z"], "status": [None, "open"]},
             "issues": {"open": 3, "closed": 5}, "reason": None, "error": None}
-        assert doc["version"] == 1
+        assert doc["version"] == 2
+        assert doc["summary_by_kind"] == {"milestone": doc["summary"]}
         assert doc["requests"] == {"source": 7, "target_read": 3,
                                                            "target_write": 4}
 
@@ -148,10 +158,20 @@ class TestReportFromDict:
         assert again == original
         assert again.summary() == original.summary()
 
+    def test_version_1_report_reads_as_milestones(self) -> None:
+        """A version 1 document (no kind, no reference) is read back as milestones."""
+        doc = spec_report().to_dict()
+        doc["version"] = 1
+        for it in doc["items"]:
+            del it["kind"], it["reference"]
+        back = report_from_dict(doc)
+        assert {it.kind for it in back.items} == {"milestone"}
+        assert back.items[0].reference == "group/project%1"
+
     def test_newer_version_refused(self) -> None:
         """A report from a newer scbridge is a clear error, not a guess."""
-        doc = spec_report().to_dict() | {"version": 2}
-        with pytest.raises(ConfigError, match="version 2"):
+        doc = spec_report().to_dict() | {"version": 3}
+        with pytest.raises(ConfigError, match="version 3"):
             report_from_dict(doc)
 
     def test_missing_key_named(self) -> None:

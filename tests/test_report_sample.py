@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.kinds.milestone import MilestoneRows
 from bridge.models import (
     Action,
+    Change,
+    Conflict,
+    Create,
     ItemOutcome,
-    PlannedAction,
+    Planned,
+    Skip,
     SourceMilestone,
     TargetMilestone,
+    Unchanged,
     WantedMilestone,
 )
 from bridge.report import ReportItem, RunReport
+
+#: The report columns of milestones, as the milestone kind gives them.
+ROWS = MilestoneRows()
 
 PROJECT = "group/project"
 
@@ -34,13 +43,21 @@ def wanted(src: SourceMilestone, slug: str, **fields: Any) -> WantedMilestone:
     return WantedMilestone(source=src, name=src.title, slug=slug, **fields)
 
 
-def planned(action: Action, iid: int, title: str, slug: str, **kw: Any) -> PlannedAction:
+def planned(action: Action, iid: int, title: str, slug: str, **kw: Any) -> Planned:
     """A planned action on milestone `iid`; creates carry a wanted milestone with a deadline."""
     src = source(iid, title)
     if action is Action.CREATE:
-        return PlannedAction(action, src, wanted=wanted(src, slug, deadline="2016-07-22T00:00:00Z"),
-                             **kw)
-    return PlannedAction(action, src, wanted=wanted(src, slug), target=target(slug, title), **kw)
+        want = wanted(src, slug, deadline="2016-07-22T00:00:00Z")
+        changes = {k: (None, v) for k, v in want.managed().items() if v not in (None, "")}
+        return Create("milestone", want, changes=changes, **kw)
+    want, have = wanted(src, slug), target(slug, title)
+    if action is Action.SKIP:
+        return Skip("milestone", src, kw.pop("reason", "skipped"), **kw)
+    if action is Action.CONFLICT:
+        return Conflict("milestone", want, have, kw.pop("reason", "conflict"), **kw)
+    if action is Action.UNCHANGED:
+        return Unchanged("milestone", want, have, **kw)
+    return Change("milestone", action, want, have, kw.pop("changes", {}), **kw)
 
 
 def item(action: Action, iid: int, title: str, slug: str, *, error: str | None = None,
@@ -48,7 +65,7 @@ def item(action: Action, iid: int, title: str, slug: str, *, error: str | None =
     """The report item of one planned action; `error` makes its load fail."""
     plan = planned(action, iid, title, slug, **kw)
     outcome = None if error is None else ItemOutcome(plan, ok=False, error=error)
-    return ReportItem.from_planned(plan, outcome, project_path=PROJECT)
+    return ReportItem.from_planned(plan, outcome, project_path=PROJECT, kind=ROWS)
 
 
 def report(items: list[ReportItem] | tuple[ReportItem, ...], *, dry_run: bool = False,

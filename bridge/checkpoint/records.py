@@ -16,11 +16,12 @@ STATES = frozenset({"pending", "created", "closed", "open", "updated", "deleted"
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """What scbridge last did for one GitLab milestone."""
+    """What scbridge last did for one GitLab object of one kind."""
 
+    kind: str  # "label", "milestone", "issue", ...: the checkpoint treats it as a plain name
     source_id: int
     target_id: str | None
-    slug: str
+    key: str  # the natural key that finds the object on the target (a slug, a name, a URL)
     state: str
     written_hash: str | None  # content_hash of the managed fields right after our last write
     target_updated_at: str | None  # the target's updated_at right after our last write

@@ -13,46 +13,67 @@ from pathlib import Path
 
 from bridge.errors import CheckpointError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x5CB71D6E  # marks the file as scbridge's, so a foreign SQLite file is refused
 #: The tables each schema version must have.
 TABLES_BY_VERSION = {1: frozenset({"items", "runs", "meta"}),
-                     2: frozenset({"items", "runs", "meta", "issues"})}
+                     2: frozenset({"items", "runs", "meta", "issues"}),
+                     3: frozenset({"items", "runs", "meta", "milestone_issues"})}
 TABLES = TABLES_BY_VERSION[SCHEMA_VERSION]
 
 # Version 2: each GitLab issue's milestone and state as last seen, so a mirror run reads only
 # the issues updated since its bookmark and still knows every milestone's counts. `scan` is
 # the full scan that last wrote the row: rows an interrupted full scan did not reach are kept.
+# Version 3 renames it `milestone_issues`: it is the milestones' issue-count cache, not the
+# ledger of issues scbridge wrote (those are `items` rows of kind 'issue').
 ISSUES_TABLE = ("CREATE TABLE issues (id INTEGER PRIMARY KEY, milestone_id INTEGER, "
                 "state TEXT NOT NULL, updated_at TEXT, scan INTEGER NOT NULL DEFAULT 0);")
 
+# Version 3: the write ledger is keyed by (kind, GitLab id), so labels, milestones, issues and
+# comments share it; `natural_key` (was `slug`) is what finds the object on the target.
+# WITHOUT ROWID: the key is the table, one b-tree as with the old INTEGER PRIMARY KEY, so a
+# record still touches one page and costs the same with 10 items or 600,000.
+ITEMS_TABLE = ("CREATE TABLE {name} (kind TEXT NOT NULL, source_id INTEGER NOT NULL, "
+               "target_id TEXT, natural_key TEXT NOT NULL, state TEXT NOT NULL, "
+               "written_hash TEXT, target_updated_at TEXT, error TEXT, updated_at TEXT NOT NULL, "
+               "PRIMARY KEY (kind, source_id)) WITHOUT ROWID;")
+
 #: Each step takes a file from the version it is keyed by to the next, in one transaction.
-MIGRATIONS = {1: f"BEGIN IMMEDIATE; {ISSUES_TABLE} PRAGMA user_version = 2; COMMIT;"}
+MIGRATIONS = {
+    1: f"BEGIN IMMEDIATE; {ISSUES_TABLE} PRAGMA user_version = 2; COMMIT;",
+    # Every existing record is a milestone's: scbridge before version 3 moved nothing else.
+    2: ("BEGIN IMMEDIATE; " + ITEMS_TABLE.format(name="items_v3") +
+        " INSERT INTO items_v3 SELECT"
+        " 'milestone', source_id, target_id, slug, state, "
+        "written_hash, target_updated_at, error, updated_at FROM items; DROP TABLE items; "
+        "ALTER TABLE items_v3 RENAME TO items; ALTER TABLE issues RENAME TO milestone_issues; "
+        "PRAGMA user_version = 3; COMMIT;"),
+}
 
 SCHEMA = f"""
 BEGIN IMMEDIATE;
-CREATE TABLE items (source_id INTEGER PRIMARY KEY, target_id TEXT, slug TEXT NOT NULL,
-  state TEXT NOT NULL, written_hash TEXT, target_updated_at TEXT, error TEXT,
-  updated_at TEXT NOT NULL);
+{ITEMS_TABLE.format(name="items")}
 CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL,
   dry_run INTEGER NOT NULL, pid INTEGER NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
   summary TEXT, exit_code INTEGER);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-{ISSUES_TABLE}
+{ISSUES_TABLE.replace("TABLE issues", "TABLE milestone_issues")}
 PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
 """
 
-SELECT_ITEMS = ("SELECT source_id, target_id, slug, state, written_hash, target_updated_at, "
-                "error, updated_at FROM items")
-SELECT_ITEM = SELECT_ITEMS + " WHERE source_id = ?"
+SELECT_ITEMS = ("SELECT kind, source_id, target_id, natural_key, state, written_hash, "
+                "target_updated_at, error, updated_at FROM items WHERE kind = ?")
+SELECT_ITEM = SELECT_ITEMS + " AND source_id = ?"
+COUNT_ITEMS = "SELECT kind, state, count(*) FROM items GROUP BY kind, state"
 # One statement, one row, one commit: recording costs the same with 10 items or 10,000.
 UPSERT_ITEM = (
-    "INSERT INTO items (source_id, target_id, slug, state, written_hash, target_updated_at, "
-    "error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(source_id) DO UPDATE SET target_id = excluded.target_id, "
-    "slug = excluded.slug, state = excluded.state, written_hash = excluded.written_hash, "
+    "INSERT INTO items (kind, source_id, target_id, natural_key, state, written_hash, "
+    "target_updated_at, error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(kind, source_id) DO UPDATE SET target_id = excluded.target_id, "
+    "natural_key = excluded.natural_key, state = excluded.state, "
+    "written_hash = excluded.written_hash, "
     "target_updated_at = excluded.target_updated_at, error = excluded.error, "
     "updated_at = excluded.updated_at")
 INSERT_RUN = "INSERT INTO runs (command, dry_run, pid, started_at) VALUES (?, ?, ?, ?)"
@@ -62,16 +83,17 @@ LAST_RUN = ("SELECT id, command, started_at, finished_at, summary, exit_code, dr
 SELECT_META = "SELECT key, value FROM meta"
 UPSERT_META = ("INSERT INTO meta (key, value) VALUES (?, ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-SELECT_ISSUES = "SELECT id, milestone_id, state, updated_at FROM issues WHERE id IN ({marks})"
-UPSERT_ISSUE = ("INSERT INTO issues (id, milestone_id, state, updated_at, scan) "
+SELECT_ISSUES = ("SELECT id, milestone_id, state, updated_at FROM milestone_issues "
+                 "WHERE id IN ({marks})")
+UPSERT_ISSUE = ("INSERT INTO milestone_issues (id, milestone_id, state, updated_at, scan) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                 "milestone_id = excluded.milestone_id, state = excluded.state, "
                 "updated_at = excluded.updated_at, scan = excluded.scan")
-TALLY_ISSUES = ("SELECT milestone_id, state, count(*) FROM issues "
+TALLY_ISSUES = ("SELECT milestone_id, state, count(*) FROM milestone_issues "
                 "WHERE milestone_id IS NOT NULL GROUP BY milestone_id, state")
-COUNT_ISSUES = "SELECT count(*) FROM issues"
-UNLINK_ISSUES = "UPDATE issues SET milestone_id = NULL WHERE milestone_id = ?"
-PRUNE_ISSUES = "DELETE FROM issues WHERE scan != ?"
+COUNT_ISSUES = "SELECT count(*) FROM milestone_issues"
+UNLINK_ISSUES = "UPDATE milestone_issues SET milestone_id = NULL WHERE milestone_id = ?"
+PRUNE_ISSUES = "DELETE FROM milestone_issues WHERE scan != ?"
 
 
 def unusable(path: Path, why: object) -> CheckpointError:
@@ -80,8 +102,15 @@ def unusable(path: Path, why: object) -> CheckpointError:
                            "it is: restore it, or start over with --fresh (which keeps a copy)")
 
 
-def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> int:
-    """Check the file is ours, of a version we read; create the schema in a new writable file."""
+def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool,
+            upgrade: bool | None = None) -> int:
+    """Check the file is ours, of a version we read; create or upgrade the schema if `upgrade`.
+
+    `upgrade` defaults to `writable`. A read-only view passes True for its private copy, so
+    a dry run after upgrading scbridge reads an older file through today's schema while the
+    file itself is migrated only by the next locked run.
+    """
+    upgrade = writable if upgrade is None else upgrade
     try:
         if writable:
             # Rollback mode while checking and creating: this also folds in a WAL left by a
@@ -105,7 +134,7 @@ def prepare(conn: sqlite3.Connection, path: Path, *, writable: bool) -> int:
     wanted = TABLES_BY_VERSION.get(version, TABLES)
     if version > 0 and not tables >= wanted:
         raise unusable(path, f"tables missing: {', '.join(sorted(wanted - tables))}")
-    if writable and version < SCHEMA_VERSION:
+    if upgrade and version < SCHEMA_VERSION and (writable or version > 0):
         try:
             if version == 0:
                 conn.executescript(SCHEMA)

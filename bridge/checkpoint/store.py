@@ -27,7 +27,7 @@ _BATCH = 500  # ids per `IN (...)`: well under SQLite's 999 bound-parameter limi
 
 
 class Checkpoint:
-    """The checkpoint of one project: one record per GitLab milestone, the runs, a few notes."""
+    """The checkpoint of one project: one record per (kind, GitLab id), the runs, a few notes."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection | None, *, lock_fd: int | None,
                  readonly: bool, clock: Clock = utc_now, scratch: str | None = None,
@@ -85,7 +85,7 @@ class Checkpoint:
             return cls(path, None, lock_fd=None, readonly=True, clock=clock)
         conn, scratch = snapshot.connect_readonly(path)
         try:
-            version = schema.prepare(conn, path, writable=False)
+            version = schema.prepare(conn, path, writable=False, upgrade=scratch is not None)
         except BaseException:
             conn.close()
             if scratch:
@@ -110,22 +110,29 @@ class Checkpoint:
         with self._mutex:
             return self._conn.execute(sql, args).fetchall()
 
-    def get(self, source_id: int) -> Record | None:
-        """The record of one GitLab milestone, or None if scbridge never recorded it."""
-        rows = self._read(schema.SELECT_ITEM, (source_id,))
+    def get(self, kind: str, source_id: int) -> Record | None:
+        """The record of one GitLab object, or None if scbridge never recorded it."""
+        rows = self._read(schema.SELECT_ITEM, (kind, source_id))
         return Record(*rows[0]) if rows else None
 
-    def records(self) -> dict[int, Record]:
-        """Every record, by GitLab milestone id."""
-        return {row[0]: Record(*row) for row in self._read(schema.SELECT_ITEMS)}
+    def records(self, kind: str) -> dict[int, Record]:
+        """Every record of one kind, by GitLab id."""
+        return {row[1]: Record(*row) for row in self._read(schema.SELECT_ITEMS, (kind,))}
 
-    def record(self, source_id: int, *, slug: str, state: str, target_id: str | None = None,
-               written_hash: str | None = None, target_updated_at: str | None = None,
-               error: str | None = None) -> None:
-        """Replace the record of one milestone: one upsert, durable once this returns."""
+    def counts(self) -> dict[str, dict[str, int]]:
+        """How many records of each kind are in each state, for `status`."""
+        out: dict[str, dict[str, int]] = {}
+        for kind, state, n in self._read(schema.COUNT_ITEMS):
+            out.setdefault(str(kind), {})[str(state)] = int(n)
+        return out
+
+    def record(self, kind: str, source_id: int, *, key: str, state: str,
+               target_id: str | None = None, written_hash: str | None = None,
+               target_updated_at: str | None = None, error: str | None = None) -> None:
+        """Replace the record of one object: one upsert, durable once this returns."""
         if state not in STATES:
             raise ValueError(f"unknown checkpoint state {state!r}")
-        self._write(schema.UPSERT_ITEM, (source_id, target_id, slug, state, written_hash,
+        self._write(schema.UPSERT_ITEM, (kind, source_id, target_id, key, state, written_hash,
                                          target_updated_at, error, iso(self._clock())))
 
     def begin_run(self, command: str, *, dry_run: bool = False) -> int:

@@ -1,224 +1,231 @@
-"""The load stage: carry out a plan on SourceCraft, idempotently, recording each outcome at once.
+"""The load stage: carry out one kind's plan on SourceCraft, recording each outcome at once.
 
 A POST is the one write that is not idempotent, so it is never re-sent blind:
 the intent goes into the checkpoint first (state `pending`), and when its
-outcome is unknown (a timeout, a reset, a 5xx, or a 400 that may mean "slug
-exists") the slug is looked up and the milestone found there is adopted.
+outcome is unknown (a timeout, a reset, a 5xx, or a 400/409 that may mean "it
+exists") the kind finds the object by its natural key and the loader adopts
+it. This module is the one place that rule lives; the waits between tries come
+from the one tenacity policy every request uses (`bridge.net.retry`).
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import structlog
+import tenacity
 
 from bridge.checkpoint import Checkpoint, content_hash
+from bridge.engine.refs import Refs
 from bridge.errors import AmbiguousWriteError, ApiError, FatalApiError, RetriableApiError
-from bridge.models import Action, ItemOutcome, PlannedAction, TargetMilestone, WantedMilestone
-from bridge.targets.sourcecraft import SourceCraftClient
+from bridge.models import (
+    Action,
+    Change,
+    Create,
+    Gone,
+    ItemOutcome,
+    Planned,
+    Unchanged,
+    source_id_of,
+    target_of,
+)
 
 log = structlog.get_logger(__name__)
 
-#: How many times one create may be sent when each try proved the milestone absent.
-MAX_CREATE_TRIES = 3
-
-#: A refused POST with one of these may mean "the slug exists" (SourceCraft answers 400).
+#: A refused POST with one of these may mean "it exists" (a milestone slug: 400; a label: 409).
 _MAY_MEAN_EXISTS = frozenset({400, 409})
 
 #: Statuses after which the run cannot go on for any item: credentials are refused.
 _RUN_FATAL = frozenset({401, 403})
 
+#: Builds the retry policy for one write, given what to log with each retry.
+RetryFactory = Callable[[Mapping[str, Any]], tenacity.Retrying]
 
-def create_body(wanted: WantedMilestone) -> dict[str, Any]:
-    """The POST body: the mapped fields SourceCraft accepts on create (never `status`)."""
-    body: dict[str, Any] = {"name": wanted.name, "slug": wanted.slug,
-                            "description": wanted.description}
-    for key in ("start_date", "deadline"):
-        value = getattr(wanted, key)
-        if value is not None:
-            body[key] = value
-    return body
+STOPPED = "not attempted: the run was stopped"
+
+
+class _AbsentError(RetriableApiError):
+    """The create's outcome was unknown and the look-up proved it absent: safe to send again."""
+
+    def __init__(self, cause: ApiError) -> None:
+        super().__init__(f"{cause} (looked up: absent, sending again)", status=cause.status,
+                         request_id=cause.request_id, retry_after=cause.retry_after)
+        self.cause = cause
 
 
 class Loader:
-    """Run the writing actions of a plan on a bounded pool, one checkpoint record per outcome."""
+    """Run the writing actions of one kind's plan on a bounded pool, one record per outcome."""
 
-    def __init__(self, client: SourceCraftClient, checkpoint: Checkpoint, *, concurrency: int = 4,
-                 stop: threading.Event | None = None,
-                 on_item: Callable[[ItemOutcome], None] | None = None,
-                 max_attempts: int = MAX_CREATE_TRIES, backoff_cap_s: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self._client = client
-        self._max_attempts = max(1, max_attempts)
-        self._backoff_cap_s = backoff_cap_s
-        self._sleep = sleep
+    def __init__(self, kind: Any, checkpoint: Checkpoint, *, refs: Refs, retrying: RetryFactory,
+                 concurrency: int = 4, stop: threading.Event | None = None,
+                 on_item: Callable[[ItemOutcome], None] | None = None) -> None:
+        self._kind = kind
         self._checkpoint = checkpoint
+        self._refs = refs
+        self._retrying = retrying
         self._concurrency = max(1, concurrency)
         self._stop = stop or threading.Event()
         self._on_item = on_item
         self.fatal: ApiError | None = None  # set when credentials were refused mid-run
 
-    def run(self, actions: Sequence[PlannedAction]) -> list[ItemOutcome]:
+    def run(self, actions: Sequence[Planned]) -> list[ItemOutcome]:
         """Carry out every action; outcomes come back in the plan's order."""
         with ThreadPoolExecutor(max_workers=self._concurrency,
                                 thread_name_prefix="load") as pool:
             return list(pool.map(self._one, actions))
 
-    def _one(self, planned: PlannedAction) -> ItemOutcome:
+    def _one(self, planned: Planned) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:
-            return ItemOutcome(planned, ok=False, target=planned.target,
-                               error="not attempted: the run was stopped")
+            return ItemOutcome(planned, ok=False, target=target_of(planned), error=STOPPED,
+                               attempted=False)
         try:
             outcome = self._apply(planned)
         except ApiError as exc:
             if exc.status in _RUN_FATAL:
                 self.fatal = exc
-            outcome = ItemOutcome(planned, ok=False, target=planned.target, error=str(exc))
+            outcome = ItemOutcome(planned, ok=False, target=target_of(planned), error=str(exc))
             self._record_failure(planned, str(exc))
         if self._on_item is not None:
             self._on_item(outcome)
         return outcome
 
-    def _apply(self, planned: PlannedAction) -> ItemOutcome:
-        action = planned.action
-        if action is Action.CREATE:
+    def _apply(self, planned: Planned) -> ItemOutcome:
+        if isinstance(planned, Create):
             return self._create(planned)
-        if action in (Action.CLOSE, Action.REOPEN, Action.UPDATE):
-            return self._patch(planned)
-        if action is Action.DELETE:
-            return self._delete(planned)
-        if action is Action.UNCHANGED and planned.target is not None and planned.wanted is not None:
+        if isinstance(planned, Change):
+            return self._change(planned)
+        if isinstance(planned, Gone):
+            return self._gone(planned)
+        if isinstance(planned, Unchanged):
             self._adopt(planned)
-        return ItemOutcome(planned, ok=True, target=planned.target)
+        return ItemOutcome(planned, ok=True, target=target_of(planned))
 
-    def _create(self, planned: PlannedAction) -> ItemOutcome:
-        wanted = planned.wanted
-        assert wanted is not None  # a CREATE always carries what is wanted
+    def _create(self, planned: Create) -> ItemOutcome:
+        wanted, kind = planned.wanted, self._kind
         source_id = wanted.source.id
         # The intent is durable before the POST leaves: a crash from here on leaves a
-        # `pending` record, and the next run looks the slug up instead of creating blind.
-        self._checkpoint.record(source_id, slug=wanted.slug, state="pending")
+        # `pending` record, and the next run looks the key up instead of creating blind.
+        self._checkpoint.record(kind.name, source_id, key=wanted.key, state="pending")
         created = self._post(wanted)
         state = "created"
-        if wanted.status == "closed" and created.status != "closed":
+        if "status" in kind.fields and wanted.status == "closed" and created.status != "closed":
+            # A kind whose create cannot carry the status (milestones) is closed right after;
+            # the id is durable first, so a crash in between never loses what was created.
             self._record(source_id, created, "created")
-            created = self._client.update(created, {"status": "closed"}) or replace(
-                created, status="closed")
+            created = kind.change(created, wanted, {"status": (created.status, "closed")},
+                                  self._refs)
             state = "closed"
         self._record(source_id, created, state)
         return ItemOutcome(planned, ok=True, target=created)
 
-    def _post(self, wanted: WantedMilestone) -> TargetMilestone:
-        """The created (or adopted) milestone; a POST goes again only when one certainly is not.
+    def _post(self, wanted: Any) -> Any:
+        """The created (or adopted) object; a POST goes again only when one certainly is not.
 
         429 and a failed connect mean the server did not act: wait and send again. A
-        timeout, a reset or a 5xx may have created it, and a 400 (or 409) may mean the
-        slug exists: look the slug up first, adopt what carries our name, and send again
-        only when the slug is free. A 400 with the slug free was about the body itself,
-        so it is raised instead of being sent again for the same answer.
+        timeout, a reset or a 5xx may have created it, and a 400 (or 409) may mean it
+        exists: look it up first, adopt what the kind says is ours, and send again only
+        when it is surely absent. A 400 with nothing found was about the body itself, so
+        it is raised instead of being sent again for the same answer.
         """
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return self._client.create(create_body(wanted))
-            except RetriableApiError as exc:
-                error: ApiError = exc
-            except AmbiguousWriteError as exc:
-                error = exc
-                found = self._look_up(wanted, exc)
-                if found is not None:
-                    return found
-            except FatalApiError as exc:
-                if exc.status not in _MAY_MEAN_EXISTS:
-                    raise
-                found = self._look_up(wanted, exc)
-                if found is None:
-                    raise
-                return found
-            if self._stop.is_set():
-                break  # the run is stopping: no new wait and no new POST for this item
-            if attempt < self._max_attempts:
-                self._sleep(self._wait(error, attempt))
-        if isinstance(error, AmbiguousWriteError):
+        retrying = self._retrying({"method": "POST", "kind": self._kind.name,
+                                   "key": wanted.key})
+        # A stop signal ends the tries too: no new wait and no new POST for this item.
+        stop = cast(tenacity.stop.stop_base, retrying.stop)
+        retrying = retrying.copy(stop=stop | tenacity.stop_when_event_set(self._stop))
+        tries = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    tries += 1
+                    return self._post_once(wanted)
+        except _AbsentError as exc:
             raise AmbiguousWriteError(
-                f"could not create '{wanted.slug}' in {attempt} tries ({error})",
-                status=error.status, request_id=error.request_id)
-        raise error
+                f"could not create '{wanted.key}' in {tries} tries ({exc.cause})",
+                status=exc.status, request_id=exc.request_id) from None
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
-    def _look_up(self, wanted: WantedMilestone, error: ApiError) -> TargetMilestone | None:
-        """After an unknown outcome: the milestone to adopt, None if the slug is free."""
-        log.warning("create_outcome_unknown", slug=wanted.slug, error=str(error))
-        found = self._client.get(wanted.slug)
+    def _post_once(self, wanted: Any) -> Any:
+        try:
+            return self._kind.create(wanted, self._refs)
+        except AmbiguousWriteError as exc:
+            found = self._look_up(wanted, exc)
+            if found is None:
+                raise _AbsentError(exc) from None
+            return found
+        except FatalApiError as exc:
+            if exc.status not in _MAY_MEAN_EXISTS:
+                raise
+            found = self._look_up(wanted, exc)
+            if found is None:
+                raise
+            return found
+
+    def _look_up(self, wanted: Any, error: ApiError) -> Any:
+        """After an unknown outcome: the object to adopt, None if the key is free."""
+        log.warning("create_outcome_unknown", kind=self._kind.name, key=wanted.key,
+                    error=str(error))
+        found = self._kind.find(wanted)
         if found is None:
             return None
-        if found.name != wanted.name:
-            raise FatalApiError(
-                f"slug '{wanted.slug}' is taken by a SourceCraft milestone named "
-                f"'{found.name}' that scbridge did not create ({error})",
-                status=error.status, request_id=error.request_id) from error
-        log.info("create_adopted", slug=wanted.slug, target_id=found.id)
+        reason = self._kind.conflict(wanted, found)
+        if reason is not None:
+            raise FatalApiError(f"{reason} ({error})", status=error.status,
+                                request_id=error.request_id) from error
+        log.info("create_adopted", kind=self._kind.name, key=wanted.key, target_id=found.id)
         return found
 
-    def _wait(self, error: ApiError, attempt: int) -> float:
-        """The server's hint when it gave one, else capped doubling from one second."""
-        if error.retry_after is not None:
-            return min(self._backoff_cap_s, max(0.0, error.retry_after))
-        return float(min(self._backoff_cap_s, 2.0 ** (attempt - 1)))
-
-    def _patch(self, planned: PlannedAction) -> ItemOutcome:
-        target, wanted = planned.target, planned.wanted
-        assert target is not None
-        body = {name: after for name, (_before, after) in planned.changes.items()}
+    def _change(self, planned: Change) -> ItemOutcome:
+        changes = dict(planned.changes)
         if planned.action is Action.CLOSE:
-            body = {"status": "closed"}
+            changes = {"status": (planned.target.status, "closed")}
         elif planned.action is Action.REOPEN:
-            body = {"status": "open"}
-        updated = self._client.update(target, body) or replace(target, **body)
-        source_id = planned.source_id if wanted is None else wanted.source.id
-        assert source_id is not None
+            changes = {"status": (planned.target.status, "open")}
+        updated = self._kind.change(planned.target, planned.wanted, changes, self._refs)
         state = {"close": "closed", "reopen": "open"}.get(planned.action.value, "updated")
-        self._record(source_id, updated, state)
+        self._record(planned.wanted.source.id, updated, state)
         return ItemOutcome(planned, ok=True, target=updated)
 
-    def _delete(self, planned: PlannedAction) -> ItemOutcome:
-        target = planned.target
-        assert target is not None
-        assert planned.source_id is not None
-        self._client.delete(target)
-        self._checkpoint.record(planned.source_id, slug=target.slug, state="deleted",
-                                target_id=target.id)
-        return ItemOutcome(planned, ok=True, target=None)
+    def _gone(self, planned: Gone) -> ItemOutcome:
+        if planned.action is Action.DELETE:
+            self._kind.delete(planned.target)
+            self._checkpoint.record(self._kind.name, planned.source_id, key=planned.target.key,
+                                    state="deleted", target_id=planned.target.id)
+            return ItemOutcome(planned, ok=True, target=None)
+        if planned.action is Action.CLOSE:
+            updated = self._kind.change(planned.target, None, dict(planned.changes), self._refs)
+            self._record(planned.source_id, updated, "closed")
+            return ItemOutcome(planned, ok=True, target=updated)
+        return ItemOutcome(planned, ok=True, target=planned.target)
 
-    def _adopt(self, planned: PlannedAction) -> None:
-        """Record a matched milestone the checkpoint does not know yet (lost checkpoint).
+    def _adopt(self, planned: Unchanged) -> None:
+        """Record a matched object the checkpoint does not know yet (lost checkpoint).
 
         Recorded as `created` even when closed: `closed` means scbridge closed it, and
         only what scbridge closed may later be reopened by a migrate run.
         """
-        assert planned.wanted is not None
-        assert planned.target is not None
-        known = self._checkpoint.get(planned.wanted.source.id)
+        source_id = planned.wanted.source.id
+        known = self._checkpoint.get(self._kind.name, source_id)
         if known is None or known.target_id != planned.target.id:
-            self._record(planned.wanted.source.id, planned.target, "created")
+            self._record(source_id, planned.target, "created")
 
-    def _record(self, source_id: int, target: TargetMilestone, state: str) -> None:
-        self._checkpoint.record(source_id, slug=target.slug, state=state, target_id=target.id,
+    def _record(self, source_id: int, target: Any, state: str) -> None:
+        self._checkpoint.record(self._kind.name, source_id, key=target.key or "", state=state,
+                                target_id=target.id,
                                 written_hash=content_hash(target.managed()),
                                 target_updated_at=target.updated_at)
 
-    def _record_failure(self, planned: PlannedAction, error: str) -> None:
-        source_id = planned.source_id if planned.wanted is None else planned.wanted.source.id
-        if source_id is None:
-            return
-        known = self._checkpoint.get(source_id)
-        slug = planned.wanted.slug if planned.wanted else (
-            planned.target.slug if planned.target else "")
+    def _record_failure(self, planned: Planned, error: str) -> None:
+        source_id = source_id_of(planned)
+        known = self._checkpoint.get(self._kind.name, source_id)
+        target = target_of(planned)
+        wanted = None if isinstance(planned, Gone) else planned.wanted
+        key = wanted.key if wanted is not None else (target.key if target is not None else "")
         self._checkpoint.record(
-            source_id, slug=known.slug if known else slug, state="failed",
-            target_id=known.target_id if known else (planned.target.id if planned.target else None),
+            self._kind.name, source_id, key=known.key if known else (key or ""),
+            state="failed",
+            target_id=known.target_id if known else (target.id if target is not None else None),
             written_hash=known.written_hash if known else None,
             target_updated_at=known.target_updated_at if known else None, error=error)

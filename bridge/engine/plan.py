@@ -1,27 +1,32 @@
 """The plan stage: what GitLab wants, SourceCraft has and the checkpoint remembers, compared.
 
-Pure: no request, no write, the same plan for the same input, so a dry run
-shows exactly what the real run then does. A wanted milestone is matched to
-a SourceCraft milestone by the checkpoint first (GitLab id -> SourceCraft
-id), else by its slug; one with our slug and another name is never touched.
+Pure and written once for every kind: no request, no write, the same plan for
+the same input, so a dry run shows exactly what the real run then does. A
+wanted object is matched to a target object by the checkpoint first (GitLab id
+-> SourceCraft id), else by its natural key (a slug, a label name, the GitLab
+URL in an issue's header); one holding our key that the kind says is not ours
+is never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from bridge.checkpoint import Record, canonical, content_hash
 from bridge.config import MirrorConfig
 from bridge.errors import ConfigError
 from bridge.models import (
-    TARGET_FIELDS,
     Action,
-    PlannedAction,
+    Change,
+    Conflict,
+    Create,
+    Gone,
+    Planned,
+    Skip,
     Skipped,
-    TargetMilestone,
-    WantedMilestone,
+    Unchanged,
 )
 
 Mode = Literal["migrate", "mirror"]
@@ -31,58 +36,71 @@ _DEFAULT_MIRROR = MirrorConfig()
 MIGRATE_DIFFERS = "fields differ; `scbridge mirror` updates them"
 
 
+class PlanRules(Protocol):
+    """The part of a Kind the planner reads."""
+
+    name: str
+    fields: tuple[str, ...]
+    key_name: str
+
+    def compare_keys(self) -> tuple[str, ...]: ...
+
+    def conflict(self, wanted: Any, found: Any) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class PlanInput:
     """Everything the plan compares; `census_complete` is False when any GitLab page failed."""
 
-    results: Sequence[WantedMilestone | Skipped]
-    target: Sequence[TargetMilestone]
+    results: Sequence[Any]  # wanted objects and Skipped
+    target: Sequence[Any]
     records: Mapping[int, Record]
     census_complete: bool = True
 
 
 class _Index:
-    """The target's milestones by id and slug, and which of them the checkpoint says are ours."""
+    """The target's objects by id and key, and which of them the checkpoint says are ours."""
 
-    def __init__(self, target: Sequence[TargetMilestone], records: Mapping[int, Record]) -> None:
+    def __init__(self, target: Sequence[Any], records: Mapping[int, Record]) -> None:
         self.by_id = {t.id: t for t in target}
-        self.by_slug = {t.slug: t for t in target}
+        self.by_key: dict[str, Any] = {}
+        for t in target:
+            if t.key is not None:
+                self.by_key.setdefault(t.key, t)  # the oldest listed wins a duplicated key
         self.owner: dict[str, int] = {}  # target id -> the GitLab id whose record claims it
-        self.mine: dict[int, TargetMilestone] = {}
+        self.mine: dict[int, Any] = {}
         for source_id in sorted(records):
             found = self._recorded(records[source_id])
             if found is not None and found.id not in self.owner:
                 self.owner[found.id] = source_id
                 self.mine[source_id] = found
 
-    def _recorded(self, record: Record) -> TargetMilestone | None:
-        # An id that vanished is not replaced by whoever holds the slug now, and a `pending`
-        # record (a POST whose answer never came) claims nothing by slug alone: someone may
-        # have taken the slug since. Both are matched like any milestone, by slug AND name,
-        # so a POST that did land is adopted and a stranger's milestone is never touched.
+    def _recorded(self, record: Record) -> Any:
+        # An id that vanished is not replaced by whoever holds the key now, and a `pending`
+        # record (a POST whose answer never came) claims nothing by key alone: someone may
+        # have taken it since. Both are matched like any object, by key AND the kind's own
+        # check, so a POST that did land is adopted and a stranger's object is never touched.
         return None if record.target_id is None else self.by_id.get(record.target_id)
 
 
-def plan(inp: PlanInput, *, mode: Mode, mirror: MirrorConfig = _DEFAULT_MIRROR,
-         slugs_follow_renames: bool = False) -> list[PlannedAction]:
+def plan(kind: PlanRules, inp: PlanInput, *, mode: Mode,
+         mirror: MirrorConfig = _DEFAULT_MIRROR) -> list[Planned]:
     """The actions that bring SourceCraft in line with GitLab, by GitLab id, deletions last."""
     _check(mode, mirror)
     index = _Index(inp.target, inp.records)
-    keys = tuple(k for k in TARGET_FIELDS if k != "slug" or slugs_follow_renames)
-    actions: list[PlannedAction] = []
+    actions: list[Planned] = []
     for item in sorted(inp.results, key=lambda r: r.source.id):
         if isinstance(item, Skipped):
-            actions.append(PlannedAction(Action.SKIP, item.source, reason=item.reason,
-                                         error=item.error, source_id=item.source.id))
+            actions.append(Skip(kind.name, item.source, item.reason, error=item.error))
         else:
-            actions.append(_wanted(item, index, records=inp.records, mode=mode, mirror=mirror,
-                                   keys=keys))
+            actions.append(_wanted(kind, item, index, records=inp.records, mode=mode,
+                                   mirror=mirror))
     if mode == "mirror":
         listed = {item.source.id for item in inp.results}
         for source_id in sorted(set(inp.records) - listed):
             target = index.mine.get(source_id)
             if target is not None:
-                actions.append(_vanished(source_id, target, mirror, inp.census_complete))
+                actions.append(_vanished(kind, source_id, target, mirror, inp.census_complete))
     return actions
 
 
@@ -96,45 +114,42 @@ def _check(mode: str, mirror: MirrorConfig) -> None:
                               key=key)
 
 
-def _wanted(wanted: WantedMilestone, index: _Index, *, records: Mapping[int, Record],
-            mode: Mode, mirror: MirrorConfig, keys: tuple[str, ...]) -> PlannedAction:
+def _wanted(kind: PlanRules, wanted: Any, index: _Index, *, records: Mapping[int, Record],
+            mode: Mode, mirror: MirrorConfig) -> Planned:
     source_id = wanted.source.id
     target = index.mine.get(source_id)
     record = records.get(source_id) if target is not None else None
     if target is None:
-        found = index.by_slug.get(wanted.slug)
+        found = index.by_key.get(wanted.key)
         if found is None:
-            changes = {k: (None, v) for k, v in wanted.managed().items() if v not in (None, "")}
-            return PlannedAction(Action.CREATE, wanted.source, wanted, changes=changes,
-                                 source_id=source_id)
+            changes = {k: (None, v) for k, v in wanted.managed().items()
+                       if v not in (None, "", ())}
+            return Create(kind.name, wanted, changes=changes)
         owner = index.owner.get(found.id)
         reason = None
         if owner is not None:
-            reason = (f"slug '{wanted.slug}' belongs to the SourceCraft milestone scbridge "
-                      f"made for GitLab milestone {owner}")
-        elif found.name != wanted.name:
-            reason = (f"slug '{wanted.slug}' is taken by a SourceCraft milestone named "
-                      f"'{found.name}' that scbridge did not create")
+            reason = (f"{kind.key_name} '{wanted.key}' belongs to the SourceCraft {kind.name} "
+                      f"scbridge made for GitLab {kind.name} {owner}")
+        else:
+            reason = kind.conflict(wanted, found)
         if reason is not None:
-            return PlannedAction(Action.CONFLICT, wanted.source, wanted, found, reason=reason,
-                                 source_id=source_id)
-        target = found  # same slug, same name: adopted, ours from now on
-    diff = _diff(wanted, target, keys)
+            return Conflict(kind.name, wanted, found, reason)
+        target = found  # the same key, and the kind agrees: adopted, ours from now on
+    diff = _diff(wanted, target, kind.compare_keys())
     if mode == "migrate":
-        return _migrate(wanted, target, record, diff)
-    return _mirror(wanted, target, record, diff, mirror)
+        return _migrate(kind, wanted, target, record, diff)
+    return _mirror(kind, wanted, target, record, diff, mirror=mirror)
 
 
-def _diff(wanted: WantedMilestone, target: TargetMilestone,
-          keys: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
+def _diff(wanted: Any, target: Any, keys: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
     """before -> after for each managed field whose content differs (not merely its spelling)."""
     have, want = target.managed(), wanted.managed()
     have_c, want_c = canonical(have), canonical(want)
     return {k: (have[k], want[k]) for k in keys if have_c[k] != want_c[k]}
 
 
-def _migrate(wanted: WantedMilestone, target: TargetMilestone, record: Record | None,
-             diff: dict[str, tuple[Any, Any]]) -> PlannedAction:
+def _migrate(kind: PlanRules, wanted: Any, target: Any, record: Record | None,
+             diff: dict[str, tuple[Any, Any]]) -> Planned:
     """Migrate creates and closes; it reopens only what it closed itself, and updates nothing."""
     status = diff.pop("status", None)
     others = MIGRATE_DIFFERS if diff else None
@@ -146,49 +161,42 @@ def _migrate(wanted: WantedMilestone, target: TargetMilestone, record: Record | 
         elif record is not None and record.state == "closed":
             action = Action.REOPEN  # closed by scbridge, since reopened in GitLab
         if action is not None:
-            return PlannedAction(action, wanted.source, wanted, target, {"status": status},
-                                 reason=others, source_id=wanted.source.id)
+            return Change(kind.name, action, wanted, target, {"status": status}, reason=others)
         diff["status"] = status
         reasons.append("closed on SourceCraft, not by scbridge; kept")
-    return PlannedAction(Action.UNCHANGED, wanted.source, wanted, target, diff,
-                         reason="; ".join(reasons) or None, source_id=wanted.source.id)
+    return Unchanged(kind.name, wanted, target, diff, reason="; ".join(reasons) or None)
 
 
-def _mirror(wanted: WantedMilestone, target: TargetMilestone, record: Record | None,
-            diff: dict[str, tuple[Any, Any]], mirror: MirrorConfig) -> PlannedAction:
+def _mirror(kind: PlanRules, wanted: Any, target: Any, record: Record | None,
+            diff: dict[str, tuple[Any, Any]], *, mirror: MirrorConfig) -> Planned:
     """Mirror brings every managed field in line, minding edits made on SourceCraft."""
-    source_id = wanted.source.id
     if not diff:
-        return PlannedAction(Action.UNCHANGED, wanted.source, wanted, target, source_id=source_id)
+        return Unchanged(kind.name, wanted, target)
     # The hash of what we last wrote, not `updated_at`: SourceCraft may move `updated_at` for
     # things scbridge does not manage, and that must not pass for an edit of our fields.
     edited = (record is not None and record.written_hash is not None
               and content_hash(target.managed()) != record.written_hash)
     reason = None
     if edited and mirror.on_target_edited == "keep-target":
-        return PlannedAction(Action.SKIP, wanted.source, wanted, target, diff,
-                             reason="edited on SourceCraft; kept (keep-target)",
-                             source_id=source_id)
+        return Skip(kind.name, wanted.source, "edited on SourceCraft; kept (keep-target)",
+                    wanted=wanted, target=target, changes=diff)
     if edited and mirror.on_target_edited == "report":
-        return PlannedAction(Action.CONFLICT, wanted.source, wanted, target, diff,
-                             reason="edited on SourceCraft since scbridge wrote it",
-                             source_id=source_id)
+        return Conflict(kind.name, wanted, target,
+                        "edited on SourceCraft since scbridge wrote it", changes=diff)
     if edited:
         reason = "edited on SourceCraft; overwritten (source-wins)"
     action = Action.UPDATE
     if set(diff) == {"status"}:
         action = Action.CLOSE if wanted.status == "closed" else Action.REOPEN
-    return PlannedAction(action, wanted.source, wanted, target, diff, reason=reason,
-                         source_id=source_id)
+    return Change(kind.name, action, wanted, target, diff, reason=reason)
 
 
-def _vanished(source_id: int, target: TargetMilestone, mirror: MirrorConfig,
-              census_complete: bool) -> PlannedAction:
-    """The deletion policy for a milestone GitLab no longer lists; none after a partial census."""
+def _vanished(kind: PlanRules, source_id: int, target: Any, mirror: MirrorConfig,
+              census_complete: bool) -> Gone:
+    """The deletion policy for an object GitLab no longer lists; none after a partial census."""
     def act(reason: str, action: Action = Action.SKIP,
-             changes: Mapping[str, tuple[Any, Any]] | None = None) -> PlannedAction:
-        return PlannedAction(action, None, None, target, changes or {}, reason=reason,
-                             source_id=source_id)
+            changes: Mapping[str, tuple[Any, Any]] | None = None) -> Gone:
+        return Gone(kind.name, action, source_id, target, reason, dict(changes or {}))
 
     if not census_complete:
         return act("census incomplete: no deletion")
@@ -196,7 +204,9 @@ def _vanished(source_id: int, target: TargetMilestone, mirror: MirrorConfig,
         return act("deleted in GitLab; kept (on_deleted: keep)")
     if mirror.on_deleted == "delete":
         return act("deleted in GitLab; deleted (on_deleted: delete)", Action.DELETE)
+    if "status" not in kind.fields:
+        return act(f"deleted in GitLab; a {kind.name} cannot be closed, kept (on_deleted: close)")
     if target.status == "closed":
         return act("deleted in GitLab; already closed (on_deleted: close)", Action.UNCHANGED)
     return act("deleted in GitLab; closed (on_deleted: close)", Action.CLOSE,
-                {"status": (target.status, "closed")})
+               {"status": (target.status, "closed")})

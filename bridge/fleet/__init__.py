@@ -8,11 +8,12 @@
 - `report`, `render`: the combined report and the worst exit code;
 - `status`: the projects' checkpoints summed;
 - `command`: the subcommands over a fleet.
+
+Only the light modules are imported here, so `validate` over a fleet starts as fast as
+over one project; the runner and the network come in with the command that needs them.
 """
 
-from bridge.fleet.command import fleet_command
 from bridge.fleet.shards import Shard, shard_of
 from bridge.fleet.spec import FleetConfig, ProjectSpec, is_fleet_config, load_fleet
 
-__all__ = ["FleetConfig", "ProjectSpec", "Shard", "fleet_command", "is_fleet_config",
-           "load_fleet", "shard_of"]
+__all__ = ["FleetConfig", "ProjectSpec", "Shard", "is_fleet_config", "load_fleet", "shard_of"]

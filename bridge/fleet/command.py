@@ -1,4 +1,8 @@
-"""`migrate`, `mirror`, `status` and `validate` over a many-project config (SPEC §14)."""
+"""`migrate`, `mirror`, `status` and `validate` over a many-project config (SPEC §14).
+
+As in bridge.commands, the heavy modules (the runner, the network, reports, rich) are
+imported by the command that uses them, so `validate` stays quick.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +14,18 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.config import Config
 from bridge.errors import ConfigError
-from bridge.fleet.discover import discover
 from bridge.fleet.expand import project_config
-from bridge.fleet.render import FLEET_FORMATS, project_report_path, render_fleet_text
-from bridge.fleet.report import FleetReport, ProjectResult
-from bridge.fleet.runner import run_all, run_project
 from bridge.fleet.shards import Shard, choose_shard
 from bridge.fleet.spec import FleetConfig, ProjectSpec, load_fleet
-from bridge.fleet.status import print_status
 from bridge.logs import register_secret
-from bridge.pipeline import RunOptions
-from bridge.progress import Progress
-from bridge.report import render_text, write_report
-from bridge.report.files import write_atomic
 from bridge.rules import load_mapping
+
+if TYPE_CHECKING:
+    from bridge.fleet.report import ProjectResult
 
 
 def fleet_command(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -34,6 +33,8 @@ def fleet_command(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.command == "validate":
         return _validate(args)
     if args.command == "status":
+        from bridge.fleet.status import print_status
+
         fleet = load_fleet(args.config, require_tokens=False)
         shard = choose_shard(args.shard, args.shards, os.environ)
         specs = _specs(fleet, needs_network=False)
@@ -51,6 +52,8 @@ def _now() -> str:
 def _specs(fleet: FleetConfig, *, needs_network: bool = True) -> tuple[ProjectSpec, ...]:
     if fleet.discover is None:
         return fleet.projects
+    from bridge.fleet.discover import discover
+
     if not needs_network and fleet.base.source.token is None:
         raise ConfigError(f"{fleet.base.path}: discover: lists the group's projects from GitLab, "
                           f"which needs {fleet.base.source.token_env} set, even for status")
@@ -75,6 +78,14 @@ def _configs(fleet: FleetConfig, specs: list[ProjectSpec], checkpoint_dir: Path 
 
 
 def _run(args: argparse.Namespace, stop: threading.Event) -> int:
+    from bridge.fleet.render import FLEET_FORMATS, render_fleet_text
+    from bridge.fleet.report import FleetReport
+    from bridge.fleet.runner import run_all, run_project
+    from bridge.pipeline import RunOptions
+    from bridge.progress import Progress
+    from bridge.report import render_text
+    from bridge.report.files import write_atomic
+
     if args.report is not None and args.report.suffix.lower() not in FLEET_FORMATS:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(FLEET_FORMATS))}")
@@ -118,6 +129,9 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
 
 def _write_own(result: ProjectResult, combined: Path) -> ProjectResult:
     """The project's own report file beside the combined one (when it has a report)."""
+    from bridge.fleet.render import project_report_path
+    from bridge.report import write_report
+
     if result.report is None:
         return result
     path = project_report_path(combined, result.org, result.repo)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bridge.config import Config, default_checkpoint
+from bridge.config import Config, default_checkpoint, transfer_kinds
 from bridge.fleet.spec import FleetConfig, ProjectSpec
 
 
@@ -32,13 +31,6 @@ def overrides(base: Config, spec: ProjectSpec, folder: Path) -> dict[str, Any]:
                                                             spec.target)}
     if spec.mapping is not None:
         changes["mapping"] = spec.mapping
-    if spec.transfer is not None:  # spec.py accepts it only when Config has a transfer field
-        changes["transfer"] = merge_transfer(getattr(base, "transfer", None), spec.transfer)
+    if spec.transfer is not None:
+        changes["transfer"] = transfer_kinds(spec.transfer)
     return changes
-
-
-def merge_transfer(current: Any, override: Mapping[str, bool]) -> Any:
-    """The base's `transfer` with an entry's kinds set: a dataclass replaced, a mapping merged."""
-    if dataclasses.is_dataclass(current) and not isinstance(current, type):
-        return dataclasses.replace(current, **override)
-    return {**(current or {}), **override}

@@ -6,23 +6,19 @@ this module reads only the keys that name the projects, with file:line on every 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bridge.config import FLEET_KEYS, Config, load_config
+from bridge.config import _SECTIONS, FLEET_KEYS, Config, load_config
 from bridge.configfile import Entry, Spec, YamlFile, convert
 from bridge.errors import BridgeError
 from bridge.yamlread import describe
 
-#: The kinds SPEC §11 names, accepted in a per-project `transfer:` when the base has no own.
-TRANSFER_KINDS = ("milestones", "labels", "issues", "comments")
 #: What `discover.target_repo` may use: the project's own path, its namespace, both ("/" -> "-").
 PLACEHOLDERS = ("path", "namespace", "full_path")
 DEFAULT_PARALLEL = 4
@@ -40,7 +36,7 @@ class ProjectSpec:
     line: int | None = None  # where the config names it (None: discovered)
     mapping: Path | None = None
     checkpoint: Path | None = None
-    transfer: Mapping[str, bool] | None = None
+    transfer: Mapping[str, bool] | None = None  # as written: the file's keys, then the entry's
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +95,7 @@ def load_fleet(path: str | Path, *, env: Mapping[str, str] | None = None,
     projects: tuple[ProjectSpec, ...] = ()
     discover = None
     if "projects" in top:
-        projects = _projects(doc, top["projects"], folder, base)
+        projects = _projects(doc, top["projects"], folder, top)
     else:
         discover = _discover(doc, top["discover"], base)
     return FleetConfig(base=base, projects=projects, discover=discover,
@@ -122,13 +118,14 @@ def _parallel(doc: YamlFile, entry: Entry | None) -> int:
     return int(convert(doc, found["parallel"], Spec("int", low=1, high=64), Path()))
 
 
-def _projects(doc: YamlFile, entry: Entry, folder: Path, base: Config
+def _projects(doc: YamlFile, entry: Entry, folder: Path, top: Mapping[str, Entry]
               ) -> tuple[ProjectSpec, ...]:
     node = entry.node
     if not isinstance(node, SequenceNode) or not node.value:
         raise doc.error("projects must be a non-empty list of {source: ..., target: ...}",
                         entry.line, "projects")
     specs: list[ProjectSpec] = []
+    shared = _transfer_keys(doc, top["transfer"]) if "transfer" in top else {}
     seen: dict[str, dict[object, int]] = {"source": {}, "target": {}, "checkpoint": {}}
     for index, item in enumerate(node.value):
         key, line = f"projects[{index}]", item.start_mark.line + 1
@@ -148,7 +145,7 @@ def _projects(doc: YamlFile, entry: Entry, folder: Path, base: Config
             if "mapping" in found else None,
             checkpoint=convert(doc, found["checkpoint"], Spec("path"), folder)
             if "checkpoint" in found else None,
-            transfer=_transfer(doc, found["transfer"], base) if "transfer" in found else None)
+            transfer=_transfer(doc, found["transfer"], shared) if "transfer" in found else None)
         for what, value in (("source", source.lower()), ("target", target),
                             ("checkpoint", spec.checkpoint)):
             if value is not None and value in seen[what]:
@@ -168,20 +165,15 @@ def _repo_name(doc: YamlFile, entry: Entry) -> str:
     return name
 
 
-def transfer_keys(base: Config) -> tuple[str, ...]:
-    """The kinds a per-project `transfer:` may set: the base config's own, else SPEC §11's."""
-    current: Any = getattr(base, "transfer", None)
-    if dataclasses.is_dataclass(current):
-        return tuple(f.name for f in dataclasses.fields(current))
-    return TRANSFER_KINDS
+def _transfer(doc: YamlFile, entry: Entry, shared: Mapping[str, bool]) -> dict[str, bool]:
+    """The entry's `transfer:` over the file's own: the keys as written (milestones, ...)."""
+    return {**shared, **_transfer_keys(doc, entry)}
 
 
-def _transfer(doc: YamlFile, entry: Entry, base: Config) -> dict[str, bool]:
-    if "transfer" not in {f.name for f in dataclasses.fields(base)}:
-        raise doc.error(f"{entry.key}: this scbridge moves milestones only; per-project "
-                        "transfer: needs the kinds of SPEC §11", entry.line, entry.key)
-    found = doc.entries(_mapping_node(doc, entry), entry.key, transfer_keys(base))
-    return {name: bool(convert(doc, item, Spec("bool"), Path())) for name, item in found.items()}
+def _transfer_keys(doc: YamlFile, entry: Entry) -> dict[str, bool]:
+    specs = _SECTIONS["transfer"]
+    found = doc.entries(_mapping_node(doc, entry), entry.key, specs)
+    return {name: bool(convert(doc, item, specs[name], Path())) for name, item in found.items()}
 
 
 def _discover(doc: YamlFile, entry: Entry, base: Config) -> DiscoverSpec:

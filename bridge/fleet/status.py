@@ -9,9 +9,15 @@ from bridge.checkpoint import Checkpoint
 from bridge.config import Config
 
 
+def _states(counts: dict[str, dict[str, int]]) -> str:
+    """`milestone: closed 6, created 7; label: created 3`."""
+    return "; ".join(f"{kind}: " + ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+                     for kind, states in sorted(counts.items())) or "none"
+
+
 def print_status(configs: Sequence[Config]) -> int:
     """Print what every project's checkpoint holds and the totals; read-only, always 0."""
-    states: Counter[str] = Counter()
+    total: dict[str, Counter[str]] = {}
     last_codes: Counter[str] = Counter()
     for config in configs:
         name = f"{config.source.project} -> {config.target.org}/{config.target.repo}"
@@ -20,11 +26,11 @@ def print_status(configs: Sequence[Config]) -> int:
             last_codes["no run yet"] += 1
             continue
         with Checkpoint.open(config.checkpoint, readonly=True) as checkpoint:
-            records = checkpoint.records()
+            counts = checkpoint.counts()
             last = checkpoint.last_run()
-        counts = Counter(r.state for r in records.values())
-        states.update(counts)
-        held = ", ".join(f"{state} {n}" for state, n in sorted(counts.items()))
+        for kind, states in counts.items():
+            total.setdefault(kind, Counter()).update(states)
+        items = sum(n for states in counts.values() for n in states.values())
         if last is None:
             ran = "no run finished"
             last_codes["never finished"] += 1
@@ -34,10 +40,9 @@ def print_status(configs: Sequence[Config]) -> int:
         else:
             ran = f"last run {last.command} exit {last.exit_code} at {last.finished_at}"
             last_codes[f"exit {last.exit_code}"] += 1
-        print(f"{name}: {len(records)} items ({held or 'none'}); {ran}")
-    total = sum(states.values())
-    held = ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
+        print(f"{name}: {items} items ({_states(counts)}); {ran}")
+    items = sum(sum(states.values()) for states in total.values())
     runs = ", ".join(f"{what} {n}" for what, n in sorted(last_codes.items()))
-    print(f"total: {len(configs)} projects, {total} items ({held or 'none'}); last runs: "
-          f"{runs or 'none'}")
+    print(f"total: {len(configs)} projects, {items} items "
+          f"({_states({k: dict(v) for k, v in total.items()})}); last runs: {runs or 'none'}")
     return 0

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import structlog
+import tenacity
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
@@ -149,6 +150,15 @@ class HttpClient:
         except ApiError as error:
             raise self._redacted(error) from None
         return response
+
+    def retrying(self, log_context: Mapping[str, Any]) -> tenacity.Retrying:
+        """The one retry policy, with this client's settings, for a caller that re-sends itself.
+
+        The loader uses it for creates, whose re-send rule (look before sending again) is
+        its own; the waits, attempts and budget are the same as for every other request.
+        """
+        return build_retrying(self._http, sleep=self._sleep, jitter=self._jitter,
+                              clock=self._clock, log_context={"server": self.kind, **log_context})
 
     def close(self) -> None:
         """Release the pooled connections."""

@@ -93,7 +93,9 @@ def change_lines(item: ReportItem, *, hide_shown: bool = False) -> list[str]:
 
 
 def issues_cell(item: ReportItem) -> str:
-    """Open and closed issue counts as "open/closed"."""
+    """Open and closed issue counts as "open/closed"; empty for kinds that have none."""
+    if item.issues is None:
+        return ""
     return f"{item.issues.get('open', 0)}/{item.issues.get('closed', 0)}"
 
 

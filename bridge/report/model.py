@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bridge.errors import ConfigError
-from bridge.models import TARGET_FIELDS, Action, ItemOutcome, PlannedAction
+from bridge.models import (
+    Create,
+    ItemOutcome,
+    Planned,
+    Skip,
+    Unchanged,
+    source_id_of,
+    source_of,
+    target_of,
+    wanted_of,
+)
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 #: The summary's keys, in the order the SPEC §6 schema lists them.
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -17,13 +27,27 @@ SUMMARY_KEYS: tuple[str, ...] = (
 
 #: The keys of one item in the JSON report, in schema order.
 ITEM_KEYS: tuple[str, ...] = (
-    "source_id", "source_iid", "title", "action", "target_slug", "changes", "issues", "reason",
-    "error")
+    "kind", "source_id", "source_iid", "title", "reference", "action", "target_slug", "changes",
+    "issues", "reason", "error")
+
+
+class ReportRows(Protocol):
+    """What a kind tells the report about its objects."""
+
+    name: str
+
+    def title_of(self, source: Any, target: Any, wanted: Any) -> str: ...
+
+    def slug_of(self, item: Any) -> str | None: ...
+
+    def reference(self, source: Any, source_id: int, path: str) -> str: ...
+
+    def counts(self, source: Any) -> dict[str, int] | None: ...
 
 
 @dataclass(frozen=True)
 class ReportItem:
-    """One GitLab milestone's line in the report: the action, what changes, and how it went."""
+    """One GitLab object's line in the report: the action, what changes, and how it went."""
 
     source_id: int | None
     source_iid: int | None
@@ -31,20 +55,25 @@ class ReportItem:
     action: str
     target_slug: str | None
     changes: dict[str, list[Any]]  # field -> [before, after]
-    issues: dict[str, int]  # {"open": n, "closed": n}
+    issues: dict[str, int] | None  # a milestone's {"open": n, "closed": n}; None for others
     reason: str | None
     error: str | None
     project_path: str
     ok: bool = True
+    kind: str = "milestone"  # version 1 reports held milestones only
+    ref: str | None = None  # GitLab's reference; None: built as a milestone's (version 1)
+    attempted: bool = True  # False: the run stopped before this item's turn
 
     @property
     def failed(self) -> bool:
         """True if the item failed to load, or could not be mapped at all."""
-        return not self.ok or self.error is not None
+        return self.attempted and (not self.ok or self.error is not None)
 
     @property
     def reference(self) -> str:
-        """GitLab's milestone reference (`group/project%3`), or the id when the iid is unknown."""
+        """GitLab's reference (`group/project%3`, `group/project#12`, `~bug`)."""
+        if self.ref is not None:
+            return self.ref
         if self.source_iid is not None:
             return f"{self.project_path}%{self.source_iid}"
         if self.source_id is not None:
@@ -52,51 +81,39 @@ class ReportItem:
         return self.project_path
 
     @classmethod
-    def from_planned(cls, planned: PlannedAction, outcome: ItemOutcome | None, *,
-                     project_path: str) -> ReportItem:
+    def from_planned(cls, planned: Planned, outcome: ItemOutcome | None, *,
+                     project_path: str, kind: ReportRows) -> ReportItem:
         """The report line of one planned action; `outcome` is None in a dry run."""
-        source = planned.source
-        if source is not None:
-            title = source.title
-        elif planned.target is not None:
-            title = planned.target.name
-        else:
-            title = planned.wanted.name if planned.wanted is not None else ""
+        source, wanted, target = source_of(planned), wanted_of(planned), target_of(planned)
+        title = kind.title_of(source, target, wanted)
         slug: str | None = None
-        for candidate in (outcome.target if outcome is not None else None, planned.target,
-                          planned.wanted):
+        for candidate in (outcome.target if outcome is not None else None, target, wanted):
             if candidate is not None:
-                slug = candidate.slug
+                slug = kind.slug_of(candidate)
                 break
-        error = planned.error
+        error = planned.error if isinstance(planned, Skip) else None
+        attempted = outcome is None or outcome.attempted
         if outcome is not None and not outcome.ok:
             # A failure always carries text, so the JSON (which has no `ok`) round-trips.
             error = outcome.error or "failed (no error text)"
+        path = project_path or str(getattr(source, "project_path", "") or "")
+        source_id = source_id_of(planned)
         return cls(
-            source_id=source.id if source is not None else planned.source_id,
-            source_iid=source.iid if source is not None else None,
+            source_id=source_id, source_iid=getattr(source, "iid", None),
             title=title, action=str(planned.action), target_slug=slug,
-            changes=_changes(planned), issues=_issues(planned), reason=planned.reason,
-            error=error, project_path=project_path or (source.project_path if source else ""),
-            ok=error is None)
+            changes=_changes(planned), issues=kind.counts(source), reason=planned.reason,
+            error=error, project_path=path, ok=error is None, kind=kind.name,
+            ref=kind.reference(source, source_id, path), attempted=attempted)
 
 
-def _changes(planned: PlannedAction) -> dict[str, list[Any]]:
-    if planned.action is Action.UNCHANGED:
+def _changes(planned: Planned) -> dict[str, list[Any]]:
+    if isinstance(planned, Unchanged):
         return {}
-    if planned.action is Action.CREATE and planned.wanted is not None:
+    if isinstance(planned, Create):
         # A create sets every field it has a value for; show them all as null -> value.
-        wanted = planned.wanted.managed()
-        return {name: [None, wanted[name]] for name in TARGET_FIELDS
-                if wanted[name] not in (None, "")}
-    return {name: [before, after] for name, (before, after) in planned.changes.items()}
-
-
-def _issues(planned: PlannedAction) -> dict[str, int]:
-    source = planned.source
-    if source is None:
-        return {"open": 0, "closed": 0}
-    return {"open": source.issues_open, "closed": source.issues_closed}
+        return {name: [None, _plain(after)] for name, (_before, after) in planned.changes.items()}
+    return {name: [_plain(before), _plain(after)]
+            for name, (before, after) in planned.changes.items()}
 
 
 @dataclass(frozen=True)
@@ -116,12 +133,15 @@ class RunReport:
     version: int = REPORT_VERSION
 
     def summary(self) -> dict[str, int]:
-        """Items by action; a failed item counts under "failed" only."""
-        counts = dict.fromkeys(SUMMARY_KEYS, 0)
+        """Items by action over every kind; a failed item counts under "failed" only."""
+        return _count(self.items)
+
+    def summary_by_kind(self) -> dict[str, dict[str, int]]:
+        """The summary of each kind present, in the order the run met them."""
+        kinds: dict[str, list[ReportItem]] = {}
         for item in self.items:
-            key = "failed" if item.failed else item.action
-            counts[key] = counts.get(key, 0) + 1
-        return counts
+            kinds.setdefault(item.kind, []).append(item)
+        return {kind: _count(items) for kind, items in kinds.items()}
 
     @property
     def total_requests(self) -> int:
@@ -145,6 +165,7 @@ class RunReport:
             "source": self._source(),
             "target": dict(self.target),
             "summary": self.summary(),
+            "summary_by_kind": self.summary_by_kind(),
             "requests": dict(self.requests),
             "items": [{key: _plain(getattr(item, key)) for key in ITEM_KEYS}
                       for item in self.items],
@@ -153,6 +174,14 @@ class RunReport:
             "duration_s": self.duration_s,
             "exit_code": self.exit_code,
         }
+
+
+def _count(items: tuple[ReportItem, ...] | list[ReportItem]) -> dict[str, int]:
+    counts = dict.fromkeys(SUMMARY_KEYS, 0)
+    for item in items:
+        key = "failed" if item.failed else item.action
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _plain(value: Any) -> Any:
@@ -193,5 +222,7 @@ def _item_from_dict(raw: Mapping[str, Any], project_path: str) -> ReportItem:
         source_id=raw["source_id"], source_iid=raw["source_iid"], title=str(raw["title"]),
         action=str(raw["action"]), target_slug=raw["target_slug"],
         changes={str(k): list(v) for k, v in raw["changes"].items()},
-        issues={str(k): int(v) for k, v in raw["issues"].items()},
-        reason=raw["reason"], error=error, project_path=project_path, ok=error is None)
+        issues=({str(k): int(v) for k, v in raw["issues"].items()}
+                if raw.get("issues") is not None else None),
+        reason=raw["reason"], error=error, project_path=project_path, ok=error is None,
+        kind=str(raw.get("kind", "milestone")), ref=raw.get("reference"))

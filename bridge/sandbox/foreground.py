@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import math
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -11,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from bridge.errors import ConfigError
 from bridge.sandbox.core import Sandbox
 from bridge.sandbox.dataset import Dataset
 from bridge.sandbox.log import RequestRecord
@@ -34,13 +38,20 @@ def run_foreground(*, dataset: str | Path | Dataset = "demo", gitlab_port: int =
                    projects: int = 1,
                    out: TextIO = sys.stdout, stop: threading.Event | None = None,
                    on_ready: Callable[[Sandbox], None] | None = None) -> int:
-    """Serve both fakes until Ctrl-C or SIGTERM (or `stop` is set), printing each request; 0."""
+    """Serve both fakes until Ctrl-C or SIGTERM (or `stop` is set), printing each request; 0.
+
+    A port out of range or in use and a negative latency raise ConfigError (exit 2) first.
+    """
+    check_options(gitlab_port=gitlab_port, sourcecraft_port=sourcecraft_port,
+                  latency_ms=latency_ms)
+    if not 1 <= projects <= 1000:
+        raise ConfigError(f"--projects {projects}: serve from 1 to 1000 projects")
     stop = stop or threading.Event()
     sandbox = Sandbox(dataset, seed, gitlab_port=gitlab_port, sourcecraft_port=sourcecraft_port,
                       projects=projects)
     if latency_ms > 0:
         sandbox.faults.add("both", "latency", ms=latency_ms)
-    with sandbox as sb, _stop_on_signals(stop):
+    with _started(sandbox, gitlab_port, sourcecraft_port) as sb, _stop_on_signals(stop):
         out.write(f"fake GitLab v3:   {sb.gitlab_url}/api/v3  project {sb.project_path} "
                   f"(id {sb.project_id})\n"
                   f"  token (PRIVATE-TOKEN):  {sb.gitlab_token}\n"
@@ -85,6 +96,36 @@ def _fleet_snippet(sb: Sandbox) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_options(*, gitlab_port: int, sourcecraft_port: int, latency_ms: float) -> None:
+    """Refuse what the fakes cannot serve with, naming the option: before anything starts."""
+    ports = (("--gitlab-port", gitlab_port), ("--sourcecraft-port", sourcecraft_port))
+    for flag, port in ports:
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"{flag} {port}: a port is 1 to 65535 (0: any free port)")
+    if gitlab_port and gitlab_port == sourcecraft_port:
+        raise ConfigError(f"--gitlab-port and --sourcecraft-port are both {gitlab_port}: "
+                          "the two fakes need a port each")
+    if not math.isfinite(latency_ms) or latency_ms < 0:
+        raise ConfigError(f"--latency-ms {latency_ms:g}: the added latency is 0 or more "
+                          "milliseconds")
+    for flag, port in ports:
+        if port:
+            _check_free(flag, port)
+
+
+def _check_free(flag: str, port: int) -> None:
+    """Bind `port` on 127.0.0.1 as the fake will (SO_REUSEADDR), and let it go again."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            why = ("already in use" if exc.errno == errno.EADDRINUSE else
+                   "needs privileges (use a port above 1023)" if exc.errno == errno.EACCES else
+                   exc.strerror or str(exc))
+            raise ConfigError(f"{flag} {port}: 127.0.0.1:{port} {why}") from exc
+
+
 def _print(out: TextIO, record: RequestRecord) -> None:
     """One access-log line; the query is the log's, so secret parameters are already redacted."""
     query = "&".join(f"{k}={v}" for k, v in record.query.items())
@@ -93,6 +134,20 @@ def _print(out: TextIO, record: RequestRecord) -> None:
     out.write(f"{record.server:<11} {record.method:<6} {record.path}{'?' + query if query else ''}"
               f" -> {status}{fault}\n")
     out.flush()
+
+
+@contextlib.contextmanager
+def _started(sandbox: Sandbox, gitlab_port: int, sourcecraft_port: int) -> Iterator[Sandbox]:
+    """The running sandbox, stopped on the way out; a port taken since the check is exit 2."""
+    try:
+        sandbox.start()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{gitlab_port} and :{sourcecraft_port}: "
+                          f"{exc.strerror or exc}") from exc
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
 
 
 @contextlib.contextmanager

@@ -1,0 +1,105 @@
+"""The Kind protocol: what the engine asks of each kind of object it moves, and nothing more.
+
+The engine (plan, load, the pipeline's loop, the report) is written once over
+this protocol and never names a kind; each kind is one module in `bridge.kinds`
+that declares its fields and endpoints and answers these few questions, the way
+GitLab's importers declare a handful of hooks over one template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridge.engine.refs import Refs, TargetRef
+
+
+@dataclass(frozen=True)
+class SourceSet:
+    """What one kind's extract read from GitLab: the objects, and what reading them cost."""
+
+    items: tuple[Any, ...]
+    pages: int = 0
+    census_complete: bool = True  # False: a page was lost, so nothing may be deleted
+    notes: tuple[str, ...] = ()  # said once in the plan (e.g. a field with nowhere to go)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # kind-specific (issue counts, ...)
+
+
+class Kind(Protocol):
+    """One kind of object: its name, dependencies, fields, and its calls on either side."""
+
+    #: "label", "milestone", "issue": the name in the checkpoint, the report and the config.
+    name: str
+    #: Plural, for progress and summaries.
+    plural: str
+    #: Kinds whose objects this one points at; they are loaded first.
+    depends_on: tuple[str, ...]
+    #: The managed fields, in report order; "status" (open|closed) if the kind has one.
+    fields: tuple[str, ...]
+    #: What the natural key is called in messages ("slug", "name", "GitLab URL").
+    key_name: str
+
+    def extract(self) -> SourceSet:
+        """Read every object of this kind from GitLab."""
+        ...
+
+    def compare_keys(self) -> tuple[str, ...]:
+        """The managed fields a mirror brings in line (a milestone's slug only on request)."""
+        ...
+
+    def transform(self, source: SourceSet, refs: Refs, *,
+                  reserved: Mapping[int, str]) -> list[Any]:
+        """Map every source object to what it should become, or to a `Skipped`."""
+        ...
+
+    def target_pages(self) -> Iterator[Sequence[Any]]:
+        """Every object of this kind on the target, page by page."""
+        ...
+
+    def conflict(self, wanted: Any, found: Any) -> str | None:
+        """None when `found` (holding `wanted`'s natural key) may be adopted; else why not."""
+        ...
+
+    def create(self, wanted: Any, refs: Refs) -> Any:
+        """POST `wanted` once (never retried here) and return what SourceCraft made.
+
+        A kind whose create cannot set the status gets a close right after it (`change`).
+        """
+        ...
+
+    def find(self, wanted: Any) -> Any | None:
+        """After a create's unknown outcome: the object holding `wanted`'s key, or None."""
+        ...
+
+    def change(self, target: Any, wanted: Any | None, changes: Mapping[str, tuple[Any, Any]],
+               refs: Refs) -> Any:
+        """Write `changes` (field -> (before, after)) to `target`; return it as it now is."""
+        ...
+
+    def delete(self, target: Any) -> None:
+        """Delete `target` (already gone counts as deleted)."""
+        ...
+
+    def ref_of(self, item: Any) -> TargetRef:
+        """What objects of later kinds need to point at this one (a wanted or a target)."""
+        ...
+
+    # -- what the report shows ---------------------------------------------------------------
+
+    def title_of(self, source: Any, target: Any, wanted: Any) -> str:
+        """The title of a report line."""
+        ...
+
+    def slug_of(self, item: Any) -> str | None:
+        """The SourceCraft identity a report line shows (slug, name, issue number)."""
+        ...
+
+    def reference(self, source: Any, source_id: int, path: str) -> str:
+        """GitLab's reference to the object (`group/project%3`, `group/project#12`, `~bug`)."""
+        ...
+
+    def counts(self, source: Any) -> dict[str, int] | None:
+        """A milestone's issue counts; None for kinds without them."""
+        ...
+

@@ -1,0 +1,33 @@
+"""What every kind is built with: the two API clients, the mapping and the run's settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bridge.checkpoint import Checkpoint
+from bridge.rules import CompiledMapping
+from bridge.sources.gitlab import GitLabReader
+from bridge.targets.sourcecraft import SourceCraftClient
+
+#: Called after each GitLab page with what was read ("milestones", "issues", ...) and how many.
+OnPage = Callable[[str, int], None]
+
+
+def _ignore(_what: str, _items: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class KindContext:
+    """The clients and settings one run hands to each of its kinds."""
+
+    reader: GitLabReader
+    target: SourceCraftClient
+    mapping: CompiledMapping
+    checkpoint: Checkpoint
+    command: Literal["migrate", "mirror"] = "migrate"
+    save: bool = True  # False in a dry run: nothing is kept between runs
+    on_page: OnPage = _ignore
+    users: Mapping[str, str] = field(default_factory=dict)  # GitLab username -> SourceCraft slug

@@ -1,0 +1,19 @@
+"""The kinds a run moves, in dependency order: the one list `transfer:` chooses from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bridge.engine.kind import Kind
+from bridge.kinds.context import KindContext
+from bridge.kinds.milestone import MilestoneKind
+
+#: Every kind, in the order a run moves them: nothing points at an object not yet there.
+ORDER: tuple[str, ...] = ("label", "milestone", "issue")
+
+
+def build_kinds(transfer: Mapping[str, bool], ctx: KindContext) -> list[Kind]:
+    """The kinds `transfer` asks for (issues bring labels and milestones), in ORDER."""
+    wanted = {name for name, on in transfer.items() if on}
+    builders = {"milestone": MilestoneKind}
+    return [builders[name](ctx) for name in ORDER if name in wanted and name in builders]

@@ -1,0 +1,100 @@
+"""A fast start: `--help` and `validate` import only what they use (timed in benchmarks/)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: Run the real CLI in a fresh interpreter, then write the names of every loaded module.
+_PROBE = """\
+import json, sys
+from bridge.cli import main
+out, argv = sys.argv[1], sys.argv[2:]
+try:
+    code = main(argv)
+except SystemExit as exc:
+    code = exc.code
+with open(out, "w", encoding="utf-8") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+"""
+
+#: What the network, the engine, the reports and the sandbox bring; none is needed here.
+HEAVY = ("requests", "urllib3", "rich", "structlog", "tenacity", "bridge.sandbox",
+         "bridge.pipeline", "bridge.net", "bridge.checkpoint", "bridge.report", "bridge.demo")
+
+
+def _loaded(tmp_path: Path, *args: str) -> tuple[object, set[str]]:
+    out = tmp_path / "modules.json"
+    subprocess.run([sys.executable, "-c", _PROBE, str(out), *args], check=True,
+                   capture_output=True, text=True, timeout=60)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    return data["code"], set(data["modules"])
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["validate", "--help"],
+                                  ["sandbox", "--help"], ["demo", "--help"]])
+def test_help_loads_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
+    """Asking for help never imports the pipeline, the sandbox, requests, rich or structlog."""
+    code, modules = _loaded(tmp_path, *args)
+    assert code == 0
+    assert _heavy(modules) == []
+    assert "bridge.cli" in modules  # the probe did run the CLI
+
+
+def test_validate_loads_only_config_and_rules(tmp_path: Path) -> None:
+    """`validate` compiles config and mapping with neither the network stack nor the engine."""
+    config = tmp_path / "c.yaml"
+    config.write_text("source: {url: 'http://127.0.0.1:9', project: g/p}\n"
+                      "target: {url: 'http://127.0.0.1:9', org: o, repo: r}\n", encoding="utf-8")
+    code, modules = _loaded(tmp_path, "validate", "-c", str(config))
+    assert code == 0
+    assert _heavy(modules) == []
+    assert {"bridge.config", "bridge.rules"} <= modules
+
+
+def test_a_run_still_gets_what_it_needs(tmp_path: Path) -> None:
+    """The lazy imports happen: a dry run against nothing loads the pipeline and structlog."""
+    config = tmp_path / "c.yaml"
+    config.write_text("source: {url: 'http://127.0.0.1:9', project: g/p}\n"
+                      "target: {url: 'http://127.0.0.1:9', org: o, repo: r}\n"
+                      "http: {max_attempts: 1}\n", encoding="utf-8")
+    code, modules = _loaded(tmp_path, "migrate", "-c", str(config), "--dry-run", "-q")
+    assert code != 0  # no token, no server: it fails, but only after loading the pipeline
+    assert {"bridge.pipeline", "structlog"} <= modules
+
+
+def test_benchmark_has_a_start_up_row(tmp_path: Path) -> None:
+    """benchmarks/run.py times `--help` and `validate` against `python -c pass` in one run."""
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "startup.json"
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "run.py"), "--startup-only",
+                           "--startup-rounds", "2", "--json", str(out)],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {row["command"]: row for row in json.loads(out.read_text("utf-8"))["startup"]["rows"]}
+    assert list(rows) == ["python -c pass", "scbridge --help", "scbridge validate"]
+    assert rows["python -c pass"]["ratio"] == 1.0
+    for row in rows.values():
+        assert row["over_bare_s"] == row["median_s"] - rows["python -c pass"]["median_s"]
+    assert "start-up (2 rounds)" in proc.stdout
+    assert "scbridge validate" in proc.stdout
+
+
+def test_validate_of_a_fleet_loads_nothing_heavy_either(tmp_path: Path) -> None:
+    """A many-project config is validated with the same light modules as one project."""
+    config = tmp_path / "f.yaml"
+    config.write_text("source: {url: 'http://127.0.0.1:9'}\n"
+                      "target: {url: 'http://127.0.0.1:9', org: o}\n"
+                      "projects:\n  - {source: g/a, target: a}\n", encoding="utf-8")
+    code, modules = _loaded(tmp_path, "validate", "-c", str(config))
+    assert code == 0
+    assert _heavy(modules) == []
+    assert "bridge.fleet.command" in modules
