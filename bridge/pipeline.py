@@ -32,6 +32,7 @@ from bridge.report import ReportItem, RunReport
 from bridge.rules import load_mapping
 from bridge.sources.gitlab import GitLabReader
 from bridge.targets.sourcecraft import SourceCraftClient
+from bridge.targets.tracker import TrackerClient
 
 log = structlog.get_logger(__name__)
 
@@ -116,16 +117,20 @@ def run(config: Config, options: RunOptions) -> RunResult:
             target = SourceCraftClient(target_http, org=config.target.org,
                                        repo=config.target.repo, silent=config.target.silent,
                                        page_size=config.target.page_size)
-            ctx = KindContext(reader=reader, target=target, mapping=mapping,
+            tracker = TrackerClient(target_http, org=config.target.org, repo=config.target.repo,
+                                    silent=config.target.silent,
+                                    page_size=config.target.page_size)
+            ctx = KindContext(reader=reader, target=target, tracker=tracker, mapping=mapping,
                               checkpoint=checkpoint, command=options.command,
                               save=not options.dry_run, on_page=_on_page(options, progress),
                               users=dict(config.users))
             kinds = build_kinds(config.transfer, ctx)
-            items, fatal = _run_kinds(kinds, config, options, checkpoint=checkpoint,
-                                      progress=progress, target_http=target_http,
-                                      project_path=reader.project().path)
+            items, notes, fatal = _run_kinds(kinds, config, options, checkpoint=checkpoint,
+                                             progress=progress, target_http=target_http,
+                                             project_path=reader.project().path)
             report = _report(config, options, items=items, source_http=source_http,
                              target_http=target_http, started=started, clock0=clock0)
+            report = replace(report, notes=notes)
             if fatal is not None:
                 report = replace(report, exit_code=fatal.exit_code)
         except BridgeError as exc:
@@ -159,12 +164,14 @@ def _on_page(options: RunOptions, progress: Progress) -> Callable[[str, int], No
 
 def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
                checkpoint: Checkpoint, progress: Progress, target_http: HttpClient,
-               project_path: str) -> tuple[list[ReportItem], ApiError | None]:
+               project_path: str
+               ) -> tuple[list[ReportItem], tuple[str, ...], ApiError | None]:
     """Extract every kind, then plan and load them in dependency order, passing refs along."""
     sources = {kind.name: kind.extract() for kind in kinds}
     for kind in kinds:
         log.info("extracted", kind=kind.plural, items=len(sources[kind.name].items),
                  pages=sources[kind.name].pages, **dict(sources[kind.name].extra))
+    notes = tuple(note for kind in kinds for note in sources[kind.name].notes)
     refs = Refs()
     items: list[ReportItem] = []
     fatal: ApiError | None = None
@@ -182,7 +189,7 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
         learn(kind, refs, actions, outcomes)
         items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
                      for a, o in zip(actions, outcomes, strict=True))
-    return items, fatal
+    return items, notes, fatal
 
 
 def _plan(kind: Kind, source: SourceSet, refs: Refs, *, config: Config, options: RunOptions,

@@ -192,3 +192,23 @@ class TestSandboxProjects:
                                      timeout=5)
             assert anonymous.status_code == 401
             assert sb.sourcecraft.milestones(sb.org, sb.repos[2]) == []
+
+    def test_a_copied_project_keeps_its_notes_and_labels_on_shifted_ids(self) -> None:
+        """Project 2's issues carry their notes and labels under ids of their own."""
+        with Sandbox("demo", projects=2) as sb:
+            headers = {"PRIVATE-TOKEN": sb.gitlab_token}
+            seen = []
+            for state in sb.gitlab_projects:
+                base = f"{sb.gitlab_url}/api/v3/projects/{state.project['id']}"
+                issues = requests.get(f"{base}/issues", params={"per_page": 100},
+                                      headers=headers, timeout=5).json()
+                noted = next(i for i in issues if i["user_notes_count"])
+                notes = requests.get(f"{base}/issues/{noted['id']}/notes", headers=headers,
+                                     timeout=5).json()
+                labels = requests.get(f"{base}/labels", headers=headers, timeout=5).json()
+                seen.append((noted["id"], [n["body"] for n in notes],
+                             sorted(label["name"] for label in labels)))
+            (first_id, first_notes, first_labels), (second_id, second_notes, second_labels) = seen
+            assert second_id != first_id
+            assert second_notes == first_notes != []
+            assert second_labels == first_labels != []

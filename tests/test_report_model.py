@@ -123,7 +123,7 @@ class TestToDict:
         """The document has exactly the SPEC §6 keys plus timing and exit code."""
         assert list(spec_report().to_dict()) == [
             "version", "command", "dry_run", "source", "target", "summary", "summary_by_kind",
-            "requests", "items", "started_at", "finished_at", "duration_s", "exit_code"]
+            "requests", "items", "notes", "started_at", "finished_at", "duration_s", "exit_code"]
 
     def test_item_keys_and_values(self) -> None:
         """Each item has exactly the SPEC §6 item keys, with JSON-ready values."""

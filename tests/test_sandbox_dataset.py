@@ -46,6 +46,36 @@ class TestDemoDataset:
         assert any(i["milestone"] in hidden for i in demo.issues)
         assert Counter(i["state"] for i in demo.issues)["reopened"] >= 3
 
+    def test_label_mix(self, demo: Dataset) -> None:
+        """Labels: a 3-digit colour, a two-word name, one no issue uses, one group label."""
+        names = {la["name"] for la in demo.labels}
+        used = {name for issue in demo.issues for name in issue["labels"]}
+        assert used <= names
+        assert "wontfix" in names - used
+        assert any(len(la["color"]) == 4 for la in demo.labels)
+        assert any(" " in la["name"] for la in demo.labels)
+        assert any(la["group"] for la in demo.labels)
+
+    def test_note_mix(self, demo: Dataset) -> None:
+        """About 20 notes: system, award and hidden ones, not stored in creation order."""
+        assert 18 <= len(demo.notes) <= 25
+        assert sum(n["system"] for n in demo.notes) >= 5
+        assert [n["body"] for n in demo.notes if n["award"]] == ["thumbsup"]
+        assert any(n["hidden"] for n in demo.notes)
+        assert [n["attachment"] for n in demo.notes if n["attachment"]] == ["export-8.1.csv"]
+        by_issue = [n["created_at"] for n in demo.notes if n["issue"] == 1001]
+        assert by_issue != sorted(by_issue)
+
+    def test_tracker_text(self, demo: Dataset) -> None:
+        """Cyrillic text, a relative upload link, references, confidential issues."""
+        texts = " ".join(i["description"] or "" for i in demo.issues)
+        assert "/uploads/0123456789abcdef0123456789abcdef/export.png" in texts
+        assert all(ref in texts for ref in ("#3", "%2", "~bug", "!4", '~"good first issue"'))
+        assert any("метки" in (i["description"] or "") for i in demo.issues)
+        assert any(i["confidential"] for i in demo.issues)
+        assert {i["state"] for i in demo.issues} == {"opened", "reopened", "closed"}
+        assert {u["slug"] for u in demo.target_users} >= {"lennie", "ivan-petrov"}
+
     def test_packaged_copy_is_the_example(self) -> None:
         """bridge/sandbox/demo.yaml (what a wheel ships) has the content of examples/sandbox/."""
         import bridge.sandbox
@@ -92,7 +122,11 @@ class TestCustomDatasets:
         ("gitlab: {issues: [{title: t, milestone: 9}]}", "milestone id 9"),
         ("gitlab: {milestones: [{id: 1, iid: 1, title: t, state: opened}]}", "active or closed"),
         ("gitlab: [", "cannot read"),
-    ], ids=["not-mapping", "missing-key", "unknown-milestone", "bad-state", "bad-yaml"])
+        ("gitlab: {issues: [{title: t, user_notes_count: 3}]}", "counted from"),
+        ("gitlab: {notes: [{issue: 5, body: x}]}", "issue id 5"),
+        ("gitlab: {labels: [{name: 'a,b'}]}", "no comma"),
+    ], ids=["not-mapping", "missing-key", "unknown-milestone", "bad-state", "bad-yaml",
+            "notes-count", "note-issue", "label-comma"])
     def test_bad_datasets_fail_clearly(self, tmp_path: Path, text: str, message: str) -> None:
         """A broken dataset is a ConfigError naming the file and the problem."""
         path = tmp_path / "bad.yaml"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bridge.models import SourceMilestone
-from bridge.sources.gitlab import GitLabReader, Project
+from bridge.sources.gitlab import GitLabReader, IssueRef, Project
 
 #: Issue states that count as open; v3 reports `reopened` until GitLab 9.5.
 OPEN_STATES = frozenset({"opened", "reopened"})
@@ -25,14 +25,15 @@ class Extracted:
     census_complete: bool = True
 
 
-def extract(reader: GitLabReader, *,
-            on_page: Callable[[str, int], None] | None = None) -> Extracted:
+def extract(reader: GitLabReader, *, on_page: Callable[[str, int], None] | None = None,
+            keep: list[IssueRef] | None = None) -> Extracted:
     """Read every milestone, then stream every issue to count them per milestone.
 
     Only the counts are kept per issue, so memory does not grow with the number of
     issues. Milestones that only issues carry (missing from the milestone list) are
     kept too, marked `from_issues_only`. `on_page(kind, items)` is called after each
-    page, with kind "milestones" or "issues"; it may raise to stop the read.
+    page, with kind "milestones" or "issues"; it may raise to stop the read. `keep`, when
+    given, receives every issue too (for a run that moves issues: one read, not two).
     """
     reader.project()
     listed: dict[int, SourceMilestone] = {}
@@ -50,6 +51,8 @@ def extract(reader: GitLabReader, *,
     issues = 0
     for issue_page in reader.issue_pages():
         pages += 1
+        if keep is not None:
+            keep.extend(issue_page)
         for issue in issue_page:
             issues += 1
             on = issue.milestone

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from bridge.checkpoint import Checkpoint
 from bridge.rules import CompiledMapping
 from bridge.sources.gitlab import GitLabReader
 from bridge.targets.sourcecraft import SourceCraftClient
+from bridge.targets.tracker import TrackerClient
 
 #: Called after each GitLab page with what was read ("milestones", "issues", ...) and how many.
 OnPage = Callable[[str, int], None]
@@ -25,9 +26,13 @@ class KindContext:
 
     reader: GitLabReader
     target: SourceCraftClient
+    tracker: TrackerClient
     mapping: CompiledMapping
     checkpoint: Checkpoint
     command: Literal["migrate", "mirror"] = "migrate"
     save: bool = True  # False in a dry run: nothing is kept between runs
     on_page: OnPage = _ignore
     users: Mapping[str, str] = field(default_factory=dict)  # GitLab username -> SourceCraft slug
+    #: What one kind's extract leaves for a later one: "issues" (a list) asks the milestone
+    #: scan to keep the issues it reads, so issues are read once per run, not twice.
+    shared: dict[str, Any] = field(default_factory=dict)

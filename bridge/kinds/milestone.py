@@ -86,7 +86,7 @@ class MilestoneKind(MilestoneRows):
             got = MirrorExtract(ctx.reader, ctx.checkpoint, save=ctx.save,
                                 on_page=ctx.on_page)()
         else:
-            got = extract(ctx.reader, on_page=ctx.on_page)
+            got = extract(ctx.reader, on_page=ctx.on_page, keep=ctx.shared.get("issues"))
         return SourceSet(items=got.milestones, pages=got.pages,
                          census_complete=got.census_complete, extra={"issues": got.issues})
 

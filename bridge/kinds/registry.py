@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bridge.engine.kind import Kind
 from bridge.kinds.context import KindContext
+from bridge.kinds.issue import IssueKind
+from bridge.kinds.label import LabelKind
 from bridge.kinds.milestone import MilestoneKind
 
 #: Every kind, in the order a run moves them: nothing points at an object not yet there.
@@ -15,5 +17,10 @@ ORDER: tuple[str, ...] = ("label", "milestone", "issue")
 def build_kinds(transfer: Mapping[str, bool], ctx: KindContext) -> list[Kind]:
     """The kinds `transfer` asks for (issues bring labels and milestones), in ORDER."""
     wanted = {name for name, on in transfer.items() if on}
-    builders = {"milestone": MilestoneKind}
-    return [builders[name](ctx) for name in ORDER if name in wanted and name in builders]
+    if "issue" in wanted and ctx.command == "migrate":
+        # The milestones' issue scan reads every issue anyway: it keeps them for the issue
+        # kind. (A mirror's milestone scan is incremental, so issues read their own.)
+        ctx.shared.setdefault("issues", [])
+    builders: dict[str, Callable[[KindContext], Kind]] = {
+        "label": LabelKind, "milestone": MilestoneKind, "issue": IssueKind}
+    return [builders[name](ctx) for name in ORDER if name in wanted]

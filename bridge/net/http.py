@@ -117,6 +117,11 @@ class HttpClient:
         """PATCH with retries: setting the same fields twice ends in the same state."""
         return self._retried("PATCH", path, params=params, json=json, check_json=True)
 
+    def put(self, path: str, json: Any, params: Mapping[str, Any] | None = None
+            ) -> requests.Response:
+        """PUT with retries: it replaces a whole set, so sending it twice changes nothing more."""
+        return self._retried("PUT", path, params=params, json=json, check_json=False)
+
     def delete(self, path: str, params: Mapping[str, Any] | None = None) -> requests.Response:
         """DELETE with retries; a 404 on a repeat is the caller's to read as 'already gone'."""
         return self._retried("DELETE", path, params=params, check_json=False)

@@ -143,6 +143,27 @@ class PageTokenPaginator:
         return {**params, "page_token": token}
 
 
+def token_pages(client: HttpClient, path: str, items_key: str,
+                params: Mapping[str, Any]) -> Iterator[list[Any]]:
+    """Every page of a SourceCraft list, following `next_page_token`, one list per page.
+
+    `items_key` names the list in the body (`items`, `issues`, `issue_comments`); a body
+    without it is an answer the API never promised, so it is refused, not read as empty.
+    """
+    paginator = PageTokenPaginator()
+    query = dict(params)
+    while True:
+        body = parse_json(client.get(path, params=query))
+        items = body.get(items_key) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise FatalApiError(f"SourceCraft's list at {path} has no {items_key!r} list")
+        yield items
+        following = paginator.next_params(body, query)
+        if following is None:
+            return
+        query = following
+
+
 class _Ahead:
     """Pages fetched ahead on a bounded pool, handed out strictly in page order.
 

@@ -97,11 +97,14 @@ class ReportItem:
             # A failure always carries text, so the JSON (which has no `ok`) round-trips.
             error = outcome.error or "failed (no error text)"
         path = project_path or str(getattr(source, "project_path", "") or "")
+        # A kind may say more about what it wants (an issue's links it could not keep).
+        notes = [text for text in (planned.reason, getattr(wanted, "note", None)) if text]
         source_id = source_id_of(planned)
         return cls(
             source_id=source_id, source_iid=getattr(source, "iid", None),
             title=title, action=str(planned.action), target_slug=slug,
-            changes=_changes(planned), issues=kind.counts(source), reason=planned.reason,
+            changes=_changes(planned), issues=kind.counts(source),
+            reason="; ".join(notes) or None,
             error=error, project_path=path, ok=error is None, kind=kind.name,
             ref=kind.reference(source, source_id, path), attempted=attempted)
 
@@ -131,6 +134,7 @@ class RunReport:
     duration_s: float
     exit_code: int
     version: int = REPORT_VERSION
+    notes: tuple[str, ...] = ()  # said once for the whole run (e.g. what has nowhere to go)
 
     def summary(self) -> dict[str, int]:
         """Items by action over every kind; a failed item counts under "failed" only."""
@@ -169,6 +173,7 @@ class RunReport:
             "requests": dict(self.requests),
             "items": [{key: _plain(getattr(item, key)) for key in ITEM_KEYS}
                       for item in self.items],
+            "notes": list(self.notes),
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "duration_s": self.duration_s,
@@ -209,7 +214,7 @@ def report_from_dict(d: Mapping[str, Any]) -> RunReport:
             requests={str(k): int(v) for k, v in d["requests"].items()},
             started_at=str(d.get("started_at", "")), finished_at=str(d.get("finished_at", "")),
             duration_s=float(d.get("duration_s", 0.0)), exit_code=int(d.get("exit_code", 0)),
-            version=version)
+            version=version, notes=tuple(str(n) for n in d.get("notes", ())))
     except KeyError as exc:
         raise ConfigError(f"report: missing key {exc.args[0]!r}") from None
     except (TypeError, ValueError, AttributeError) as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 from pathlib import Path
 
 import yaml
@@ -11,10 +13,12 @@ from bridge.rules.dates import DateSettings
 from bridge.rules.fields import FieldRule, compile_rule
 from bridge.rules.filters import Filters, compile_section
 from bridge.rules.mapping import CompiledMapping
+from bridge.rules.sections import SECTIONS, SectionRules
+from bridge.rules.sections import compile_section as compile_kind_section
 from bridge.rules.transforms import read_date_settings
 from bridge.rules.yamlnodes import Reader
 
-TOP_KEYS = ("version", "dates", "slugs", "milestone", "include", "exclude")
+TOP_KEYS = ("version", "dates", "slugs", "milestone", "label", "issue", "include", "exclude")
 SUPPORTED_VERSIONS = (1,)
 #: SourceCraft fields a mapping must give a rule for; the others may be left out.
 REQUIRED = ("name", "slug", "status")
@@ -47,8 +51,11 @@ def load_mapping(path: str | Path) -> CompiledMapping:
     sections = {name: compile_section(reader, found[name][1], name)
                 for name in ("include", "exclude") if name in found}
     filters = Filters(include=sections.get("include", ()), exclude=sections.get("exclude", ()))
+    kinds = {kind: compile_kind_section(reader, kind, *found[kind], dates)
+             for kind in SECTIONS if kind in found}
     return CompiledMapping(path=path, file=reader.file, version=version, rules=rules,
-                           filters=filters, dates=dates, slugs_follow_renames=follow)
+                           filters=filters, dates=dates, slugs_follow_renames=follow,
+                           sections=kinds)
 
 
 def _version(reader: Reader, root: yaml.Node, found: tuple[yaml.Node, yaml.Node] | None) -> int:
@@ -72,3 +79,12 @@ def _rules(reader: Reader, key_node: yaml.Node, node: yaml.Node,
         raise reader.error(key_node, "milestone", f"no rule for {', '.join(missing)}; "
                            "SourceCraft needs name, slug and status")
     return rules
+
+
+@functools.cache
+def bundled_sections() -> dict[str, SectionRules]:
+    """The bundled mapping's `label:` and `issue:` rules, for a mapping that has none."""
+    bundled = Path(str(importlib.resources.files("bridge").joinpath(
+        "data", "gitlab-v3-to-sourcecraft.yaml")))
+    mapping = load_mapping(bundled)
+    return {kind: mapping.section(kind) for kind in SECTIONS}

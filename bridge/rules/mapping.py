@@ -10,6 +10,7 @@ from bridge.models import TARGET_FIELDS, Skipped, SourceMilestone, WantedMilesto
 from bridge.rules.dates import DateSettings, RecordError, is_datetime
 from bridge.rules.fields import STATUSES, FieldRule
 from bridge.rules.filters import Filters
+from bridge.rules.sections import SectionRules
 from bridge.rules.templates import render_value
 from bridge.slugs import SLUG_MAX, fallback_slug, make_slug
 
@@ -22,7 +23,8 @@ class CompiledMapping:
     """Rules checked once at start-up; `apply` runs them on one milestone at a time."""
 
     def __init__(self, *, path: Path, file: str, version: int, rules: Mapping[str, FieldRule],
-                 filters: Filters, dates: DateSettings, slugs_follow_renames: bool = False) -> None:
+                 filters: Filters, dates: DateSettings, slugs_follow_renames: bool = False,
+                 sections: Mapping[str, SectionRules] | None = None) -> None:
         self.path = path
         self.file = file  # the name errors show, as the user wrote it
         self.version = version
@@ -31,6 +33,17 @@ class CompiledMapping:
         self.dates = dates
         #: False (default): a mirror run keeps a milestone's slug when its title changes.
         self.slugs_follow_renames = slugs_follow_renames
+        self._sections = dict(sections or {})
+
+    def section(self, kind: str) -> SectionRules:
+        """The rules of the `label:` or `issue:` section; the bundled one if this file has none."""
+        found = self._sections.get(kind)
+        if found is None:
+            from bridge.rules.compile import bundled_sections  # noqa: PLC0415 - one-way, lazy
+
+            found = bundled_sections()[kind]
+            self._sections[kind] = found
+        return found
 
     def apply(self, milestone: SourceMilestone) -> WantedMilestone | Skipped:
         """The SourceCraft milestone `milestone` should become, or a skip saying why not.

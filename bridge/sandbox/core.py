@@ -58,9 +58,14 @@ class Sandbox:
 
     @classmethod
     def synthetic(cls, milestones: int = 300, issues: int = 30_000, seed: int = 0,
-                  **kwargs: object) -> Sandbox:
-        """A sandbox over a generated project (issues computed per page, never all in memory)."""
-        dataset = Dataset.synthetic_project(milestones=milestones, issues=issues, seed=seed)
+                  notes: int = 0, labels: int = 6, **kwargs: object) -> Sandbox:
+        """A sandbox over a generated project (issues computed per page, never all in memory).
+
+        `notes` user notes are spread exactly over the issues whose index is not a multiple
+        of 5 (the rest have none); `labels` GitLab labels exist (6: the classic names).
+        """
+        dataset = Dataset.synthetic_project(milestones=milestones, issues=issues, seed=seed,
+                                            notes=notes, labels=labels)
         return cls(dataset, seed, **kwargs)  # type: ignore[arg-type]
 
     @property

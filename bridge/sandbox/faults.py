@@ -32,12 +32,15 @@ class Fault:
     rng: random.Random
     matched: int = 0
     fired: int = 0
+    route: str | None = None  # a route name as the request log records it, e.g. "comments"
 
-    def matches(self, server: str, method: str, path: str) -> bool:
+    def matches(self, server: str, method: str, path: str, route: str = "") -> bool:
         """Whether a request to `server` with `method` on `path` is one this fault is about."""
         if self.server not in ("both", server):
             return False
         if self.method is not None and self.method != method.upper():
+            return False
+        if self.route is not None and self.route != route:
             return False
         return self.path is None or self.path.search(path) is not None
 
@@ -79,8 +82,11 @@ class Faults:
 
     def add(self, server: str = "both", kind: str = "status", *, method: str | None = None,
             path: str | None = None, rate: float = 1.0, every: int | None = None,
-            times: int | None = None, **params: Any) -> Fault:
+            times: int | None = None, route: str | None = None, **params: Any) -> Fault:
         """Inject a fault of `kind` on `server` for requests matching `method` and the `path` regex.
+
+        `route` narrows it to one route name, as `RequestRecord.route` names them ("labels",
+        "issues", "issue", "issue_labels", "comments", "comment", "notes", ...).
 
         It fires on every `every`-th matching request (if given), with probability `rate`,
         at most `times` times. Kind parameters: latency `ms`, `jitter_ms`; status `status`,
@@ -103,7 +109,7 @@ class Faults:
             fault = Fault(server=server, kind=kind, method=method.upper() if method else None,
                           path=re.compile(path) if path is not None else None, rate=rate,
                           every=every, times=times, params=params,
-                          rng=random.Random(f"{self._seed}:{self._added}"))
+                          rng=random.Random(f"{self._seed}:{self._added}"), route=route)
             self._faults.append(fault)
         return fault
 
@@ -124,12 +130,12 @@ class Faults:
         with self._lock:
             return list(self._faults)
 
-    def decide(self, server: str, method: str, path: str) -> Decision:
+    def decide(self, server: str, method: str, path: str, route: str = "") -> Decision:
         """Roll every matching fault for one request; the first terminal fault that fires wins."""
         decision = Decision()
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(server, method, path) or not fault.roll():
+                if not fault.matches(server, method, path, route) or not fault.roll():
                     continue
                 if fault.kind == "latency":
                     jitter = float(fault.params.get("jitter_ms", 0))

@@ -39,7 +39,11 @@ def project_dataset(dataset: Dataset, number: int) -> Dataset:
     copy.issues = [{**i, "id": i["id"] + shift * 10,
                     "milestone": None if i["milestone"] is None else i["milestone"] + shift}
                    for i in copy.issues]
-    copy.target_milestones = []
+    copy.notes = [{**n, "id": n["id"] + shift * 10, "issue": n["issue"] + shift * 10}
+                  for n in copy.notes]
+    copy.labels = [{**label, "id": label["id"] + shift} if "id" in label else label
+                   for label in copy.labels]
+    copy.target_milestones, copy.target_labels, copy.target_issues = [], [], []
     return copy
 
 
@@ -54,6 +58,10 @@ class FleetGitLabApp:
     def kind(self, method: str) -> str:
         """Everything sent to GitLab counts as a source read."""
         return "source_read"
+
+    def route(self, path: str) -> str:
+        """The request log's route name: `group_projects`, else the projects' own names."""
+        return "group_projects" if _GROUP.match(path) else self.apps[0].route(path)
 
     def error(self, request: Request, status: int, message: str) -> Response:
         """GitLab's error body."""

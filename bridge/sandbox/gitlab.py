@@ -25,6 +25,9 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (r"/projects/([^/]+)/milestones/([^/]+)/issues", "milestone_issues"),
     (r"/projects/([^/]+)/issues", "issues"),
     (r"/projects/([^/]+)/issues/([^/]+)", "issue"),
+    (r"/projects/([^/]+)/labels", "labels"),
+    (r"/projects/([^/]+)/issues/([^/]+)/notes", "notes"),
+    (r"/projects/([^/]+)/issues/([^/]+)/notes/([^/]+)", "note"),
 )]
 
 
@@ -49,6 +52,10 @@ class GitLabApp:
     def kind(self, method: str) -> str:
         """Everything sent to GitLab counts as a source read."""
         return "source_read"
+
+    def route(self, path: str) -> str:
+        """The route name the request log counts `path` under ("" if none)."""
+        return next((name for pattern, name in _ROUTES if pattern.match(path)), "")
 
     def error(self, request: Request, status: int, message: str) -> Response:
         """GitLab's error body: `{"message": "..."}`."""
@@ -154,6 +161,31 @@ class GitLabApp:
         if index is None:
             return _json(404, {"message": "404 Not found"})
         return _json(200, self.state.issue_json(self.state.issues.stored(index), request.base_url))
+
+    def _labels(self, request: Request, route_id: str, args: Sequence[str]) -> Response:
+        # Not paginated in v3: one answer holds every label, whatever page/per_page say.
+        return _json(200, self.state.labels_json())
+
+    def _notes(self, request: Request, route_id: str, args: Sequence[str]) -> Response:
+        issue_id = _int(urllib.parse.unquote(args[0]), "issue_id")  # the global id in v3
+        if self.state.issues.index_of_id(issue_id) is None:
+            return _json(404, {"message": "404 Not found"})
+        rows = self.state.served_notes(issue_id)
+        page = paginate(request, len(rows), route_id)
+        chunk = rows[page.offset: page.offset + page.limit]
+        if self.state.release >= (8, 4, 0):
+            # 8.4+ drops notes the user may not see after paging: a short page, more may follow.
+            chunk = [note for note in chunk if not note["hidden"]]
+        body = [self.state.note_json(note, request.base_url) for note in chunk]
+        return _json(200, body, page.headers)
+
+    def _note(self, request: Request, route_id: str, args: Sequence[str]) -> Response:
+        issue_id = _int(urllib.parse.unquote(args[0]), "issue_id")
+        note_id = _int(urllib.parse.unquote(args[1]), "note_id")
+        found = next((n for n in self.state.served_notes(issue_id) if n["id"] == note_id), None)
+        if found is None or (found["hidden"] and self.state.release >= (8, 4, 0)):
+            return _json(404, {"message": "404 Not found"})
+        return _json(200, self.state.note_json(found, request.base_url))
 
 
 def _int(raw: str, name: str) -> int:

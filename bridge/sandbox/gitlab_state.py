@@ -9,6 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bridge.sandbox.dataset import Dataset
+from bridge.sandbox.gitlab_handles import TrackerHandles
+from bridge.sandbox.gitlab_notes import NoteTable, SyntheticNotes
+from bridge.sandbox.gitlab_render import (
+    Version,
+    awards_are_notes,
+    issue_json,
+    label_json,
+    note_json,
+    parse_version,
+)
 from bridge.sandbox.issues import IssueTable
 from bridge.sandbox.synthetic import SyntheticIssues, stamp
 
@@ -16,8 +26,8 @@ _MILESTONE_FIELDS = ("title", "description", "state", "due_date", "start_date", 
                      "updated_at", "hidden")
 
 
-class GitLabState:
-    """One project's milestones and issues; thread-safe, rendered per request."""
+class GitLabState(TrackerHandles):
+    """One project's milestones, labels, issues and notes; thread-safe, rendered per request."""
 
     def __init__(self, dataset: Dataset, *, now: Callable[[], float] = time.time) -> None:
         self.project = dataset.project
@@ -33,6 +43,9 @@ class GitLabState:
             hidden = sorted(m["id"] for m in dataset.milestones if m["hidden"])
             synthetic = SyntheticIssues(dataset.synthetic, listed, hidden)
         self.issues = IssueTable(dataset.issues, synthetic)
+        self.label_rows: dict[int, dict[str, Any]] = {la["id"]: la for la in dataset.labels}
+        notes = SyntheticNotes(synthetic) if synthetic is not None else None
+        self.notes = NoteTable(dataset.notes, notes)
 
     # ---- the handles tests use -------------------------------------------------------------
 
@@ -78,7 +91,7 @@ class GitLabState:
                 "id": ident, "iid": iid, "title": f"Issue {iid}", "description": "",
                 "state": "opened", "created_at": now, "updated_at": now, "labels": [],
                 "milestone": None, "author": "root", "assignee": None, "due_date": None,
-                "confidential": False, "user_notes_count": 0}
+                "confidential": False}
             unknown = set(fields) - set(stored)
             if unknown:
                 raise ValueError(f"add_issue takes no field {', '.join(sorted(unknown))}")
@@ -101,8 +114,12 @@ class GitLabState:
 
     def sorts_issues(self) -> bool:
         """Whether issue listings honour order_by and sort: GitLab 8.12 and later."""
-        parts = [int(p) if p.isdigit() else 0 for p in self.version.split(".")[:2]]
-        return tuple(parts + [0] * (2 - len(parts))) >= (8, 12)
+        return self.release >= (8, 12, 0)
+
+    @property
+    def release(self) -> Version:
+        """The GitLab version as a comparable tuple, e.g. (8, 17, 8)."""
+        return parse_version(self.version)
 
     # ---- lookups and rendering for the app -------------------------------------------------
 
@@ -129,18 +146,34 @@ class GitLabState:
                 "start_date": stored["start_date"]}
 
     def issue_json(self, stored: dict[str, Any], base: str) -> dict[str, Any]:
-        """A v3 issue with its whole milestone object embedded, as 8.12+ sends it."""
+        """A v3 issue with its whole milestone object embedded and the fields of the version."""
         milestone = self._milestones.get(stored["milestone"]) if stored["milestone"] else None
-        return {"id": stored["id"], "iid": stored["iid"], "project_id": self.project["id"],
-                "title": stored["title"], "description": stored["description"],
-                "state": stored["state"], "created_at": stored["created_at"],
-                "updated_at": stored["updated_at"], "labels": list(stored["labels"]),
-                "milestone": self.milestone_json(milestone) if milestone else None,
-                "assignee": self._user_json(stored["assignee"], base),
-                "author": self._user_json(stored["author"], base), "subscribed": False,
-                "user_notes_count": stored["user_notes_count"], "upvotes": 0, "downvotes": 0,
-                "due_date": stored["due_date"], "confidential": stored["confidential"],
-                "web_url": f"{base}/{self.project['path']}/issues/{stored['iid']}"}
+        release = self.release
+        return issue_json(
+            stored, release, project_id=self.project["id"],
+            milestone=self.milestone_json(milestone) if milestone else None,
+            assignee=self._user_json(stored["assignee"], base),
+            author=self._user_json(stored["author"], base),
+            notes_count=self.notes.user_count(stored["id"], awards_are_notes(release)),
+            web_url=f"{base}/{self.project['path']}/issues/{stored['iid']}")
+
+    def labels_json(self) -> list[dict[str, Any]]:
+        """`GET /projects/:id/labels`: every label by name, group ones from 8.13, all at once."""
+        release = self.release
+        counts = self.issues.label_counts()
+        rows = [la for la in self.label_rows.values()
+                if not la["group"] or release >= (8, 13, 0)]
+        rows.sort(key=lambda la: (la["name"], la["id"]))
+        return [label_json(la, release, counts.get(la["name"], (0, 0))) for la in rows]
+
+    def served_notes(self, issue_id: int) -> list[dict[str, Any]]:
+        """The rows `GET .../notes` pages over, in database order (award notes only 8.2-8.8)."""
+        awards = awards_are_notes(self.release)
+        return [n for n in self.notes.of(issue_id) if awards or not n["award"]]
+
+    def note_json(self, stored: dict[str, Any], base: str) -> dict[str, Any]:
+        """A v3 note with the fields of the version."""
+        return note_json(stored, self.release, self._user_json(stored["author"], base))
 
     def project_json(self, base: str) -> dict[str, Any]:
         """`GET /projects/:id` as v3 answers it (the fields a client may look at)."""

@@ -38,6 +38,8 @@ class IssueTable:
         self._by_id = {issue["id"]: n for n, issue in enumerate(self._stored)}
         self._lock = threading.Lock()
         self._views: dict[IssueQuery, Sequence[int]] = {}
+        self._label_counts: dict[str, tuple[int, int]] | None = None
+        self._removed = (0, 0)  # the highest (id, iid) deleted: GitLab never hands them out again
 
     def __len__(self) -> int:
         return self._base + len(self._stored)
@@ -66,6 +68,7 @@ class IssueTable:
             self._by_id[issue["id"]] = len(self._stored)
             self._stored.append(issue)
             self._views.clear()
+            self._label_counts = None
 
     def update(self, index: int, fields: dict[str, Any]) -> None:
         """Change the stored issue at `index` (not a synthetic one); cached views are dropped."""
@@ -74,11 +77,44 @@ class IssueTable:
         with self._lock:
             self._stored[index - self._base].update(fields)
             self._views.clear()
+            self._label_counts = None
+
+    def remove(self, index: int) -> None:
+        """Delete the stored issue at `index`; cached views are dropped."""
+        if not self.is_stored(index):
+            raise ValueError("synthetic issues cannot be deleted")
+        with self._lock:
+            gone = self._stored.pop(index - self._base)
+            self._removed = (max(self._removed[0], gone["id"]), max(self._removed[1], gone["iid"]))
+            self._by_id = {issue["id"]: n for n, issue in enumerate(self._stored)}
+            self._views.clear()
+            self._label_counts = None
+
+    def is_stored(self, index: int) -> bool:
+        """Whether `index` is a stored (editable) issue rather than a synthetic one."""
+        return self._base <= index < len(self)
+
+    def stored_indices(self) -> range:
+        """The indices of the stored issues."""
+        return range(self._base, len(self))
+
+    def label_counts(self) -> dict[str, tuple[int, int]]:
+        """(open, closed) issue counts per label name: one pass, cached until an edit."""
+        with self._lock:
+            if self._label_counts is None:
+                counts: dict[str, list[int]] = {}
+                for index in range(len(self)):
+                    attrs = self._attrs(index)
+                    slot = 1 if attrs["state"] == "closed" else 0
+                    for name in attrs["labels"]:
+                        counts.setdefault(name, [0, 0])[slot] += 1
+                self._label_counts = {k: (v[0], v[1]) for k, v in counts.items()}
+            return self._label_counts
 
     def next_ids(self) -> tuple[int, int]:
         """An unused (id, iid) pair for a new issue."""
-        ids = [i["id"] for i in self._stored] + [100_000 + self._base - 1]
-        iids = [i["iid"] for i in self._stored] + [self._base]
+        ids = [i["id"] for i in self._stored] + [100_000 + self._base - 1, self._removed[0]]
+        iids = [i["iid"] for i in self._stored] + [self._base, self._removed[1]]
         return max(ids) + 1, max(iids) + 1
 
     def view(self, query: IssueQuery) -> Sequence[int]:

@@ -31,6 +31,7 @@ class RequestRecord:
     body: Any = None  # the parsed JSON request body of a write, if any
     request_id: str = ""
     peer: str = ""  # the client's host:port; one keep-alive connection keeps one port
+    route: str = ""  # the app's name for the route, e.g. "issues", "notes" ("" if none)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -49,12 +50,24 @@ class RequestLog:
         with self._lock:
             return list(self._entries)
 
-    def count(self, kind: str) -> int:
-        """How many requests of `kind` ("source_read", "target_read", "target_write") were seen."""
+    def count(self, kind: str, route: str | None = None, method: str | None = None) -> int:
+        """How many requests of `kind` ("source_read", "target_read", "target_write") were seen.
+
+        `route` narrows it to one route name (as `RequestRecord.route`, e.g. "issues",
+        "issue_labels", "comments", "notes"), `method` to one HTTP method.
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown request kind {kind!r}; one of {', '.join(KINDS)}")
         with self._lock:
-            return self._counts[kind]
+            if route is None and method is None:
+                return self._counts[kind]
+            return sum(1 for r in self._entries if r.kind == kind
+                       and route in (None, r.route) and method in (None, r.method))
+
+    def by_route(self) -> dict[tuple[str, str, str], int]:
+        """Request counts keyed by (server, route, method), for exact per-route assertions."""
+        with self._lock:
+            return dict(Counter((r.server, r.route, r.method) for r in self._entries))
 
     def counts(self) -> dict[str, int]:
         """Every counter, including those still at zero."""

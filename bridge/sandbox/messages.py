@@ -54,3 +54,6 @@ class App(Protocol):
 
     def kind(self, method: str) -> str:
         """The request-log kind of a request with `method`."""
+
+    def route(self, path: str) -> str:
+        """The name the request log counts a request on `path` under ("" for no route)."""

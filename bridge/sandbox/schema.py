@@ -1,6 +1,6 @@
 """Request-body checks for the fake SourceCraft, from the definitions of its official OpenAPI file.
 
-The two definitions below are copied verbatim (titles dropped) from
+The request definitions below are copied verbatim (titles dropped) from
 `sourcecraft.swagger.json` (Swagger 2.0, version 0.0.1, 2026 revision), so the
 fake refuses exactly what the published schema does not allow.
 """
@@ -35,6 +35,77 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
         },
     },
     "Milestone.Status": {"type": "string", "enum": ["open", "closed"]},
+    "CreateLabelBody": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "slug": {"type": "string"},
+            "color": {"type": "string"},
+        },
+        "required": ["name"],
+    },
+    "UpdateLabelBody": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "slug": {"type": "string"},
+            "color": {"type": "string"},
+        },
+    },
+    "CreateIssueBody": {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "status_slug": {"type": "string"},
+            "priority": {"$ref": "#/definitions/Priority"},
+            "assignee_id": {"type": "string"},
+            "milestone_id": {"type": "string"},
+            "milestone_slug": {"type": "string"},
+            "visibility": {"$ref": "#/definitions/Issue.Visibility"},
+            "label_ids": {"type": "array", "items": {"type": "string"}},
+            "label_slugs": {"type": "array", "items": {"type": "string"}},
+            "linked_pr_ids": {"type": "array", "items": {"type": "string"}},
+            "linked_pr_slugs": {"type": "array", "items": {"type": "string"}},
+            "deadline": {"type": "string", "format": "date-time"},
+        },
+        "required": ["title"],
+    },
+    "UpdateIssueBody": {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "status_slug": {"type": "string"},
+            "priority": {"$ref": "#/definitions/Priority"},
+            "assignee_id": {"type": "string"},
+            "milestone_id": {"type": "string"},
+            "visibility": {"$ref": "#/definitions/Issue.Visibility"},
+            "deadline": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Priority": {"type": "string", "enum": ["trivial", "minor", "normal", "critical", "blocker"]},
+    "Issue.Visibility": {"type": "string", "enum": ["public", "private"]},
+    "ModifyLabelCollectionRequest": {
+        "type": "object",
+        "properties": {
+            "ids": {"type": "array", "items": {"type": "string"}},
+            "slugs": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "CreateIssueCommentBody": {
+        "type": "object",
+        "properties": {
+            "parent_id": {"type": "string"},
+            "body": {"type": "string"},
+        },
+    },
+    "UpdateIssueCommentBody": {
+        "type": "object",
+        "properties": {
+            "body": {"type": "string"},
+        },
+    },
 }
 
 _DATE_TIME = re.compile(
@@ -72,6 +143,11 @@ def _check(key: str, schema: dict[str, Any], value: Any) -> None:
         schema = DEFINITIONS[schema["$ref"].rsplit("/", 1)[-1]]
     if schema.get("type") == "string" and not isinstance(value, str):
         raise SchemaError(f'field "{key}" must be a string, not {type(value).__name__}', key)
+    if schema.get("type") == "array":
+        if not isinstance(value, list):
+            raise SchemaError(f'field "{key}" must be an array, not {type(value).__name__}', key)
+        for item in value:
+            _check(key, schema["items"], item)
     if "enum" in schema and value not in schema["enum"]:
         raise SchemaError(f'field "{key}" must be one of {", ".join(schema["enum"])}', key)
     if schema.get("format") == "date-time":

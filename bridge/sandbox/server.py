@@ -68,7 +68,8 @@ class FakeServer:
     def serve(self, handler: Handler, request: Request) -> None:
         """Apply the faults, let the app answer, write the answer (or not), then log it."""
         path = request.raw_path
-        decision = self.faults.decide(self.app.name, request.method, path)
+        route = self.app.route(path)
+        decision = self.faults.decide(self.app.name, request.method, path, route)
         if decision.latency_ms > 0:
             self.sleep(decision.latency_ms / 1000.0)
         request.page_cap = decision.page_cap
@@ -95,7 +96,7 @@ class FakeServer:
                 status=None if response is None else response.status,
                 kind=self.app.kind(request.method), silent=request.silent, auth=request.auth,
                 fault=fault.kind if fault is not None else None, body=request.logged_body,
-                request_id=request.request_id, peer=request.peer))
+                request_id=request.request_id, peer=request.peer, route=route))
         finally:
             if response is None:
                 handler.drop()

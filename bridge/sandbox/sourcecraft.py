@@ -1,40 +1,28 @@
-"""The fake SourceCraft REST API: milestones by slug and by id, Bearer auth, token pagination."""
+"""The fake SourceCraft REST API: Bearer auth, milestones here, the tracker routes beside."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 import urllib.parse
 from typing import Any
 
 from bridge.sandbox.messages import Request, Response
+from bridge.sandbox.sc_common import ApiError, json_response, token_page
+from bridge.sandbox.sc_routes import TrackerRoutes, route_of
 from bridge.sandbox.schema import SchemaError
 from bridge.sandbox.sourcecraft_state import RepoKey, SourceCraftState
 
-DEFAULT_PAGE_SIZE = 50  # SourceCraft publishes neither default nor maximum; these are guesses
-MAX_PAGE_SIZE = 100
+__all__ = ["ApiError", "SourceCraftApp"]
+
 _SORTABLE = ("name", "slug", "created_at", "updated_at", "start_date", "deadline")
 _CODES = {400: "ValidationError", 401: "Unauthenticated", 403: "PermissionDenied", 404: "NotFound",
-          405: "MethodNotAllowed", 429: "TooManyRequests", 500: "Internal", 502: "BadGateway",
-          503: "Unavailable", 504: "GatewayTimeout"}
+          405: "MethodNotAllowed", 409: "AlreadyExists", 429: "TooManyRequests", 500: "Internal",
+          502: "BadGateway", 503: "Unavailable", 504: "GatewayTimeout"}
 _LIST = re.compile(r"^/repos/([^/]+)/([^/]+)/milestones$")
 _ONE = re.compile(r"^/repos/([^/]+)/([^/]+)/milestones/([^/]+)$")
 _BY_ID = re.compile(r"^/milestones/([^/]+)$")
-
-
-class ApiError(Exception):
-    """Ends a request with the error envelope."""
-
-    def __init__(self, status: int, message: str, details: dict[str, str] | None = None) -> None:
-        self.status = status
-        self.details = details or {}
-        super().__init__(message)
-
-
-def _json(status: int, payload: Any) -> Response:
-    return Response(status, json.dumps(payload, ensure_ascii=False).encode(), "application/json")
+_json = json_response
 
 
 class SourceCraftApp:
@@ -46,6 +34,16 @@ class SourceCraftApp:
         self.state = state
         self.token = token
         self.readonly_token = readonly_token
+        self.tracker = TrackerRoutes(state)
+
+    def route(self, path: str) -> str:
+        """The route name the request log counts `path` under ("" if none)."""
+        if _LIST.match(path):
+            return "milestones"
+        if _ONE.match(path) or _BY_ID.match(path):
+            return "milestone"
+        found = route_of(path)
+        return found[0] if found else ""
 
     def kind(self, method: str) -> str:
         """GET is a target read; everything else a target write."""
@@ -77,7 +75,8 @@ class SourceCraftApp:
         write = request.method != "GET"
         if write:
             request.silent = _silent(request)
-            request.logged_body = _body(request) if request.method in ("POST", "PATCH") else None
+            request.logged_body = _body(request) if request.body or request.method in (
+                "POST", "PATCH", "PUT") else None
             if token.strip() == self.readonly_token:
                 raise ApiError(403, "the token's role does not allow changes to this repository")
         path = request.raw_path
@@ -103,7 +102,16 @@ class SourceCraftApp:
                 if found is None:
                     raise ApiError(404, f'milestone with id "{ident[3:]}" not found')
                 return self._one(request, found[0], found[1], user)
-        raise ApiError(404, f"no route for {request.method} {path}")
+            return self._tracker(request, user)
+
+    def _tracker(self, request: Request, user: dict[str, str]) -> Response:
+        found = route_of(request.raw_path)
+        if found is None:
+            raise ApiError(404, f"no route for {request.method} {request.raw_path}")
+        name, methods, args = found
+        if request.method not in methods:
+            raise ApiError(405, f"method {request.method} is not allowed here")
+        return self.tracker.handle(request, name, args, user)
 
     def _repo(self, org: str, repo: str) -> RepoKey:
         org, repo = urllib.parse.unquote(org), urllib.parse.unquote(repo)
@@ -137,40 +145,8 @@ class SourceCraftApp:
                 raise ApiError(400, f'cannot sort by "{sort_by}"', {"field": "sort_by"})
             items.sort(key=lambda m: (m[field] is None, m[field] or "", m["id"]),
                        reverse=sort_by.startswith("-"))
-        size = _page_size(request)
         # The token binds the listing's other parameters: following it with others is an error.
-        binding = hashlib.sha256(f"{key}|{sort_by}|{filter_}".encode()).hexdigest()[:12]
-        offset = _read_token(request.param("page_token"), binding)
-        chunk = items[offset: offset + size]
-        payload: dict[str, Any] = {"items": [dict(m) for m in chunk]}
-        if offset + size < len(items):
-            # repeat_page: a server bug that hands back a token for the page just served.
-            raw = json.dumps({"o": offset if request.repeat_page else offset + size,
-                              "b": binding}).encode()
-            payload["next_page_token"] = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        return _json(200, payload)
-
-
-def _page_size(request: Request) -> int:
-    raw = request.param("page_size") or "0"
-    if not raw.isdigit():
-        raise ApiError(400, f'page_size "{raw}" is not an unsigned integer', {"field": "page_size"})
-    size = int(raw) or DEFAULT_PAGE_SIZE
-    size = min(size, MAX_PAGE_SIZE)
-    return min(size, request.page_cap) if request.page_cap is not None else size
-
-
-def _read_token(token: str | None, binding: str) -> int:
-    if not token:
-        return 0
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        offset, bound = int(raw["o"]), str(raw["b"])
-    except (ValueError, KeyError, TypeError):
-        raise ApiError(400, "page_token is invalid", {"field": "page_token"}) from None
-    if bound != binding:
-        raise ApiError(400, "page_token was issued for other parameters", {"field": "page_token"})
-    return offset
+        return token_page(request, items, f"{key}|{sort_by}|{filter_}", "items")
 
 
 def _silent(request: Request) -> bool | None:

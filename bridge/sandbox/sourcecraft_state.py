@@ -1,4 +1,4 @@
-"""The fake SourceCraft's milestones: slugs, authorship stamps, and handles for tests."""
+"""The fake SourceCraft's data: milestones here, labels, issues, comments and users beside."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from typing import Any
 from slugify import slugify
 
 from bridge.sandbox.dataset import Dataset
+from bridge.sandbox.sc_comments import CommentStore
+from bridge.sandbox.sc_handles import TrackerHandles
+from bridge.sandbox.sc_issues import IssueStore
+from bridge.sandbox.sc_labels import LabelStore
 from bridge.sandbox.schema import SchemaError, format_date_time, parse_date_time, validate
 
 #: Slugs SourceCraft generates are lower-case Latin, digits and hyphens; what else it accepts is
@@ -24,8 +28,8 @@ _DATES = ("start_date", "deadline")
 RepoKey = tuple[str, str]
 
 
-class SourceCraftState:
-    """Repositories and milestones; the bridge's token acts as `bot`, hand edits as `human`."""
+class SourceCraftState(TrackerHandles):
+    """Repositories and their tracker; the bridge's token acts as `bot`, hand edits as `human`."""
 
     def __init__(self, dataset: Dataset, *, seed: int = 0,
                  now: Callable[[], float] = time.time) -> None:
@@ -38,8 +42,18 @@ class SourceCraftState:
         self.human = {"id": self._new_id(), "slug": "hand-editor"}
         self._repos: dict[RepoKey, list[dict[str, Any]]] = {self.default: []}
         self._by_id: dict[str, tuple[RepoKey, dict[str, Any]]] = {}
+        self.generation = 0  # moves on every change, so listings can be cached until the next
+        self.labels = LabelStore(self._new_id, self._tick, self._bump)
+        self.issues = IssueStore(self, self._new_id, self._tick, self._bump)
+        self.comments = CommentStore(self._new_id, self._tick)
+        self.users: dict[str, dict[str, str]] = {}  # slug -> {id, slug, display_name}
+        for user, name in ((self.bot, "scbridge bot"), (self.human, "Hand Editor")):
+            self.users[user["slug"]] = {**user, "display_name": name}
+        for raw in dataset.target_users:
+            self.add_user(**raw)
         for fields in dataset.target_milestones:
             self.create_milestone(**fields)
+        self._seed_tracker(dataset)
 
     # ---- the handles tests use -------------------------------------------------------------
 
@@ -144,9 +158,20 @@ class SourceCraftState:
         return stored
 
     def delete(self, key: RepoKey, stored: dict[str, Any]) -> None:
-        """DELETE semantics."""
+        """DELETE semantics; issues that carried the milestone then carry none."""
         self._repos[key].remove(stored)
         del self._by_id[stored["id"]]
+        self.issues.forget_milestone(stored["id"])
+        self._bump()
+
+    def repo_ids(self, key: RepoKey) -> tuple[str, str]:
+        """Stable opaque ids of a repository and its organisation."""
+        return (str(uuid.uuid5(uuid.NAMESPACE_URL, f"sourcecraft-repo:{key[0]}/{key[1]}")),
+                str(uuid.uuid5(uuid.NAMESPACE_URL, f"sourcecraft-org:{key[0]}")))
+
+    def user_by_id(self, user_id: str) -> dict[str, str] | None:
+        """A known user (the bot, the hand editor, the dataset's users) by id."""
+        return next((u for u in self.users.values() if u["id"] == user_id), None)
 
     def _check_slug(self, key: RepoKey, slug: str, current: dict[str, Any] | None) -> None:
         if not _SLUG.match(slug):
@@ -170,8 +195,12 @@ class SourceCraftState:
     def _new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def _bump(self) -> None:
+        self.generation += 1
+
     def _tick(self) -> str:
         """Now, but strictly later than the last stamp, so every write is visible in updated_at."""
+        self._bump()
         now = datetime.fromtimestamp(self._now(), tz=UTC)
         if now <= self._last:
             now = self._last + timedelta(milliseconds=1)

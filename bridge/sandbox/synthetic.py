@@ -9,6 +9,7 @@ from bridge.sandbox.dataset import SyntheticSpec
 
 _EPOCH = datetime(2014, 1, 6, 9, 0, tzinfo=UTC)
 _LABELS = ("bug", "feature", "docs", "regression", "security", "performance")
+_COLORS = ("#d9534f", "#428bca", "#5cb85c", "#f0ad4e", "#8e44ad", "#34495e", "#69D100")
 _HIDDEN = 3  # milestones that issues carry but the milestone list does not show
 _MASK = (1 << 64) - 1
 
@@ -46,6 +47,14 @@ def synthetic_milestones(spec: SyntheticSpec) -> list[dict[str, Any]]:
     return result
 
 
+def synthetic_labels(spec: SyntheticSpec) -> list[dict[str, Any]]:
+    """The GitLab labels of a synthetic project: the six classic names, then `area-N` ones."""
+    names = list(_LABELS[: spec.labels]) + [f"area-{n}" for n in range(7, spec.labels + 1)]
+    return [{"id": 500 + n, "name": name, "color": _COLORS[n % len(_COLORS)],
+             "description": "" if n % 2 else f"Issues about {name}."}
+            for n, name in enumerate(names)]
+
+
 class SyntheticIssues:
     """Issue number `index` of a synthetic project, computed on demand."""
 
@@ -56,6 +65,7 @@ class SyntheticIssues:
         self._listed = milestone_ids
         self._hidden = hidden_ids
         self._salt = spec.seed * 1_000_003
+        self._extra = [f"area-{n}" for n in range(7, spec.labels + 1)][:21]
 
     def _hash(self, index: int) -> int:
         return mix(self._salt + index)
@@ -77,9 +87,14 @@ class SyntheticIssues:
         return "closed" if r < 12 else "reopened" if r == 19 else "opened"
 
     def labels(self, index: int) -> list[str]:
-        """Zero to three labels chosen by the hash bits."""
+        """Zero to three of the classic labels chosen by the hash bits, then some `area-N`."""
         h = self._hash(index) >> 32
-        return [name for bit, name in enumerate(_LABELS) if h >> (bit * 3) & 7 == 0]
+        names = [name for bit, name in enumerate(_LABELS[: self.spec.labels])
+                 if h >> (bit * 3) & 7 == 0]
+        if self._extra:
+            g = mix(self._hash(index))
+            names += [name for bit, name in enumerate(self._extra) if g >> (bit * 3) & 7 == 0]
+        return names
 
     def created(self, index: int) -> datetime:
         """Strictly increasing with the index: one issue every 15 minutes."""
@@ -102,4 +117,4 @@ class SyntheticIssues:
                 "assignee": "root" if h % 3 == 0 else None,
                 "due_date": (created + timedelta(days=14)).date().isoformat()
                 if h % 11 == 0 else None,
-                "confidential": False, "user_notes_count": h % 9}
+                "confidential": False}

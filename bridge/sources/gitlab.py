@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -11,26 +10,21 @@ from bridge.errors import FatalApiError
 from bridge.models import SourceMilestone
 from bridge.net.http import HttpClient, parse_json
 from bridge.net.paging import GitLabPaginator, walk_pages
+from bridge.sources.records import (
+    GitLabUser,
+    IssueRef,
+    Project,
+    SourceIssue,
+    SourceLabel,
+    label_id,
+)
 
 
-@dataclass(frozen=True)
-class Project:
-    """The GitLab project, resolved once from its path (or id) to its numeric id."""
+def _user(data: Any) -> GitLabUser | None:
+    if not isinstance(data, dict) or not isinstance(data.get("username"), str):
+        return None
+    return GitLabUser(username=data["username"], name=str(data.get("name") or data["username"]))
 
-    id: int
-    path: str
-    web_url: str | None
-
-
-@dataclass(frozen=True)
-class IssueRef:
-    """What the extract stage needs of one issue: its state and the milestone it carries."""
-
-    id: int
-    iid: int
-    state: str
-    milestone: SourceMilestone | None
-    updated_at: str | None
 
 
 def _need(data: Mapping[str, Any], key: str, kind: type, what: str) -> Any:
@@ -89,10 +83,30 @@ def parse_issue(data: Any, project: Project, cache: MilestoneCache | None = None
                 if len(cache) >= _CACHE_LIMIT:
                     cache.clear()
                 cache[key] = milestone
+    labels = data.get("labels")
+    notes = data.get("user_notes_count")
     return IssueRef(
         id=issue_id, iid=data["iid"] if isinstance(data.get("iid"), int) else 0,
         state=str(data.get("state") or "opened"), milestone=milestone,
-        updated_at=_text(data, "updated_at"))
+        updated_at=_text(data, "updated_at"), title=str(data.get("title") or ""),
+        description=_text(data, "description"),
+        labels=tuple(str(x) for x in labels) if isinstance(labels, list) else (),
+        author=_user(data.get("author")), assignee=_user(data.get("assignee")),
+        created_at=_text(data, "created_at"), due_date=_text(data, "due_date"),
+        confidential=data.get("confidential") is True, web_url=_text(data, "web_url"),
+        user_notes_count=notes if isinstance(notes, int) else None, project_path=project.path)
+
+
+def parse_label(data: Any, project: Project) -> SourceLabel:
+    """One label: `name` and `color` in every 8.x version, the rest when the version has it."""
+    if not isinstance(data, dict):
+        raise FatalApiError(f"GitLab sent a label that is not an object: {str(data)[:120]!r}")
+    name = _need(data, "name", str, "label")
+    ident = data.get("id")
+    return SourceLabel(name=name, color=str(data.get("color") or ""),
+                       description=_text(data, "description"),
+                       gitlab_id=ident if isinstance(ident, int) else None,
+                       project_path=project.path)
 
 
 class GitLabReader:
@@ -129,6 +143,18 @@ class GitLabReader:
             milestones = [parse_milestone(item, project) for item in page]
             fresh = [m for m in milestones if m.id not in seen]
             seen.update(m.id for m in fresh)
+            yield fresh
+
+    def label_pages(self) -> Iterator[list[SourceLabel]]:
+        """Every label: one unpaginated list in v3 (v4 pages it; both walks end the same)."""
+        project = self.project()
+        seen: set[str] = set()
+        path = f"{self._prefix}/projects/{project.id}/labels"
+        for page in walk_pages(self._client, path, {"per_page": self._per_page},
+                               concurrency=1, what="labels"):
+            labels = [parse_label(item, project) for item in page]
+            fresh = [label for label in labels if label.name not in seen]
+            seen.update(label.name for label in fresh)  # a group and a project label alike
             yield fresh
 
     def issue_pages(self, params: Mapping[str, str] | None = None) -> Iterator[list[IssueRef]]:
@@ -179,3 +205,7 @@ def _object(data: Any, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise FatalApiError(f"GitLab answered {what} with {type(data).__name__}, not an object")
     return data
+
+
+__all__ = ["GitLabReader", "GitLabUser", "IssueRef", "Project", "SourceIssue", "SourceLabel",
+           "label_id", "parse_issue", "parse_label", "parse_milestone"]

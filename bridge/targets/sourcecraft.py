@@ -9,7 +9,7 @@ from urllib.parse import quote
 from bridge.errors import ApiError, FatalApiError
 from bridge.models import TargetMilestone
 from bridge.net.http import HttpClient, parse_json
-from bridge.net.paging import PageTokenPaginator
+from bridge.net.paging import token_pages
 
 
 def parse_milestone(data: Any) -> TargetMilestone:
@@ -41,19 +41,8 @@ class SourceCraftClient:
 
     def milestone_pages(self) -> Iterator[list[TargetMilestone]]:
         """Every page of the repository's milestones, following page tokens to the end."""
-        paginator = PageTokenPaginator()
-        params: dict[str, Any] = {"page_size": self._page_size}
-        while True:
-            response = self._http.get(self._base, params=params)
-            body = parse_json(response)
-            items = body.get("items") if isinstance(body, dict) else None
-            if not isinstance(items, list):
-                raise FatalApiError("SourceCraft's milestone list has no 'items' list")
-            yield [parse_milestone(item) for item in items]
-            next_params = paginator.next_params(body, params)
-            if next_params is None:
-                return
-            params = next_params
+        for page in token_pages(self._http, self._base, "items", {"page_size": self._page_size}):
+            yield [parse_milestone(item) for item in page]
 
     def get(self, slug: str) -> TargetMilestone | None:
         """The milestone with this slug, or None when SourceCraft says there is none (404)."""
