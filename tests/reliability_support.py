@@ -60,25 +60,43 @@ def _date_time(day: str | None) -> str | None:
     return None if not day else f"{day}T00:00:00Z"
 
 
-def expected_target(sb: Sandbox) -> dict[str, dict[str, Any]]:
-    """What SourceCraft must hold after a migration with the default mapping, by slug.
-
-    Worked out from the fake GitLab's own data, independently of the bridge's transform:
-    every listed milestone, plus every hidden one that at least one issue carries.
-    """
+def _wanted_milestones(sb: Sandbox) -> list[dict[str, Any]]:
+    """Every listed milestone, plus every hidden one that at least one issue carries."""
     carried = {issue["milestone"] for issue in sb.gitlab.issues if issue["milestone"]}
     wanted = list(sb.gitlab.listed())
     wanted += [m for m in (sb.gitlab.milestone(i, hidden=True) for i in carried)
                if m is not None and m["hidden"]]
-    result: dict[str, dict[str, Any]] = {}
-    # docs/mapping.md: cleaned, cut to 100, milestone-<iid> if empty; in GitLab id order the
-    # oldest keeps the plain slug and the later ones get -2, -3, ...
-    for stored in sorted(wanted, key=lambda m: m["id"]):
+    return sorted(wanted, key=lambda m: m["id"])
+
+
+def expected_slugs(sb: Sandbox) -> dict[int, str]:
+    """GitLab milestone id -> the slug it must have (docs/mapping.md's rule, worked out here).
+
+    Cleaned, cut to 100, milestone-<iid> if empty; in GitLab id order the oldest keeps the
+    plain slug and the later ones get -2, -3, ...
+    """
+    taken: set[str] = set()
+    slugs: dict[int, str] = {}
+    for stored in _wanted_milestones(sb):
         base = slugify(stored["title"], max_length=100).strip("-") or f"milestone-{stored['iid']}"
         slug, n = base, 1
-        while slug in result:
+        while slug in taken:
             n += 1
             slug = f"{base}-{n}"
+        taken.add(slug)
+        slugs[stored["id"]] = slug
+    return slugs
+
+
+def expected_target(sb: Sandbox) -> dict[str, dict[str, Any]]:
+    """What SourceCraft must hold after a migration with the default mapping, by slug.
+
+    Worked out from the fake GitLab's own data, independently of the bridge's transform.
+    """
+    slugs = expected_slugs(sb)
+    result: dict[str, dict[str, Any]] = {}
+    for stored in _wanted_milestones(sb):
+        slug = slugs[stored["id"]]
         result[slug] = {"name": stored["title"].strip(), "slug": slug,
                         "description": stored["description"] or "",
                         "start_date": _date_time(stored["start_date"]),
@@ -136,6 +154,6 @@ def assert_checkpoint_consistent(path: Path, sb: Sandbox) -> dict[str, int]:
         if item["author"]["slug"] != "scbridge-bot":
             continue
         assert ident in recorded_ids or item["slug"] in pending_slugs or any(
-            r.slug == item["slug"] and r.state == "failed" for r in records.values()), (
+            r.key == item["slug"] and r.state == "failed" for r in records.values()), (
             f"{item['slug']} was written but the checkpoint does not know it")
     return by_state

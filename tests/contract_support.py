@@ -1,0 +1,88 @@
+"""What the target must hold for each kind, worked out from the fake GitLab's own data.
+
+Independent of the bridge's transform: the expected labels, milestones and issues are
+derived here from the sandbox's stored GitLab data and the documented mapping rules
+(docs/kinds.md), then compared with what the fake SourceCraft holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import reliability_support as support
+
+from bridge.sandbox import Sandbox
+
+#: Every kind the contract suite proves its guarantees for.
+KINDS = ("milestone", "label", "issue")
+#: The config lines that move one kind (issues bring their labels and milestones).
+TRANSFER = {"milestone": "", "label": "transfer:\n  milestones: false\n  labels: true\n",
+            "issue": "transfer:\n  issues: true\n"}
+#: The kinds a run of each kind writes, in order.
+WRITTEN = {"milestone": ("milestone",), "label": ("label",),
+           "issue": ("label", "milestone", "issue")}
+#: The route a kind's creates are POSTed to, as the sandbox's request log names it.
+ROUTE = {"milestone": "milestones", "label": "labels", "issue": "issues"}
+_KEY = re.compile(r"\A> From GitLab: \[[^\]\n]*\]\(([^)\s]+)\)")
+
+
+def _six_hex(color: str) -> str:
+    digits = color.lstrip("#")
+    return ("".join(c * 2 for c in digits) if len(digits) == 3 else digits).upper()
+
+
+def expected(sb: Sandbox, kind: str) -> dict[str, dict[str, Any]]:
+    """Natural key -> the managed fields the target must have, for one kind."""
+    if kind == "milestone":
+        return support.expected_target(sb)
+    if kind == "label":
+        return {label["name"]: {"name": label["name"], "color": _six_hex(label["color"])}
+                for label in sb.gitlab.labels()}
+    slugs = support.expected_slugs(sb)
+    project = f"{sb.gitlab_url}/{sb.project_path}"
+    return {f"{project}/issues/{issue['iid']}": {
+        "title": issue["title"].strip(),
+        "status": "closed" if issue["state"] == "closed" else "open",
+        "milestone": slugs.get(issue["milestone"]) if issue["milestone"] else None,
+        "labels": sorted(issue["labels"]),
+        "visibility": "private" if issue["confidential"] else "public",
+        "text": (issue["description"] or "").replace("](/uploads/", f"]({project}/uploads/"),
+    } for issue in sb.gitlab.issues}
+
+
+def actual(sb: Sandbox, kind: str) -> list[tuple[str | None, dict[str, Any]]]:
+    """(natural key, managed fields) of every object of one kind on the target, duplicates kept."""
+    if kind == "milestone":
+        return [(item["slug"], item) for item in support.actual_target(sb)]
+    if kind == "label":
+        return [(item["name"], {"name": item["name"], "color": item["color"]})
+                for item in sb.sourcecraft.label_list()]
+    found: list[tuple[str | None, dict[str, Any]]] = []
+    for item in sb.sourcecraft.issue_list():
+        description = item["description"] or ""
+        match = _KEY.match(description)
+        _header, _, text = description.partition("\n\n")
+        found.append((match.group(1) if match else None, {
+            "title": item["title"], "status": item["status"]["slug"],
+            "milestone": (item.get("milestone") or {}).get("slug"),
+            "labels": sorted(label["name"] for label in item.get("labels") or []),
+            "visibility": item["visibility"], "text": text}))
+    return found
+
+
+def assert_exact(sb: Sandbox, kind: str) -> int:
+    """One target object per GitLab object of `kind`, none missing, none extra, fields right."""
+    want = expected(sb, kind)
+    have = actual(sb, kind)
+    keys = [key for key, _ in have]
+    duplicates = sorted({str(k) for k in keys if keys.count(k) > 1})
+    assert not duplicates, f"{kind}: duplicated on the target: {duplicates[:5]}"
+    missing = sorted(set(want) - set(keys))
+    extra = sorted(str(k) for k in set(keys) - set(want))
+    assert not missing, f"{kind}: {len(missing)} missing on the target: {missing[:5]}"
+    assert not extra, f"{kind}: {len(extra)} unexpected on the target: {extra[:5]}"
+    wrong = [(key, fields, want[key]) for key, fields in have
+             if key is not None and fields != want[key]]
+    assert not wrong, f"{kind}: {len(wrong)} with wrong fields, e.g. {wrong[0]}"
+    return len(have)

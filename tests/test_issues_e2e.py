@@ -1,0 +1,119 @@
+"""Labels and issues end to end: dry run, reports, request counts, failed links, the 64 KB limit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import reliability_support as support
+
+from bridge.sandbox import Sandbox
+
+TRANSFER = "transfer:\n  labels: true\n  issues: true\n"
+USERS = "users:\n  root: root-admin\n  lennie: lennie\n  axel.block: axel-block\n"
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+def _run(sb: Sandbox, folder: Path, *args: str, extra: str = TRANSFER + USERS) -> tuple[
+        int, dict[str, object], str]:
+    config = support.write_config(folder, sb, extra=extra)
+    report = folder / "report.json"
+    result = support.cli(["migrate", "-c", str(config), "--no-progress", "-q",
+                          "--report", str(report), *args], support.token_env(sb))
+    return result.returncode, json.loads(report.read_text(encoding="utf-8")), result.stderr
+
+
+@pytest.mark.slow
+class TestIssueMigration:
+    def test_the_dry_run_plans_every_kind_and_writes_nothing(self, sb: Sandbox,
+                                                             tmp_path: Path) -> None:
+        """Labels, milestones and issues all planned, counted per kind; no write, no checkpoint."""
+        code, report, _ = _run(sb, tmp_path, "--dry-run")
+        assert code == 0
+        assert sb.log.count("target_write") == 0
+        assert not (tmp_path / "checkpoint.db").exists()
+        by_kind = report["summary_by_kind"]
+        assert isinstance(by_kind, dict)
+        assert {kind: counts["create"] for kind, counts in by_kind.items()} == {
+            "label": len(sb.gitlab.labels()), "milestone": 13, "issue": len(sb.gitlab.issues)}
+        assert report["notes"] == ["GitLab label descriptions have no SourceCraft field: they "
+                                   "are not carried over"]
+
+    def test_the_run_does_what_the_dry_run_said_in_the_requests_it_counted(
+            self, sb: Sandbox, tmp_path: Path) -> None:
+        """One write per object (and a close per closed milestone), reads from the formula.
+
+        SourceCraft reads: one listing page per kind + one look-up per mapped user; GitLab
+        reads the issue pages once, for the milestones' counts and the issue kind both.
+        """
+        _, planned, _ = _run(sb, tmp_path, "--dry-run")
+        sb.log.clear()
+        code, report, stderr = _run(sb, tmp_path)
+        assert code == 0, stderr
+        assert report["summary_by_kind"] == planned["summary_by_kind"]
+        closed = sum(1 for m in sb.gitlab.listed() if m["state"] == "closed")
+        objects = len(sb.gitlab.labels()) + 13 + len(sb.gitlab.issues)
+        assert sb.log.count("target_write") == objects + closed
+        assert sb.log.count("target_write", route="issues", method="POST") == len(sb.gitlab.issues)
+        # One listing page each for labels, milestones and issues (the target was empty), and
+        # each mapped SourceCraft user looked up once.
+        users = {"root-admin", "lennie", "axel-block"}
+        assert sb.log.count("target_read", route="users") == len(users)
+        assert sb.log.count("target_read") == 3 + len(users)
+        # Issues are read once: the milestones' issue scan serves the issue kind too.
+        issue_pages = sb.log.count("source_read", route="issues")
+        assert issue_pages == -(-len(sb.gitlab.issues) // 100)
+
+    def test_an_issue_whose_milestone_failed_is_not_created_without_it(
+            self, sb: Sandbox, tmp_path: Path) -> None:
+        """Milestone creates refused: their issues fail with that reason, the others go on."""
+        sb.faults.add("sourcecraft", "status", method="POST", route="milestones", status=422)
+        code, report, _ = _run(sb, tmp_path)
+        assert code == 1
+        items = report["items"]
+        assert isinstance(items, list)
+        with_milestone = {i["iid"] for i in sb.gitlab.issues if i["milestone"]}
+        failed = [it for it in items if it["kind"] == "issue" and it["error"]]
+        assert {it["source_iid"] for it in failed} == with_milestone
+        assert all("milestone" in it["error"] and "422" in it["error"] for it in failed)
+        on_target = sb.sourcecraft.issue_list()
+        assert len(on_target) == len(sb.gitlab.issues) - len(with_milestone)
+        assert all(issue.get("milestone") is None for issue in on_target)
+
+    def test_a_description_over_64_kb_fails_and_is_never_cut(self, sb: Sandbox,
+                                                              tmp_path: Path) -> None:
+        """The one long issue fails with its size named; nothing shortened reaches the target."""
+        long = sb.gitlab.add_issue(title="Huge log", description="x" * (70 * 1024))
+        code, report, _ = _run(sb, tmp_path)
+        assert code == 1
+        items = report["items"]
+        assert isinstance(items, list)
+        [item] = [it for it in items if it["kind"] == "issue" and it["error"]]
+        assert item["source_iid"] == long["iid"]
+        assert "64 KB" in item["error"]
+        assert "not cut" in item["error"]
+        assert "Huge log" not in {issue["title"] for issue in sb.sourcecraft.issue_list()}
+
+    def test_assignees_come_through_users_and_strangers_are_named(self, sb: Sandbox,
+                                                                 tmp_path: Path) -> None:
+        """A mapped user is the assignee; an unmapped one is in the header and the report."""
+        code, report, _ = _run(sb, tmp_path)
+        assert code == 0
+        by_title = {issue["title"]: issue for issue in sb.sourcecraft.issue_list()}
+        mapped = by_title["Simplify the CLI in Firefox"]  # assigned to root in GitLab
+        assert (mapped["assignee"] or {}).get("slug") == "root-admin"
+        stranger = by_title["Fix date handling"]  # eileen.lowe, not in users:
+        assert stranger["assignee"] is None
+        assert "Assigned on GitLab to" in stranger["description"]
+        assert "(eileen.lowe)" in stranger["description"]
+        items = report["items"]
+        assert isinstance(items, list)
+        [item] = [it for it in items if it["title"] == "Fix date handling"]
+        assert "eileen.lowe is not in users:" in item["reason"]
