@@ -451,3 +451,22 @@ class TestOverlapDeterministic:
         assert b_projects[repo]["requests"] == {}
         assert [b_projects[r]["exit_code"] for r in fleet.sb.repos[2:]] == [0, 0]
         assert exact(fleet, fleet.pairs) == []
+
+
+class TestTransferPerProject:
+    def test_each_project_moves_the_kinds_its_entry_names(self, fleet: Fleet) -> None:
+        """Project 1 moves its issues too (transfer: {issues: true}); project 2 milestones only."""
+        config = fleet.write(fleet.pairs[:2])
+        text = config.read_text().replace(
+            f"target: {fleet.sb.repos[0]}}}", f"target: {fleet.sb.repos[0]}, "
+            "transfer: {issues: true}}")
+        config.write_text(text)
+        result = fleet.run(config)
+        assert result.returncode == 0, result.stdout + result.stderr
+        gitlab_issues = len(fleet.sb.gitlab_projects[0].issues)
+        assert len(fleet.sb.sourcecraft.issue_list(fleet.sb.org, fleet.sb.repos[0])) == \
+            gitlab_issues > 0
+        assert fleet.sb.sourcecraft.label_list(fleet.sb.org, fleet.sb.repos[0]) != []
+        assert fleet.sb.sourcecraft.issue_list(fleet.sb.org, fleet.sb.repos[1]) == []
+        assert fleet.sb.sourcecraft.label_list(fleet.sb.org, fleet.sb.repos[1]) == []
+        assert exact(fleet, fleet.pairs[:2]) == []
