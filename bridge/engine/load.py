@@ -72,10 +72,40 @@ class Loader:
         self.fatal: ApiError | None = None  # set when credentials were refused mid-run
 
     def run(self, actions: Sequence[Planned]) -> list[ItemOutcome]:
-        """Carry out every action; outcomes come back in the plan's order."""
+        """Carry out every action; outcomes come back in the plan's order.
+
+        A kind with `sequence_of` (comments: their issue) has each sequence's actions run
+        one after another, in plan order, on one worker; different sequences in parallel.
+        Once one fails, the rest of its sequence is not attempted: a later comment never
+        lands before an earlier one.
+        """
+        sequence_of = getattr(self._kind, "sequence_of", None)
         with ThreadPoolExecutor(max_workers=self._concurrency,
                                 thread_name_prefix="load") as pool:
-            return list(pool.map(self._one, actions))
+            if sequence_of is None:
+                return list(pool.map(self._one, actions))
+            groups: dict[Any, list[int]] = {}
+            for index, planned in enumerate(actions):
+                groups.setdefault(sequence_of(planned), []).append(index)
+            outcomes: list[ItemOutcome | None] = [None] * len(actions)
+
+            def in_turn(indices: list[int]) -> None:
+                broken: str | None = None
+                for index in indices:
+                    planned = actions[index]
+                    if broken is not None:
+                        outcomes[index] = ItemOutcome(planned, ok=False,
+                                                      target=target_of(planned), error=broken,
+                                                      attempted=False)
+                        continue
+                    outcome = self._one(planned)
+                    outcomes[index] = outcome
+                    if not outcome.ok:
+                        broken = ("not attempted: an earlier one of the same "
+                                  f"{self._kind.sequence_name} did not go through")
+
+            list(pool.map(in_turn, groups.values()))
+            return [outcome for outcome in outcomes if outcome is not None]
 
     def _one(self, planned: Planned) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:

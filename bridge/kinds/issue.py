@@ -111,6 +111,7 @@ class IssueKind(IssueRows):
         for slug in sorted({self._ctx.users[i.assignee.username] for i in kept
                             if i.assignee is not None and i.assignee.username in self._ctx.users}):
             self._user_ids[slug] = self._ctx.tracker.user_id(slug)
+        self._ctx.shared["issue_items"] = kept  # the comments kind reads their notes
         return SourceSet(items=tuple(kept), pages=pages)
 
     def transform(self, source: SourceSet, refs: Refs, *,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bridge.engine.kind import Kind
+from bridge.kinds.comment import CommentKind
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue import IssueKind
 from bridge.kinds.label import LabelKind
 from bridge.kinds.milestone import MilestoneKind
 
 #: Every kind, in the order a run moves them: nothing points at an object not yet there.
-ORDER: tuple[str, ...] = ("label", "milestone", "issue")
+ORDER: tuple[str, ...] = ("label", "milestone", "issue", "comment")
 
 
 def build_kinds(transfer: Mapping[str, bool], ctx: KindContext) -> list[Kind]:
@@ -22,5 +23,6 @@ def build_kinds(transfer: Mapping[str, bool], ctx: KindContext) -> list[Kind]:
         # kind. (A mirror's milestone scan is incremental, so issues read their own.)
         ctx.shared.setdefault("issues", [])
     builders: dict[str, Callable[[KindContext], Kind]] = {
-        "label": LabelKind, "milestone": MilestoneKind, "issue": IssueKind}
+        "label": LabelKind, "milestone": MilestoneKind, "issue": IssueKind,
+        "comment": CommentKind}
     return [builders[name](ctx) for name in ORDER if name in wanted]
