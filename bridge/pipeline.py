@@ -134,10 +134,11 @@ def run(config: Config, options: RunOptions) -> RunResult:
             report = replace(report, notes=notes)
             if fatal is not None:
                 report = replace(report, exit_code=fatal.exit_code)
-        except BridgeError as exc:
-            # `status` then shows how the run ended (3, 130, ...) instead of "never finished".
+        except (BridgeError, KeyboardInterrupt) as exc:
+            # `status` then shows how the run ended (3, 130, ...) instead of "never finished";
+            # a KeyboardInterrupt is a second signal: out at once, but as an interrupted run.
             if run_id is not None:
-                checkpoint.end_run(run_id, summary={}, exit_code=exc.exit_code)
+                checkpoint.end_run(run_id, summary={}, exit_code=getattr(exc, "exit_code", 130))
             raise
         finally:
             source_http.close()

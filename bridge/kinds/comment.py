@@ -132,8 +132,10 @@ class CommentKind(CommentRows):
                     skipped[0][0].id, issue.iid, sum(w == "system" for _, w in skipped),
                     sum(w == "award" for _, w in skipped)))
 
-        def in_scope(record: Record) -> bool:
-            return record.key.partition("#note_")[0] not in settled
+        read_urls = {issue_text.issue_url(issue, web_url) for issue in to_read}
+
+        def in_scope(record: Record) -> bool:  # the comments of the issues read this run
+            return record.key.partition("#note_")[0] in read_urls
 
         return SourceSet(items=tuple(items), pages=len(to_read), in_scope=in_scope,
                          extra={"issues_read": len(to_read), "issues_skipped": len(settled)})

@@ -103,6 +103,16 @@ class TrackerClient:
         for page in token_pages(self._http, f"{self._repo}/issues", "issues", params):
             yield [parse_issue(item) for item in page]
 
+    def issue_by_id(self, issue_id: str) -> TargetIssue | None:
+        """One issue by its id, None when SourceCraft has none (404)."""
+        try:
+            response = self._http.get(f"/issues/id:{quote(issue_id, safe='')}")
+        except FatalApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return parse_issue(parse_json(response))
+
     def create_issue(self, body: Mapping[str, Any]) -> TargetIssue:
         """POST once; SourceCraft numbers the issue."""
         response = self._http.post(f"{self._repo}/issues", json=dict(body), params=self._write)
