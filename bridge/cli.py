@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def shards(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--shard", metavar="K/N",
+                         help="many projects: only those in shard K of N (by a stable hash)")
+        sub.add_argument("--shards", type=int, metavar="N",
+                         help="many projects: N shards, this one from JOB_COMPLETION_INDEX")
+
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("-v", "--verbose", action="count", default=0,
                          help="more logging (debug with -v); tracebacks on errors")
@@ -68,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--report", type=Path, metavar="PATH",
                          help="also write the report: .json, .md or .html")
         sub.add_argument("--checkpoint", metavar="PATH",
-                         help="checkpoint file (overrides the config); DIR/ for a file in DIR")
+                         help="checkpoint file (overrides the config); DIR/ for a file in DIR; "
+                              "with many projects, their folder")
+        shards(sub)
         sub.add_argument("--fresh", action="store_true",
                          help="start over: move the old checkpoint aside (never deleted)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -80,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
         if name == "status":
             sub.add_argument("--checkpoint", metavar="PATH",
-                             help="checkpoint file (overrides the config); DIR/ for a file in DIR")
+                             help="checkpoint file (overrides the config); DIR/ for a file in "
+                                  "DIR; with many projects, their folder")
+            shards(sub)
         common(sub)
 
     sub = commands.add_parser(
@@ -107,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, default=0,
                      help="seed of the SourceCraft ids and request ids, so runs repeat "
                           "(default 0)")
+    sub.add_argument("--projects", type=int, default=1, metavar="N",
+                     help="serve N GitLab projects, each with its SourceCraft repository "
+                          "(default 1)")
     common(sub)
     return parser
 

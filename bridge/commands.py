@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from bridge.config import Config, load_config
 from bridge.errors import ConfigError
+from bridge.fleet.spec import is_fleet_config
 from bridge.logs import register_secret
 from bridge.rules import load_mapping, validate_report
 from bridge.rules.lint import mapping_problems
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     """Run the parsed command; return its exit code."""
+    if getattr(args, "config", None) is not None and is_fleet_config(args.config):
+        from bridge.fleet.command import fleet_command
+        return fleet_command(args, stop)  # many projects (SPEC §14)
+    if getattr(args, "shard", None) is not None or getattr(args, "shards", None) is not None:
+        raise ConfigError("--shard and --shards need a config with projects: or discover:")
     if args.command in ("migrate", "mirror"):
         return cmd_run(args, stop)
     if args.command == "validate":
@@ -36,7 +42,7 @@ def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
         return run_demo(progress=not args.no_progress, stop=stop)
     from bridge.sandbox import run_foreground
     return run_foreground(gitlab_port=args.gitlab_port, sourcecraft_port=args.sourcecraft_port,
-                          latency_ms=args.latency_ms, seed=args.seed)
+                          latency_ms=args.latency_ms, seed=args.seed, projects=args.projects)
 
 
 def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:

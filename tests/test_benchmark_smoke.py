@@ -186,3 +186,27 @@ class TestEnvironmentReadOnce:
         """Over plain http (the loopback sandbox) verify stays True, so nothing is stat'ed."""
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
         assert self._client("http://127.0.0.1:8080")._session.verify is True
+
+
+class TestFleetBenchmarkSmoke:
+    """`benchmarks/fleet.py` on three tiny projects with no latency."""
+
+    def test_every_parallelism_makes_exactly_the_formula_s_requests(self,
+                                                                    tmp_path: Path) -> None:
+        """Each run exits 0, reads 3 x (project + pages), writes creates + closes, once."""
+        out = tmp_path / "fleet.json"
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "fleet.py"), "--projects", "3",
+             "--milestones", "4", "--issues", "20", "--latency-ms", "0", "--parallel", "1", "3",
+             "--json", str(out)],
+            capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+        assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+        rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+        assert [row["parallel"] for row in rows] == [1, 3]
+        for row in rows:
+            assert row["requests"]["source_read"] == 3 * (1 + 1 + 1)
+            assert row["requests"]["target_read"] == 3
+            assert row["requests"]["target_write"] == (row["target_after"]["total"]
+                                                       + row["target_after"]["closed"])
+            assert row["projects_ok"] == {"0": 3}
+        assert "speed-up" in proc.stdout
