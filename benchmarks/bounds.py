@@ -1,10 +1,10 @@
 """What a run must cost at least: the exact request counts, and the time the network allows.
 
 The request economy is SPEC §10's promise (reads = project + milestone pages + issue pages +
-target pages; writes = creates + closes). The lower bound charges each phase its requests
-times the latency, divided by the concurrency that phase may use: the first page of a GitLab
-list is alone (only its X-Total-Pages allows fetching ahead), SourceCraft's page tokens are
-sequential, and writes share the pool.
+the repository's preflight read + target pages; writes = creates + closes). The lower bound
+charges each phase its requests times the latency, divided by the concurrency that phase
+may use: the first page of a GitLab list is alone (only its X-Total-Pages allows fetching
+ahead), SourceCraft's page tokens are sequential, and writes share the pool.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def expected_requests(shape: Shape, *, target_before: int, writes: int) -> dict[
     """The exact counts a run must make, by the sandbox log's kinds."""
     return {"source_read": 1 + pages(shape.milestones, shape.per_page)
             + pages(shape.issues, shape.per_page),
-            "target_read": pages(target_before, shape.page_size),
+            "target_read": 1 + pages(target_before, shape.page_size),  # + the preflight read
             "target_write": writes}
 
 
@@ -49,7 +49,7 @@ def lower_bound(shape: Shape, *, target_before: int, writes: int) -> dict[str, f
     """Seconds each phase needs at least; `total` is their sum."""
     c, latency = shape.concurrency, shape.latency_s
     phases = {
-        "project": latency,
+        "project": 2 * latency,  # and the repository's preflight read
         "milestones": _listing(pages(shape.milestones, shape.per_page), c, latency),
         "issues": _listing(pages(shape.issues, shape.per_page), c, latency),
         "target list": pages(target_before, shape.page_size) * latency,

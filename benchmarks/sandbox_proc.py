@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _target(sandbox: Any) -> dict[str, int]:
-    milestones = sandbox.sourcecraft.milestones()
+    # Every repository's milestones: one per project (a fleet sandbox has several).
+    milestones = [m for repo in sandbox.repos
+                  for m in sandbox.sourcecraft.milestones(sandbox.org, repo)]
     return {"total": len(milestones),
             "closed": sum(1 for m in milestones if m.get("status") == "closed")}
 
@@ -36,7 +38,8 @@ def _info(sandbox: Any) -> dict[str, Any]:
     return {"gitlab_url": sandbox.gitlab_url, "gitlab_token": sandbox.gitlab_token,
             "sourcecraft_url": sandbox.sourcecraft_url,
             "sourcecraft_token": sandbox.sourcecraft_token, "project": sandbox.project_path,
-            "project_id": sandbox.project_id, "org": sandbox.org, "repo": sandbox.repo}
+            "project_id": sandbox.project_id, "org": sandbox.org, "repo": sandbox.repo,
+            "projects": sandbox.project_paths, "repos": sandbox.repos}
 
 
 def _memoise(sandbox: Any) -> None:
@@ -47,17 +50,19 @@ def _memoise(sandbox: Any) -> None:
     2 cores would otherwise be taken from the client being measured (a real GitLab runs on
     another machine). If the sandbox's internals move, the benchmark still runs, unmemoised.
     """
-    synthetic = getattr(getattr(sandbox.gitlab, "issues", None), "_synthetic", None)
-    if synthetic is None or not hasattr(synthetic, "stored"):
-        return
-    issues = [synthetic.stored(index) for index in range(synthetic.count)]
-    synthetic.stored = issues.__getitem__
+    for state in getattr(sandbox, "gitlab_projects", [sandbox.gitlab]):
+        synthetic = getattr(getattr(state, "issues", None), "_synthetic", None)
+        if synthetic is None or not hasattr(synthetic, "stored"):
+            return
+        issues = [synthetic.stored(index) for index in range(synthetic.count)]
+        synthetic.stored = issues.__getitem__
 
 
-def _start(milestones: int, issues: int, latency_ms: float, seed: int) -> Any:
+def _start(milestones: int, issues: int, latency_ms: float, seed: int, projects: int = 1) -> Any:
     from bridge.sandbox import Sandbox
 
-    sandbox = Sandbox.synthetic(milestones=milestones, issues=issues, seed=seed)
+    sandbox = Sandbox.synthetic(milestones=milestones, issues=issues, seed=seed,
+                                **({"projects": projects} if projects > 1 else {}))
     _memoise(sandbox)
     if latency_ms > 0:
         sandbox.faults.add("both", "latency", ms=latency_ms)
@@ -91,10 +96,12 @@ class InProcessSandbox:
 class SandboxProcess:
     """A sandbox served by a child Python process, driven over its stdin and stdout."""
 
-    def __init__(self, milestones: int, issues: int, latency_ms: float, seed: int = 0) -> None:
+    def __init__(self, milestones: int, issues: int, latency_ms: float, seed: int = 0,
+                 projects: int = 1) -> None:
         self._proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--milestones", str(milestones),
-             "--issues", str(issues), "--latency-ms", str(latency_ms), "--seed", str(seed)],
+             "--issues", str(issues), "--latency-ms", str(latency_ms), "--seed", str(seed),
+             "--projects", str(projects)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         self.info = self._read()
 
@@ -146,9 +153,10 @@ def main() -> int:
     parser.add_argument("--issues", type=int, required=True)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--projects", type=int, default=1)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    sandbox = _start(args.milestones, args.issues, args.latency_ms, args.seed)
+    sandbox = _start(args.milestones, args.issues, args.latency_ms, args.seed, args.projects)
     answers = {"counts": sandbox.log.counts, "target": lambda: _target(sandbox),
                "cpu": lambda: {"seconds": _cpu()},
                "clear": lambda: sandbox.log.clear() or {}}

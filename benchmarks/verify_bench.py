@@ -66,7 +66,7 @@ def measure(issues: int, milestones: int, labels: int) -> dict[str, Any]:
         pages = -(-issues // 100)
         listed, held = len(sb.gitlab.listed()), len(sb.sourcecraft.milestones())
         out["formula"] = {"source_read": 1 + 1 + -(-listed // 100) + pages,
-                          "target_read": 1 + -(-held // 100) + pages}
+                          "target_read": 1 + 1 + -(-held // 100) + pages}
         return out
 
 

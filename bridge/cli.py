@@ -11,9 +11,10 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any, NoReturn
 
 from bridge import __version__
 from bridge.errors import BridgeError
@@ -22,11 +23,62 @@ from bridge.logs import configure_logging, mask_text
 PROG = "scbridge"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that names the nearest option for a misspelt one: `--dryrun` -> `--dry-run`."""
+
+    def error(self, message: str) -> NoReturn:
+        unknown = message.removeprefix("unrecognized arguments: ")
+        if unknown != message:
+            import difflib  # only on this error path: start-up stays cheap
+            known = set(self._option_string_actions)
+            for action in self._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    for sub in action.choices.values():
+                        known.update(sub._option_string_actions)
+            for word in unknown.split():
+                near = difflib.get_close_matches(word.split("=", 1)[0], sorted(known), n=1,
+                                                 cutoff=0.75)
+                if word.startswith("-") and near:
+                    message += f"; did you mean {near[0]}?"
+                    break
+        super().error(message)
+
+
+def _plan_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """`apply` and `verify` (SPEC §12, §13)."""
+    text = "carry out a plan saved by --dry-run --plan-out, refusing it if anything changed"
+    sub = commands.add_parser("apply", help=text, description=text)
+    sub.add_argument("plan", type=Path, help="the plan file")
+    sub.add_argument("-c", "--config", type=Path,
+                     help="the config file (default: the one the plan was made with)")
+    sub.add_argument("--report", type=Path, metavar="PATH",
+                     help="also write the report: .json, .md or .html")
+    sub.add_argument("--checkpoint", metavar="PATH",
+                     help="checkpoint file (overrides the config; DIR/ for its name in DIR)")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(sub)
+    text = "compare SourceCraft with the mapped GitLab project, every field; write nothing"
+    sub = commands.add_parser("verify", help=text, description=text)
+    sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
+    sub.add_argument("--report", type=Path, metavar="PATH",
+                     help="also write the differences: .json, .md or .html")
+    sub.add_argument("--checkpoint", metavar="PATH",
+                     help="checkpoint to read settled slugs from (default: the config's)")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(sub)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG, description="Move milestones from GitLab (API v3) into SourceCraft.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def shards(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--shard", metavar="K/N",
+                         help="many projects: only those in shard K of N (by a stable hash)")
+        sub.add_argument("--shards", type=int, metavar="N",
+                         help="many projects: N shards, this one from JOB_COMPLETION_INDEX")
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("-v", "--verbose", action="count", default=0,
@@ -45,8 +97,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="every read, no write; print the plan")
         sub.add_argument("--report", type=Path, metavar="PATH",
                          help="also write the report: .json, .md or .html")
-        sub.add_argument("--checkpoint", type=Path, metavar="PATH",
-                         help="checkpoint file (overrides the config)")
+        sub.add_argument("--checkpoint", metavar="PATH",
+                         help="checkpoint file (overrides the config); DIR/ for a file in DIR; "
+                              "with many projects, their folder")
+        shards(sub)
         sub.add_argument("--fresh", action="store_true",
                          help="start over: move the old checkpoint aside (never deleted)")
         sub.add_argument("--plan-out", type=Path, metavar="PATH",
@@ -54,34 +108,17 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
         common(sub)
 
-    text = "carry out a plan saved by --dry-run --plan-out, refusing it if anything changed"
-    sub = commands.add_parser("apply", help=text, description=text)
-    sub.add_argument("plan", type=Path, help="the plan file")
-    sub.add_argument("-c", "--config", type=Path,
-                     help="the config file (default: the one the plan was made with)")
-    sub.add_argument("--report", type=Path, metavar="PATH",
-                     help="also write the report: .json, .md or .html")
-    sub.add_argument("--checkpoint", type=Path, metavar="PATH",
-                     help="checkpoint file (overrides the config)")
-    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
-    common(sub)
-    text = "compare SourceCraft with the mapped GitLab project, every field; write nothing"
-    sub = commands.add_parser("verify", help=text, description=text)
-    sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
-    sub.add_argument("--report", type=Path, metavar="PATH",
-                     help="also write the differences: .json, .md or .html")
-    sub.add_argument("--checkpoint", type=Path, metavar="PATH",
-                     help="checkpoint to read settled slugs from (default: the config's)")
-    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
-    common(sub)
+    _plan_commands(commands, common)
 
     for name, text in (("validate", "check config and mapping, no network"),
                        ("status", "what the checkpoint holds")):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
         if name == "status":
-            sub.add_argument("--checkpoint", type=Path, metavar="PATH",
-                             help="checkpoint file (overrides the config)")
+            sub.add_argument("--checkpoint", metavar="PATH",
+                             help="checkpoint file (overrides the config); DIR/ for a file in "
+                                  "DIR; with many projects, their folder")
+            shards(sub)
         common(sub)
 
     sub = commands.add_parser(
@@ -108,6 +145,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, default=0,
                      help="seed of the SourceCraft ids and request ids, so runs repeat "
                           "(default 0)")
+    sub.add_argument("--projects", type=int, default=1, metavar="N",
+                     help="serve N GitLab projects, each with its SourceCraft repository "
+                          "(default 1)")
     common(sub)
     return parser
 
@@ -163,8 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug of ours: say so in one line, unless asked for details
         if args.verbose:
             _print_traceback()
-        print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))} "
-              "(run again with -v for the traceback)", file=sys.stderr)
+        hint = "" if args.verbose else " (run again with -v for the traceback)"
+        print(f"{PROG}: internal error: {type(exc).__name__}: {mask_text(str(exc))}{hint}",
+              file=sys.stderr)
         return 1
     finally:
         # The command is over and its exit code decided: a signal arriving now must not

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from yaml.nodes import MappingNode, ScalarNode
 
 from bridge.configfile import Entry, Spec, YamlFile, convert
+from bridge.confignames import check_names
 from bridge.yamlread import describe
 
 
@@ -86,15 +87,16 @@ class MirrorConfig:
 
 
 #: Which kinds a run moves by default: milestones only, as before `transfer:` existed.
-TRANSFER_DEFAULTS = {"milestones": True, "labels": False, "issues": False}
+TRANSFER_DEFAULTS = {"milestones": True, "labels": False, "issues": False, "comments": False}
 
 
 def transfer_kinds(transfer: Mapping[str, bool]) -> dict[str, bool]:
     """`transfer:` as kind names; issues bring the labels and milestones they point at."""
     on = {**TRANSFER_DEFAULTS, **transfer}
-    issues = bool(on["issues"])
+    comments = bool(on["comments"])
+    issues = bool(on["issues"]) or comments  # comments live on issues
     return {"label": bool(on["labels"]) or issues, "milestone": bool(on["milestones"]) or issues,
-            "issue": issues}
+            "issue": issues, "comment": comments}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +134,16 @@ _SECTIONS: dict[str, dict[str, Spec]] = {
     "mirror": {"on_deleted": Spec("enum", choices=("keep", "close", "delete")),
                "on_target_edited": Spec("enum",
                                          choices=("source-wins", "keep-target", "report"))},
-    "transfer": {"milestones": Spec("bool"), "labels": Spec("bool"), "issues": Spec("bool")},
+    "transfer": {"milestones": Spec("bool"), "labels": Spec("bool"), "issues": Spec("bool"),
+                 "comments": Spec("bool")},
 }
 _TOP: dict[str, Spec] = {"mapping": Spec("path"), "checkpoint": Spec("path"),
                           "allow_insecure_http": Spec("bool")}
 _BUNDLED_MAPPING = "gitlab-v3-to-sourcecraft.yaml"
+#: The keys of a many-project config (SPEC §14): bridge.fleet reads them; in such a file each
+#: `projects:` entry names its source project and target repo, so those two keys are refused.
+FLEET_KEYS = ("projects", "discover", "fleet")
+_PER_PROJECT = (("source", "project"), ("target", "repo"))
 
 
 def is_loopback(host: str) -> bool:
@@ -179,7 +186,12 @@ def _check_url(doc: YamlFile, entry: Entry, url: str, allow_insecure: bool) -> s
     return url.strip().rstrip("/")
 
 
-def _section(doc: YamlFile, top: dict[str, Entry], name: str, base: Path
+def default_checkpoint(folder: Path, org: str, repo: str) -> Path:
+    """`<folder>/<org>-<repo>`: the one place a project's default checkpoint name is made."""
+    return folder / re.sub(r"[^A-Za-z0-9._-]", "_", f"{org}-{repo}")
+
+
+def _section(doc: YamlFile, top: dict[str, Entry], name: str, base: Path, fleet: bool = False
              ) -> tuple[dict[str, Any], dict[str, Entry]]:
     specs = _SECTIONS[name]
     entry = top.get(name)
@@ -197,6 +209,8 @@ def _section(doc: YamlFile, top: dict[str, Entry], name: str, base: Path
         if item is not None and not (isinstance(item.node, ScalarNode)
                                      and doc.value(item.node) is None):
             values[key] = convert(doc, item, spec, base)
+        elif fleet and (name, key) in _PER_PROJECT:
+            continue
         elif spec.required:
             raise doc.error(f"missing required key {name}.{key}", item.line if item else line,
                             f"{name}.{key}")
@@ -204,7 +218,8 @@ def _section(doc: YamlFile, top: dict[str, Entry], name: str, base: Path
 
 
 def _token(doc: YamlFile, name: str, section: tuple[dict[str, Any], dict[str, Entry]], *,
-           default_env: str, env: Mapping[str, str], required: bool) -> Secret | None:
+           default_env: str, env: Mapping[str, str], required: bool,
+           files: bool = False) -> Secret | None:
     values, found = section
     token_file: Path | None = values.get("token_file")
     if token_file is not None:
@@ -212,7 +227,7 @@ def _token(doc: YamlFile, name: str, section: tuple[dict[str, Any], dict[str, En
         try:
             text = token_file.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError):
-            if not required:
+            if not required and not (files and not token_file.is_file()):
                 return None
             raise doc.error(f"{where.key}: cannot read {token_file}", where.line,
                             where.key) from None
@@ -223,21 +238,33 @@ def _token(doc: YamlFile, name: str, section: tuple[dict[str, Any], dict[str, En
     text = env.get(variable, "").strip()
     if not text and required:
         env_entry = found.get("token_env")
-        raise doc.error(f"environment variable {variable} is not set (it holds the {name} "
+        state = "is set but empty" if variable in env else "is not set"
+        raise doc.error(f"environment variable {variable} {state} (it holds the {name} "
                         f"token; see {name}.token_env, or use {name}.token_file)",
                         env_entry.line if env_entry else None, f"{name}.token_env")
     return Secret(text) if text else None
 
 
 def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
-                require_tokens: bool = True) -> Config:
-    """Read, check and resolve a config file; every problem is a ConfigError with file:line."""
+                require_tokens: bool = True, token_files: bool = False,
+                fleet: bool = False) -> Config:
+    """Read, check and resolve a config file; every problem is a ConfigError with file:line.
+
+    `token_files`: a `token_file` that does not exist is an error even when the tokens
+    themselves are not needed (`validate`: the run would be refused for it).
+    `fleet=True` reads the shared part of a many-project file (bridge.fleet.spec): its
+    source.project and target.repo are left empty, for each project to fill in.
+    """
     path = Path(path)
     env = os.environ if env is None else env
     doc = YamlFile(path, refuse=("token",), why=_REFUSAL)
     doc.refuse_anywhere(doc.root)
     base = path.resolve().parent
-    top = doc.entries(doc.root, "", {*_SECTIONS, *_TOP, "users"})
+    top = doc.entries(doc.root, "", {*_SECTIONS, *_TOP, "users", *FLEET_KEYS})
+    many = [key for key in FLEET_KEYS if key in top]
+    if many and not fleet:
+        raise doc.error(f"'{many[0]}' makes this a many-project config, which this command "
+                        "cannot read", top[many[0]].line, many[0])
     for key in ("source", "target"):
         if key not in top:
             raise doc.error(f"missing required section {key}:", 1, key)
@@ -245,23 +272,34 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
              if key in top and not (isinstance(top[key].node, ScalarNode)
                                     and doc.value(top[key].node) is None)}
     insecure = bool(flags.get("allow_insecure_http", False))
-    sections = {name: _section(doc, top, name, base) for name in _SECTIONS}
+    sections = {name: _section(doc, top, name, base, fleet) for name in _SECTIONS}
+    for name, key in _PER_PROJECT if fleet else ():
+        if key in sections[name][1]:
+            raise doc.error(f"{name}.{key} does not belong in a many-project config: each "
+                            "projects: entry names its own (source: and target:)",
+                            sections[name][1][key].line, f"{name}.{key}")
+        sections[name][0][key] = ""
     for name in ("source", "target"):
         values, found = sections[name]
         if "url" in values:
             values["url"] = _check_url(doc, found["url"], values["url"], insecure)
     source_values, target_values = sections["source"][0], sections["target"][0]
+    check_names(doc, sections["source"], sections["target"])
     source_token = _token(doc, "source", sections["source"], default_env="GITLAB_TOKEN",
-                          env=env, required=require_tokens)
+                          env=env, required=require_tokens, files=token_files)
     target_token = _token(doc, "target", sections["target"], default_env="SOURCECRAFT_TOKEN",
-                          env=env, required=require_tokens)
+                          env=env, required=require_tokens, files=token_files)
     org, repo = target_values["org"], target_values["repo"]
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"{org}-{repo}")
+    checkpoint: Path | None = flags.get("checkpoint")
+    if (checkpoint is not None and not fleet
+            and str(doc.value(top["checkpoint"].node)).rstrip().endswith("/")):
+        # `checkpoint: state/` names a folder: the default file name inside it.
+        checkpoint = default_checkpoint(checkpoint, org, repo)
     return Config(
         path=path, source=SourceConfig(**source_values, token=source_token),
         target=TargetConfig(**target_values, token=target_token),
         mapping=flags.get("mapping") or bundled_mapping(),
-        checkpoint=flags.get("checkpoint") or base / ".scbridge" / safe,
+        checkpoint=checkpoint or default_checkpoint(base / ".scbridge", org, repo),
         http=HttpConfig(**sections["http"][0]), mirror=MirrorConfig(**sections["mirror"][0]),
         allow_insecure_http=insecure, transfer=transfer_kinds(sections["transfer"][0]),
         users=_users(doc, top.get("users")))

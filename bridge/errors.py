@@ -41,6 +41,8 @@ class ApiError(BridgeError):
     """The answer ends this request; `status` is None for transport failures."""
 
     exit_code = 3
+    #: host:port of the server that answered (or could not be reached), when known.
+    address: str | None = None
 
     def __init__(self, message: str, *, status: int | None = None,
                  request_id: str | None = None, retry_after: float | None = None) -> None:
@@ -56,6 +58,22 @@ class FatalApiError(ApiError):
 
 class RetriableApiError(ApiError):
     """The same request may succeed later: transport errors, 429, 5xx gateways, garbage bodies."""
+
+
+class ConnectionFailedError(RetriableApiError):
+    """The server could not be reached, or the connection broke: refused, reset, DNS, TLS.
+
+    `address` is host:port; `never_sent` is True when the request provably never left
+    (nothing to reconcile: a POST may be sent again). Once retries are spent, the run
+    stops: the other items would only wait out the same retries.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 request_id: str | None = None, retry_after: float | None = None,
+                 address: str | None = None, never_sent: bool = False) -> None:
+        super().__init__(message, status=status, request_id=request_id, retry_after=retry_after)
+        self.address = address
+        self.never_sent = never_sent
 
 
 class AmbiguousWriteError(ApiError):

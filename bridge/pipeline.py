@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -27,9 +28,12 @@ from bridge.kinds.context import KindContext
 from bridge.kinds.registry import build_kinds
 from bridge.models import ItemOutcome, Planned
 from bridge.net.http import HttpClient
+from bridge.outputs import check_checkpoint, open_checkpoint
+from bridge.preflight import preflight
 from bridge.progress import Progress
 from bridge.report import ReportItem, RunReport
 from bridge.rules import CompiledMapping, load_mapping
+from bridge.rules.lint import refuse_problems
 from bridge.sources.gitlab import GitLabReader
 from bridge.targets.sourcecraft import SourceCraftClient
 from bridge.targets.tracker import TrackerClient
@@ -74,19 +78,24 @@ def _clients(config: Config, options: RunOptions) -> tuple[HttpClient, HttpClien
 def _open_checkpoint(config: Config, options: RunOptions) -> Iterator[Checkpoint]:
     """Lock before any request, so a second run exits 4 having sent and written nothing."""
     path = options.checkpoint or config.checkpoint
-    if options.fresh and not options.dry_run:
+    check_checkpoint(path, readonly=options.dry_run)  # exit 2 naming the path, not a traceback
+    if options.fresh and options.dry_run:
+        # Plan exactly as the fresh run will: with no checkpoint at all; the old one untouched.
+        with tempfile.TemporaryDirectory(prefix="scbridge-fresh-") as empty, \
+                Checkpoint.open(Path(empty) / "checkpoint", readonly=True) as nothing:
+            yield nothing
+        return
+    if options.fresh:
         moved = move_aside(path)
         if moved is not None:
             log.info("checkpoint_moved_aside", path=str(moved))
-    checkpoint = Checkpoint.open(path, readonly=options.dry_run)
+    checkpoint = open_checkpoint(path, readonly=options.dry_run)
     try:
         identity = f"{config.source.url.rstrip('/')} {config.source.project}"
         known = checkpoint.meta().get("source")
         if known is not None and known != identity:
             raise CheckpointError(
                 f"{path} belongs to another project ({known}); use --checkpoint or --fresh")
-        if known is None and not options.dry_run:
-            checkpoint.set_meta("source", identity)
         yield checkpoint
     finally:
         checkpoint.close()
@@ -103,7 +112,7 @@ class RunResult:
 def run(config: Config, options: RunOptions) -> RunResult:
     """One migrate or mirror run (or its dry run), ending in the report of what was done."""
     started, clock0 = _now(), time.monotonic()
-    mapping = load_mapping(config.mapping)
+    mapping = refuse_problems(load_mapping(config.mapping))  # exit 2 before any request
     with _open_checkpoint(config, options) as checkpoint, \
             Progress(enabled=options.progress) as progress:
         run_id = None if options.dry_run else checkpoint.begin_run(options.command)
@@ -123,10 +132,11 @@ def run(config: Config, options: RunOptions) -> RunResult:
             report = replace(report, notes=notes)
             if fatal is not None:
                 report = replace(report, exit_code=fatal.exit_code)
-        except BridgeError as exc:
-            # `status` then shows how the run ended (3, 130, ...) instead of "never finished".
+        except (BridgeError, KeyboardInterrupt) as exc:
+            # `status` then shows how the run ended (3, 130, ...) instead of "never finished";
+            # a KeyboardInterrupt is a second signal: out at once, but as an interrupted run.
             if run_id is not None:
-                checkpoint.end_run(run_id, summary={}, exit_code=exc.exit_code)
+                checkpoint.end_run(run_id, summary={}, exit_code=getattr(exc, "exit_code", 130))
             raise
         finally:
             source_http.close()
@@ -141,19 +151,31 @@ def run(config: Config, options: RunOptions) -> RunResult:
 def _kinds(config: Config, options: RunOptions, mapping: CompiledMapping, *,
            checkpoint: Checkpoint, progress: Progress, source_http: HttpClient,
            target_http: HttpClient) -> tuple[GitLabReader, list[Kind]]:
-    """The GitLab reader and the kinds `transfer:` asks for, built over the run's clients."""
+    """The GitLab reader and the kinds `transfer:` asks for, once both sides answered.
+
+    `run`, `apply` and `verify` build their kinds here.
+    """
     reader = GitLabReader(source_http, project=config.source.project,
                           per_page=config.source.per_page, concurrency=config.http.concurrency,
                           api_prefix=f"/api/{config.source.api_version}")
     target = SourceCraftClient(target_http, org=config.target.org, repo=config.target.repo,
                                silent=config.target.silent, page_size=config.target.page_size)
+    preflight(config, reader, source_http, target)  # exit 3 before any page is read
+    _claim(config, options, checkpoint)
     tracker = TrackerClient(target_http, org=config.target.org, repo=config.target.repo,
                             silent=config.target.silent, page_size=config.target.page_size)
     ctx = KindContext(reader=reader, target=target, tracker=tracker, mapping=mapping,
                       checkpoint=checkpoint, command=options.command,
                       save=not options.dry_run, on_page=_on_page(options, progress),
-                      users=dict(config.users))
+                      users=dict(config.users), gitlab_url=config.source.url,
+                      concurrency=config.http.concurrency)
     return reader, build_kinds(config.transfer, ctx)
+
+
+def _claim(config: Config, options: RunOptions, checkpoint: Checkpoint) -> None:
+    """Once the project is known to exist: a new checkpoint records whose it is."""
+    if checkpoint.meta().get("source") is None and not options.dry_run:
+        checkpoint.set_meta("source", f"{config.source.url.rstrip('/')} {config.source.project}")
 
 
 def _on_page(options: RunOptions, progress: Progress) -> Callable[[str, int], None]:
@@ -194,6 +216,9 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
                             on_item=lambda _outcome: progress.advance())
             outcomes = list(loader.run(actions))
             fatal = fatal or loader.fatal
+            after = getattr(kind, "after_load", None)
+            if after is not None:
+                after(actions, outcomes)
         learn(kind, refs, actions, outcomes)
         if options.on_planned is not None:  # a saved plan (--plan-out) records each kind here
             options.on_planned(kind, actions, refs)
@@ -205,6 +230,8 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
 def _plan(kind: Kind, source: SourceSet, refs: Refs, *, config: Config, options: RunOptions,
           checkpoint: Checkpoint) -> list[Planned]:
     records = checkpoint.records(kind.name)
+    if source.in_scope is not None:
+        records = {sid: rec for sid, rec in records.items() if source.in_scope(rec)}
     reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
     results = kind.transform(source, refs, reserved=reserved)
     listed: list[Any] = []

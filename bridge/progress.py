@@ -16,11 +16,16 @@ from rich.text import Text
 class _CountColumn(ProgressColumn):
     """Items done (of the total when known) and, for extraction, pages read."""
 
+    def __init__(self, unit: str = "items") -> None:
+        super().__init__()
+        self.unit = unit
+
     def render(self, task: Task) -> Text:
         done = int(task.completed)
         count = f"{done}/{int(task.total)}" if task.total is not None else f"{done}"
         pages = int(task.fields.get("pages", 0))
-        return Text(f"{count} items" + (f", {pages} page{'s' * (pages != 1)}" if pages else ""))
+        return Text(f"{count} {self.unit}"
+                    + (f", {pages} page{'s' * (pages != 1)}" if pages else ""))
 
 
 class _RateColumn(ProgressColumn):
@@ -36,7 +41,8 @@ class _RateColumn(ProgressColumn):
 class Progress:
     """Phases of a run with counts and rate; every method is a cheap no-op unless shown on a TTY."""
 
-    def __init__(self, *, enabled: bool = True, stream: TextIO | None = None) -> None:
+    def __init__(self, *, enabled: bool = True, stream: TextIO | None = None,
+                 unit: str = "items") -> None:
         """Show progress on `stream` (stderr) only if `enabled` and the stream is a terminal."""
         out = stream if stream is not None else sys.stderr
         self.active = enabled and _isatty(out)
@@ -47,7 +53,7 @@ class Progress:
         if self.active:
             self._bar = RichProgress(
                 SpinnerColumn(), TextColumn("{task.description:<18}"),
-                BarColumn(bar_width=24), _CountColumn(), _RateColumn(),
+                BarColumn(bar_width=24), _CountColumn(unit), _RateColumn(),
                 console=Console(file=out),
                 # Logs written to sys.stderr meanwhile are printed above the bar; stdout is
                 # left alone because it may be a pipe carrying the report.

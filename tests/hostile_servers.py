@@ -191,6 +191,12 @@ def install(sb: Sandbox, name: str, elsewhere: str) -> Setup:  # noqa: PLR0911, 
         return Setup(config={"source.project": "no-group/no-project"})
     elif name == "404-repo":
         return Setup(config={"target.repo": "no-such-repo"})
+    elif name == "404-org":
+        return Setup(config={"target.org": "no-such-org"})
+    elif name == "401-sourcecraft":
+        return Setup(env={"SOURCECRAFT_TOKEN": "not-the-right-token"})
+    elif name == "api-v4-on-v3":
+        return Setup(config={"source.api_version": "v4"})
     elif name == "items-not-list":
         spoil(sb, sc, path=TARGET_LIST, change=body_of(lambda body: {**body, "items": {}}))
     elif name == "create-answers-garbage":

@@ -43,11 +43,11 @@ class TestBenchmarkSmoke:
     """`benchmarks/run.py` on a small project with no latency."""
 
     def test_every_run_makes_exactly_the_formula_s_requests(self, smoke: dict[str, Any]) -> None:
-        """Reads are project + milestone pages + issue pages + target pages; writes as planned."""
+        """Reads: project + milestone pages + issue pages + preflight + target pages."""
         runs = {row["run"]: row for row in smoke["results"]["runs"]}
         source = 1 + math.ceil(MILESTONES / 100) + math.ceil(ISSUES / 100)
         assert [runs[name]["requests"]["source_read"] for name in runs] == [source] * 3
-        assert [runs[name]["requests"]["target_read"] for name in runs] == [1, 1, 1]
+        assert [runs[name]["requests"]["target_read"] for name in runs] == [2, 2, 2]
         assert all(runs[name]["exact"] for name in runs)
 
     def test_migration_writes_creates_plus_closes_and_re_run_writes_none(
@@ -80,15 +80,15 @@ class TestBounds:
     """The request formula and the network's lower bound."""
 
     def test_fresh_run_counts(self) -> None:
-        """300 milestones and 30,000 issues at 100 a page: 1 + 3 + 300 reads, one target page."""
+        """300 milestones and 30,000 issues at 100 a page: 1 + 3 + 300 reads; preflight + 1 page."""
         shape = Shape(milestones=300, issues=30_000)
         assert expected_requests(shape, target_before=0, writes=546) == {
-            "source_read": 304, "target_read": 1, "target_write": 546}
+            "source_read": 304, "target_read": 2, "target_write": 546}
 
     def test_target_pages_round_up(self) -> None:
-        """303 target milestones at page_size 100 take four pages."""
+        """303 target milestones at page_size 100 take four pages, after the preflight read."""
         shape = Shape(milestones=300, issues=30_000)
-        assert expected_requests(shape, target_before=303, writes=0)["target_read"] == 4
+        assert expected_requests(shape, target_before=303, writes=0)["target_read"] == 5
 
     def test_bound_charges_first_page_alone_and_shares_the_rest(self) -> None:
         """Issues: page 1, then 299 pages four at a time (75 rounds) of 20 ms."""
@@ -186,3 +186,27 @@ class TestEnvironmentReadOnce:
         """Over plain http (the loopback sandbox) verify stays True, so nothing is stat'ed."""
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
         assert self._client("http://127.0.0.1:8080")._session.verify is True
+
+
+class TestFleetBenchmarkSmoke:
+    """`benchmarks/fleet.py` on three tiny projects with no latency."""
+
+    def test_every_parallelism_makes_exactly_the_formula_s_requests(self,
+                                                                    tmp_path: Path) -> None:
+        """Each run exits 0, reads 3 x (project + pages), writes creates + closes, once."""
+        out = tmp_path / "fleet.json"
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "fleet.py"), "--projects", "3",
+             "--milestones", "4", "--issues", "20", "--latency-ms", "0", "--parallel", "1", "3",
+             "--json", str(out)],
+            capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+        assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+        rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+        assert [row["parallel"] for row in rows] == [1, 3]
+        for row in rows:
+            assert row["requests"]["source_read"] == 3 * (1 + 1 + 1)
+            assert row["requests"]["target_read"] == 3
+            assert row["requests"]["target_write"] == (row["target_after"]["total"]
+                                                       + row["target_after"]["closed"])
+            assert row["projects_ok"] == {"0": 3}
+        assert "speed-up" in proc.stdout

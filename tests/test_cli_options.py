@@ -95,15 +95,18 @@ class TestSourceKeys:
         assert {r.query.get("per_page") for r in listings} == {"7"}
 
     def test_api_v4_is_asked_on_api_v4(self, sandbox: Sandbox, tmp_path: Path) -> None:
-        """`api_version: v4` sends to /api/v4; the v3-only sandbox's 404 is one line, exit 3."""
+        """`api_version: v4` sends to /api/v4; the v3-only sandbox's 404 says v3 is there."""
         config = with_source_key(write_config(tmp_path, sandbox), "api_version: v4")
         run = migrate(sandbox, config)
         assert run.returncode == 3
         plain = [line for line in run.stderr.splitlines() if not line.startswith("{")]
-        assert plain == ["scbridge: error: GET /api/v4/projects/"  # besides JSON log events
+        assert plain == [f"scbridge: error: GitLab at {sandbox.gitlab_url} has no API v4 (it "
+                         "answers on /api/v3): set source.api_version: v3: GET /api/v4/projects/"
                          "demo-group%2Fdemo-project: 404 Not Found"]
+        # The project asked on v4, then one probe on v3 to say which version is there.
         assert [r.path for r in sandbox.log.entries] == [
-            "/api/v4/projects/demo-group%2Fdemo-project"]
+            "/api/v4/projects/demo-group%2Fdemo-project",
+            "/api/v3/projects/demo-group%2Fdemo-project"]
 
 
 class TestTargetSilent:
@@ -144,10 +147,14 @@ class TestInsecureHttpOptIn:
         config = load_config(config_path, env={"GITLAB_TOKEN": "gl", "SOURCECRAFT_TOKEN": "sc"})
         responses.get("http://gitlab.example.com/api/v3/projects/g%2Fp", status=404,
                       json={"message": "404 Project Not Found"})
+        responses.get("http://gitlab.example.com/api/v4/projects/g%2Fp", status=404,
+                      json={"error": "404 Not Found"})
         with pytest.raises(FatalApiError, match="404 Project Not Found"):
             run(config, RunOptions(dry_run=True, progress=False))
+        # The project, then the probe of the other API version that tells "missing" from "v4".
         assert [call.request.url for call in responses.calls] == [
-            "http://gitlab.example.com/api/v3/projects/g%2Fp"]
+            "http://gitlab.example.com/api/v3/projects/g%2Fp",
+            "http://gitlab.example.com/api/v4/projects/g%2Fp"]
 
 
 class TestVerbosity:

@@ -139,11 +139,18 @@ class TestLoadConfig:
         assert config.allow_insecure_http is True
         assert config.source.url == "http://gitlab.example.com"
 
-    def test_checkpoint_name_is_made_file_safe(self, tmp_path: Path) -> None:
-        """An org or repo with odd characters still gives one file beside the config."""
+    def test_a_repo_that_cannot_be_a_slug_is_refused(self, tmp_path: Path) -> None:
+        """`my/repo` cannot name a SourceCraft repository (nor one checkpoint file): refused."""
         text = MINIMAL.replace("my-repo", "my/repo")
+        with pytest.raises(ConfigError, match=r"target\.repo 'my/repo' cannot be a SourceCraft "
+                                              r"slug: it has a '/'"):
+            load_config(write(tmp_path, text), env=ENV)
+
+    def test_checkpoint_name_keeps_the_slug_characters(self, tmp_path: Path) -> None:
+        """Dots and underscores, which slugs may hold, stay in the checkpoint's file name."""
+        text = MINIMAL.replace("my-repo", "my_repo.v2")
         config = load_config(write(tmp_path, text), env=ENV)
-        assert config.checkpoint == tmp_path.resolve() / ".scbridge" / "my-org-my_repo"
+        assert config.checkpoint == tmp_path.resolve() / ".scbridge" / "my-org-my_repo.v2"
 
 
 def _set(text: str, old: str, new: str) -> str:

@@ -111,7 +111,8 @@ def _scbridge_commands(text: str) -> list[list[str]]:
 
 
 class TestRecipes:
-    @pytest.mark.parametrize("recipe", ["cron/crontab", "ci/gitlab-ci.yml"])
+    @pytest.mark.parametrize("recipe", ["cron/crontab", "ci/gitlab-ci.yml",
+                                        "ci/gitlab-ci-fleet.yml", "ci/sourcecraft-ci.yaml"])
     def test_recipes_use_options_that_exist(self, recipe: str) -> None:
         """Each scbridge command of the cron and CI examples parses with the real CLI parser."""
         commands = _scbridge_commands((EXAMPLES / recipe).read_text(encoding="utf-8"))

@@ -50,8 +50,8 @@ class TestIssueMigration:
             self, sb: Sandbox, tmp_path: Path) -> None:
         """One write per object (and a close per closed milestone), reads from the formula.
 
-        SourceCraft reads: one listing page per kind + one look-up per mapped user; GitLab
-        reads the issue pages once, for the milestones' counts and the issue kind both.
+        SourceCraft reads: the preflight + one listing page per kind + one look-up per mapped
+        user; GitLab reads the issue pages once, for the milestones' counts and the issue kind.
         """
         _, planned, _ = _run(sb, tmp_path, "--dry-run")
         sb.log.clear()
@@ -62,11 +62,11 @@ class TestIssueMigration:
         objects = len(sb.gitlab.labels()) + 13 + len(sb.gitlab.issues)
         assert sb.log.count("target_write") == objects + closed
         assert sb.log.count("target_write", route="issues", method="POST") == len(sb.gitlab.issues)
-        # One listing page each for labels, milestones and issues (the target was empty), and
-        # each mapped SourceCraft user looked up once.
+        # The repository's preflight read, one listing page each for labels, milestones and
+        # issues (the target was empty), and each mapped SourceCraft user looked up once.
         users = {"root-admin", "lennie", "axel-block"}
         assert sb.log.count("target_read", route="users") == len(users)
-        assert sb.log.count("target_read") == 3 + len(users)
+        assert sb.log.count("target_read") == 1 + 3 + len(users)
         # Issues are read once: the milestones' issue scan serves the issue kind too.
         issue_pages = sb.log.count("source_read", route="issues")
         assert issue_pages == -(-len(sb.gitlab.issues) // 100)

@@ -194,6 +194,20 @@ class TestSavedPlans:
         assert bench.writes() == [("PATCH", "issue")]
         bench.assert_exact()
 
+    def test_a_plan_with_comments_applied_is_exact(self, bench: Bench) -> None:
+        """Comments ride on issues the same plan creates; apply, then verify: exact."""
+        bench.config = support.write_config(bench.folder, bench.sb,
+                                            extra=TRANSFER + "  comments: true\n")
+        doc = bench.make_plan()
+        assert doc["kinds"] == ["label", "milestone", "issue", "comment"]
+        result = bench.apply()
+        assert result.returncode == 0, result.stderr
+        bench.assert_exact()
+        assert bench.cli("verify", "-c", str(bench.config)).returncode == 0
+        bench.sb.log.clear()
+        assert bench.apply().returncode == 0
+        assert bench.writes() == []
+
 
 @pytest.mark.slow
 class TestRefusedPlans:

@@ -44,7 +44,7 @@ class TestReadme:
     def test_reliability_section_states_what_is_tested_with_figures(self) -> None:
         """The Reliability section names each proof with its figure and links the details."""
         reliable = section("Reliability")
-        for figure in ("500 milestones", "30 `kill -9`", "74 bad", "zero hits", "exits 130"):
+        for figure in ("500 milestones", "30 `kill -9`", "85 bad", "zero hits", "exits 130"):
             assert figure in reliable
         assert "docs/reliability.md" in reliable
 
@@ -59,3 +59,21 @@ class TestReadme:
         reports = section("Reports")
         for key in [*report, *report["items"][0]]:
             assert f"`{key}`" in reports
+
+
+class TestMovingAWholeInstance:
+    def test_the_fleet_config_shown_loads_and_the_examples_it_links_exist(
+            self, tmp_path: Path) -> None:
+        """The section's YAML is a many-project config scbridge accepts; its links resolve."""
+        from bridge.fleet import load_fleet
+
+        text = section("Moving a whole instance")
+        block = re.search(r"```yaml\n(.*?)```", text, re.S)
+        assert block
+        config = tmp_path / "fleet.yaml"
+        config.write_text(block.group(1), encoding="utf-8")
+        fleet = load_fleet(config, env={"GITLAB_TOKEN": "x", "SOURCECRAFT_TOKEN": "y"})
+        assert [p.target for p in fleet.projects] == ["api", "web-frontend", "data-pipeline"]
+        for link in re.findall(r"\]\(((?:examples|benchmarks)/[^)]*)\)", text):
+            assert (ROOT / link).exists(), link
+        assert "130 (interrupted" in text

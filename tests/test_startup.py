@@ -86,3 +86,15 @@ def test_benchmark_has_a_start_up_row(tmp_path: Path) -> None:
         assert row["over_bare_s"] == row["median_s"] - rows["python -c pass"]["median_s"]
     assert "start-up (2 rounds)" in proc.stdout
     assert "scbridge validate" in proc.stdout
+
+
+def test_validate_of_a_fleet_loads_nothing_heavy_either(tmp_path: Path) -> None:
+    """A many-project config is validated with the same light modules as one project."""
+    config = tmp_path / "f.yaml"
+    config.write_text("source: {url: 'http://127.0.0.1:9'}\n"
+                      "target: {url: 'http://127.0.0.1:9', org: o}\n"
+                      "projects:\n  - {source: g/a, target: a}\n", encoding="utf-8")
+    code, modules = _loaded(tmp_path, "validate", "-c", str(config))
+    assert code == 0
+    assert _heavy(modules) == []
+    assert "bridge.fleet.command" in modules

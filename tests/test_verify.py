@@ -65,13 +65,13 @@ class TestVerify:
 
     def test_reads_follow_the_documented_formula(self, bench: Bench) -> None:
         """GitLab: project + one page of labels, milestones and each 100 issues; SourceCraft
-        the same listings (page_size 100); no user look-up without `users:`."""
+        the repository (preflight) + the same listings (page_size 100); no user look-up."""
         assert bench.cli("migrate").returncode == 0
         bench.sb.log.clear()
         assert bench.verify()[0] == 0
         pages = -(-len(bench.sb.gitlab.issues) // 100)
         assert bench.sb.log.count("source_read") == 1 + 1 + 1 + pages
-        assert bench.sb.log.count("target_read") == 1 + 1 + pages
+        assert bench.sb.log.count("target_read") == 1 + 1 + 1 + pages
 
     def test_works_with_no_checkpoint_at_all(self, bench: Bench) -> None:
         """A fresh machine audits by natural keys: exact, and no checkpoint is created."""
@@ -143,3 +143,28 @@ class TestVerify:
         result = bench.cli("verify", "--report", str(bench.folder / "x.txt"))
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.slow
+class TestVerifyComments:
+    def test_exact_with_comments_then_a_comment_out_of_order(self, tmp_path: Path) -> None:
+        """Comments compared too; one re-posted at the end of its issue is out of order."""
+        with Sandbox() as sb:
+            bench = Bench(sb, tmp_path)
+            bench.config = support.write_config(tmp_path, sb,
+                                                extra="transfer:\n  comments: true\n"
+                                                      "  issues: true\n  labels: true\n")
+            assert bench.cli("migrate").returncode == 0
+            code, report, _ = bench.verify()
+            assert code == 0, report["differences"][:3]
+            assert report["checked"]["comment"] > 0
+            issue = next(i for i in sb.sourcecraft.issue_list()
+                         if len(sb.sourcecraft.comment_list(i["slug"])) >= 2)
+            first = sb.sourcecraft.comment_list(issue["slug"])[0]
+            sb.sourcecraft.delete_comment(first["id"])
+            sb.sourcecraft.create_comment(issue["slug"], first["body"])
+            code, report, _ = bench.verify()
+            assert code == 1
+            assert [(d["kind"], d["problem"], d["target"]) for d in report["differences"]] == [
+                ("comment", "order", f"#{issue['slug']}")]
+

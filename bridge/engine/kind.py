@@ -5,17 +5,20 @@ this protocol and never names a kind; each kind is one module in `bridge.kinds`
 that declares its fields and endpoints and answers these few questions, the way
 GitLab's importers declare a handful of hooks over one template.
 
-`scbridge verify` also calls `verify_order(matched)` where a kind defines it
-(optional; see `bridge.verify.compare`): checks over the matched
-(wanted, target) pairs that no single object shows, such as comments out of order.
+`scbridge verify` also reads two optional members where a kind defines them:
+`verify_order(matched)`, checks over the matched (wanted, target) pairs that no
+single object shows, such as comments out of order (`bridge.verify.compare`);
+and `lists_after_transform = True` for a kind whose `target_pages` depends on
+what `transform` mapped (comments), so its listing is not read ahead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bridge.checkpoint import Record
 from bridge.engine.refs import Refs, TargetRef
 
 #: How a body names the id of an object the same plan creates (see `Kind.create_body`).
@@ -36,6 +39,10 @@ class SourceSet:
     census_complete: bool = True  # False: a page was lost, so nothing may be deleted
     notes: tuple[str, ...] = ()  # said once in the plan (e.g. a field with nowhere to go)
     extra: Mapping[str, Any] = field(default_factory=dict)  # kind-specific (issue counts, ...)
+    #: Records the plan may look at; None: all. A kind that skipped reading what has not
+    #: changed (the comments of an unchanged issue) leaves those records out, so the plan
+    #: neither re-checks nor deletes them.
+    in_scope: Callable[[Record], bool] | None = None
 
 
 class Kind(Protocol):

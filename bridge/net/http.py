@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import re
@@ -15,18 +16,19 @@ import requests
 import structlog
 import tenacity
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
 
 from bridge.config import HttpConfig, is_loopback
 from bridge.errors import (
     AmbiguousWriteError,
     ApiError,
     ConfigError,
+    ConnectionFailedError,
     FatalApiError,
     RetriableApiError,
 )
 from bridge.net.classify import parse_json, raise_for_response, remember_json
 from bridge.net.retry import build_retrying
+from bridge.net.transport import address, cause, never_sent
 
 __all__ = ["HttpClient", "parse_json", "raise_for_response"]
 
@@ -47,14 +49,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return parts.scheme, (parts.hostname or "").lower(), port
-
-
-def _never_sent(error: requests.RequestException) -> bool:
-    """True when the request provably never reached the server (so a POST may be re-sent)."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    reason = error.args[0] if error.args else None
-    return isinstance(getattr(reason, "reason", None), NewConnectionError)
 
 
 def _settle_environment(session: requests.Session, base_url: str) -> None:
@@ -90,6 +84,7 @@ class HttpClient:
                               "use https or set allow_insecure_http: true")
         self.base_url = base_url.rstrip("/")
         self.kind = kind
+        self.address = address(self.base_url)  # host:port, for logs and error lines
         self.requests_made: dict[str, int] = {"read": 0, "write": 0}
         self._origin = (scheme, host, _origin(base_url)[2])
         self._http = http
@@ -138,12 +133,14 @@ class HttpClient:
         try:
             response = self._send("POST", url, 1, params=params, json=json)
         except _TRANSPORT as error:
-            if _never_sent(error):
-                raise self._redacted(RetriableApiError(
-                    f"POST {urlsplit(url).path}: could not connect: {type(error).__name__}")
-                ) from None
+            if never_sent(error):
+                raise self._redacted(ConnectionFailedError(
+                    f"POST {urlsplit(url).path}: could not connect to {self.address}: "
+                    f"{cause(error)}, nothing was sent", address=self.address,
+                    never_sent=True)) from None
             raise self._redacted(AmbiguousWriteError(
-                f"POST {urlsplit(url).path}: outcome unknown ({type(error).__name__})")) from None
+                f"POST {urlsplit(url).path}: outcome unknown ({cause(error)} at "
+                f"{self.address})")) from None
         try:
             raise_for_response(response)
         except RetriableApiError as error:
@@ -188,23 +185,35 @@ class HttpClient:
         retrying = build_retrying(self._http, sleep=self._sleep, jitter=self._jitter,
                                   clock=self._clock,
                                   log_context={"method": method, "path": urlsplit(url).path,
-                                               "server": self.kind})
-        for attempt in retrying:
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                try:
-                    response = self._send(method, url, number, params=params, json=json)
-                    raise_for_response(response)
-                    # GET bodies must be JSON; a PATCH may answer with none at all.
-                    if check_json and response.status_code != 204 and (
-                            method == "GET" or response.content):
-                        remember_json(response)
-                except _TRANSPORT as error:
-                    raise RetriableApiError(f"{method} {urlsplit(url).path}: "
-                                            f"{type(error).__name__}") from None
-                except ApiError as error:
-                    raise self._redacted(error) from None
-                return response
+                                               "server": self.kind, "host": self.address})
+        number = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    try:
+                        response = self._send(method, url, number, params=params, json=json)
+                        raise_for_response(response)
+                        # GET bodies must be JSON; a PATCH may answer with none at all.
+                        if check_json and response.status_code != 204 and (
+                                method == "GET" or response.content):
+                            remember_json(response)
+                    except (requests.ConnectionError, requests.Timeout) as error:
+                        raise ConnectionFailedError(
+                            f"{method} {urlsplit(url).path}: cannot reach {self.address}: "
+                            f"{cause(error)}", address=self.address,
+                            never_sent=never_sent(error)) from None
+                    except _TRANSPORT as error:
+                        raise RetriableApiError(f"{method} {urlsplit(url).path}: "
+                                                f"{type(error).__name__}") from None
+                    except ApiError as error:
+                        raise self._redacted(error) from None
+                    return response
+        except ConnectionFailedError as error:
+            if number > 1:  # say that retrying was tried, and how long
+                raise self._redacted(error, suffix=f" (gave up after {number} attempts)") \
+                    from None
+            raise
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     def _send(self, method: str, url: str, attempt: int, *, params: Mapping[str, Any] | None,
@@ -239,12 +248,15 @@ class HttpClient:
                                 "put the final URL in the config", status=response.status_code)
         return response
 
-    def _redacted(self, error: ApiError) -> ApiError:
-        """The same error, with any token this client sends masked out of its message."""
-        message = str(error)
-        if not any(secret in message for secret in self._secrets):
+    def _redacted(self, error: ApiError, *, suffix: str = "") -> ApiError:
+        """The same error, with this server's host:port, any token masked out of its message."""
+        if error.address is None:
+            error.address = self.address
+        message = str(error) + suffix
+        if not suffix and not any(secret in message for secret in self._secrets):
             return error
         for secret in self._secrets:
             message = message.replace(secret, "***")
-        return type(error)(message, status=error.status, request_id=error.request_id,
-                           retry_after=error.retry_after)
+        masked = copy.copy(error)  # keeps the type and every attribute, only the text changes
+        masked.args = (message,)
+        return masked

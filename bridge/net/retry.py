@@ -73,6 +73,15 @@ def describe_error(error: BaseException) -> str:
     return str(error)[:200]
 
 
+def why_resend_is_safe(error: BaseException) -> str:
+    """Why a POST retried after `error` cannot make a duplicate, for the retry log."""
+    if getattr(error, "never_sent", False):
+        return "safe: the connection was never established, nothing reached the server"
+    if isinstance(error, ApiError) and error.status == 429:
+        return "safe: the server refused it (429) before acting"
+    return "safe: looked up after the unknown outcome and found absent"
+
+
 def build_retrying(http: HttpConfig, *, sleep: Callable[[float], None],
                    jitter: Callable[[], float], clock: Callable[[], float],
                    log_reason: Callable[[BaseException], str] = describe_error,
@@ -87,8 +96,14 @@ def build_retrying(http: HttpConfig, *, sleep: Callable[[float], None],
     def before_sleep(retry_state: RetryCallState) -> None:
         error = _error_of(retry_state)
         wait = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        extra: dict[str, Any] = {}
+        if "host" not in context and isinstance(error, ApiError) and error.address:
+            extra["host"] = error.address
+        if context.get("method") == "POST" and error is not None:
+            extra["resend"] = why_resend_is_safe(error)
         log.warning("http_retry", attempt=retry_state.attempt_number, wait_s=round(wait, 3),
-                    reason=log_reason(error) if error is not None else "unknown", **context)
+                    reason=log_reason(error) if error is not None else "unknown", **context,
+                    **extra)
 
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception_type(RetriableApiError),

@@ -35,6 +35,7 @@ from bridge.plans.entries import by_key, entries_of, writes_of
 from bridge.progress import Progress
 from bridge.report import ReportItem
 from bridge.rules import load_mapping
+from bridge.rules.lint import refuse_problems
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +51,7 @@ def apply_plan(doc: Mapping[str, Any], config: Config,
         raise ConfigError(f"the plan's command '{doc['command']}' is not migrate or mirror")
     options = replace(options, command=command, dry_run=False, fresh=False)
     started, clock0 = pipeline._now(), time.monotonic()
-    mapping = load_mapping(config.mapping)
+    mapping = refuse_problems(load_mapping(config.mapping))  # exit 2 before any request
     with pipeline._open_checkpoint(config, options) as checkpoint, \
             Progress(enabled=options.progress) as progress:
         run_id = checkpoint.begin_run("apply")
@@ -73,8 +74,8 @@ def apply_plan(doc: Mapping[str, Any], config: Config,
             report = replace(report, notes=notes)
             if fatal is not None:
                 report = replace(report, exit_code=fatal.exit_code)
-        except BridgeError as exc:
-            checkpoint.end_run(run_id, summary={}, exit_code=exc.exit_code)
+        except (BridgeError, KeyboardInterrupt) as exc:
+            checkpoint.end_run(run_id, summary={}, exit_code=getattr(exc, "exit_code", 130))
             raise
         finally:
             source_http.close()
@@ -92,7 +93,7 @@ class _Apply:
         self.doc, self.config, self.options = doc, config, options
         self.checkpoint, self.kinds = checkpoint, kinds
         self.sources = {kind.name: kind.extract() for kind in kinds}
-        self.listed = {kind.name: self._listing(kind) for kind in kinds}
+        self.listed: dict[str, list[Any]] = {}  # read once, after the kind's first transform
 
     def _listing(self, kind: Kind) -> list[Any]:
         listed: list[Any] = []
@@ -102,11 +103,24 @@ class _Apply:
                 raise Interrupted("interrupted while reading SourceCraft; nothing was written")
         return listed
 
+    def records(self, kind: Kind) -> dict[int, Record]:
+        """The checkpoint's records of `kind` that this run's source covers (as `_plan`)."""
+        records = self.checkpoint.records(kind.name)
+        in_scope = self.sources[kind.name].in_scope
+        return records if in_scope is None else {
+            sid: rec for sid, rec in records.items() if in_scope(rec)}
+
     def _plan(self, kind: Kind, refs: Refs, records: Mapping[int, Record]) -> list[Planned]:
-        """What `pipeline._plan` does, over the listing read once for both phases."""
+        """What `pipeline._plan` does, over a listing read once for both phases.
+
+        Read after the transform, as there: a kind may list only what it maps (comments:
+        those of the issues it has notes for).
+        """
         source = self.sources[kind.name]
         reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
         results = kind.transform(source, refs, reserved=reserved)
+        if kind.name not in self.listed:
+            self.listed[kind.name] = self._listing(kind)
         inp = PlanInput(results=results, target=self.listed[kind.name], records=records,
                         census_complete=source.census_complete)
         return plan(kind, inp, mode=self.options.command, mirror=self.config.mirror)
@@ -115,12 +129,15 @@ class _Apply:
         """Plan every kind as the dry run did; refuse (exit 5) if the saved plan no longer holds."""
         refs = Refs()
         fresh: list[dict[str, Any]] = []
-        records = {kind.name: self.checkpoint.records(kind.name) for kind in self.kinds}
+        records = {kind.name: self.records(kind) for kind in self.kinds}
         for kind in self.kinds:
             actions = self._plan(kind, refs, records[kind.name])
             learn(kind, refs, actions, [None] * len(actions))
             fresh.extend(entries_of(kind, actions, refs))
-        found = stale.problems(self.doc["actions"], fresh, records=records, refs=refs)
+        settled = {(kind.name, sid) for kind in self.kinds
+                   for sid in set(self.checkpoint.records(kind.name)) - set(records[kind.name])}
+        found = stale.problems(self.doc["actions"], fresh, records=records, refs=refs,
+                               settled=settled)
         if found:
             for line in found:
                 log.info("plan_stale", object=line)
@@ -136,7 +153,7 @@ class _Apply:
         items: list[ReportItem] = []
         fatal: ApiError | None = None
         for kind in self.kinds:
-            actions = self._plan(kind, refs, self.checkpoint.records(kind.name))
+            actions = self._plan(kind, refs, self.records(kind))
             for planned in actions:
                 sid = source_id_of(planned)
                 if not stale.approved(saved.get((kind.name, sid)),
@@ -149,6 +166,9 @@ class _Apply:
                             on_item=lambda _outcome: progress.advance())
             outcomes: list[ItemOutcome | None] = list(loader.run(actions))
             fatal = fatal or loader.fatal
+            after = getattr(kind, "after_load", None)  # as `pipeline._run_kinds` does
+            if after is not None:
+                after(actions, outcomes)
             learn(kind, refs, actions, outcomes)
             items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
                          for a, o in zip(actions, outcomes, strict=True))

@@ -9,7 +9,7 @@ named, and the plan is refused with exit 5.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from bridge.checkpoint import Record
@@ -43,14 +43,24 @@ def approved(saved: Mapping[str, Any] | None, fresh_writes: Sequence[Any], refs:
 
 
 def problems(saved: Sequence[Mapping[str, Any]], fresh: Sequence[Mapping[str, Any]], *,
-             records: Mapping[str, Mapping[int, Record]], refs: Refs) -> list[str]:
-    """One line per object that changed since the plan was made; empty when the plan holds."""
+             records: Mapping[str, Mapping[int, Record]], refs: Refs,
+             settled: Collection[EntryKey] = ()) -> list[str]:
+    """One line per object that changed since the plan was made; empty when the plan holds.
+
+    `settled`: objects the kind did not read this time because the checkpoint says they
+    are done and unchanged since (comments of an issue whose stamp matches): a plan
+    carried out already, not an object gone from GitLab. An object the plan writes
+    nothing for may be absent too (notes that are not comments, of a settled issue):
+    had it vanished from GitLab with a target to act on, a mirror would plan its
+    deletion policy for it, which is an entry of its own.
+    """
     old, new = by_key(saved), by_key(fresh)
     out: list[str] = []
     for key, entry in old.items():
         now = new.get(key)
         if now is None:
-            out.append(f"{_name(entry)}: no longer on GitLab")
+            if key not in settled and entry["writes"]:
+                out.append(f"{_name(entry)}: no longer on GitLab")
             continue
         if now["source_fingerprint"] != entry["source_fingerprint"]:
             out.append(f"{_name(entry)}: changed on GitLab")
@@ -64,8 +74,3 @@ def problems(saved: Sequence[Mapping[str, Any]], fresh: Sequence[Mapping[str, An
     out.extend(f"{_name(entry)}: new since the plan (would {entry['action']})"
                for key, entry in new.items() if key not in old and entry["writes"])
     return out
-
-
-def keys_of(entries: Sequence[Mapping[str, Any]]) -> set[EntryKey]:
-    """The (kind, GitLab id) pairs of some entries."""
-    return set(by_key(entries))

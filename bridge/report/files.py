@@ -37,7 +37,11 @@ def renderer_for(path: Path) -> Callable[[RunReport], str]:
 
 def write_report(report: RunReport, path: Path) -> None:
     """Write `report` to `path` in the format its extension names, via a temp file + os.replace."""
-    text = renderer_for(path)(report)
+    write_atomic(path, renderer_for(path)(report))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temp file + os.replace; ConfigError when it cannot."""
     directory = path.parent if str(path.parent) else Path()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)

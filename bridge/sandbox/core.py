@@ -10,6 +10,7 @@ from types import TracebackType
 
 from bridge.sandbox.dataset import Dataset, load_dataset
 from bridge.sandbox.faults import Faults
+from bridge.sandbox.fleet import FleetGitLabApp, project_dataset
 from bridge.sandbox.gitlab import GitLabApp
 from bridge.sandbox.gitlab_state import GitLabState
 from bridge.sandbox.log import RequestLog
@@ -31,7 +32,7 @@ class Sandbox:
                  gitlab_port: int = 0, sourcecraft_port: int = 0,
                  sleep: Callable[[float], None] = time.sleep,
                  now: Callable[[], float] = time.time,
-                 gitlab_version: str | None = None) -> None:
+                 gitlab_version: str | None = None, projects: int = 1) -> None:
         self.dataset = load_dataset(dataset)
         if gitlab_version is not None:  # e.g. "8.11": issue listings then ignore order_by/sort
             self.dataset.gitlab_version = gitlab_version
@@ -41,8 +42,14 @@ class Sandbox:
         self._now = now
         self.faults = Faults(seed)
         self.log = RequestLog()
-        self.gitlab = GitLabState(self.dataset, now=now)
+        # `projects` > 1: one GitLab project (and SourceCraft repo) per copy; see sandbox.fleet.
+        datasets = [project_dataset(self.dataset, n) for n in range(1, max(1, projects) + 1)]
+        self.gitlab_projects = [GitLabState(d, now=now) for d in datasets]
+        self.gitlab = self.gitlab_projects[0]
         self.sourcecraft = SourceCraftState(self.dataset, seed=seed, now=now)
+        self.repos = [d.repo for d in datasets]
+        for repo in self.repos[1:]:
+            self.sourcecraft.add_repo(self.dataset.org, repo)
         self.gitlab_token = ""
         self.sourcecraft_token = ""
         self.gitlab_forbidden_token = ""
@@ -72,6 +79,11 @@ class Sandbox:
         return int(self.gitlab.project["id"])
 
     @property
+    def project_paths(self) -> list[str]:
+        """Every GitLab project's path, in order; `repos` holds their repositories."""
+        return [str(state.project["path"]) for state in self.gitlab_projects]
+
+    @property
     def org(self) -> str:
         """The SourceCraft organisation that exists."""
         return self.sourcecraft.default[0]
@@ -99,8 +111,10 @@ class Sandbox:
         self.gitlab_forbidden_token = "sbgl-" + secrets.token_hex(10)
         self.sourcecraft_token = "sbsc-" + secrets.token_hex(16)
         self.sourcecraft_readonly_token = "sbsc-" + secrets.token_hex(16)
+        gitlab_apps = [GitLabApp(state, self.gitlab_token, self.gitlab_forbidden_token)
+                       for state in self.gitlab_projects]
         apps: tuple[App, App] = (
-            GitLabApp(self.gitlab, self.gitlab_token, self.gitlab_forbidden_token),
+            gitlab_apps[0] if len(gitlab_apps) == 1 else FleetGitLabApp(gitlab_apps),
             SourceCraftApp(self.sourcecraft, self.sourcecraft_token,
                            self.sourcecraft_readonly_token))
         try:
@@ -112,7 +126,8 @@ class Sandbox:
         except BaseException:
             self.stop()
             raise
-        self.gitlab.url = self.gitlab_url
+        for state in self.gitlab_projects:
+            state.url = self.gitlab_url
         return self
 
     def stop(self) -> None:
@@ -120,6 +135,31 @@ class Sandbox:
         servers, self._servers = self._servers, []
         for server in servers:
             server.stop()
+
+    def take_down(self, name: str, *, cut: bool = True) -> None:
+        """Stop one fake ("gitlab" or "sourcecraft") mid-run: its port then refuses connections.
+
+        `cut`: open connections are cut, so a request in flight sees a reset; else the
+        requests being answered get their answer first (a graceful stop). Safe to call
+        from a request-log subscriber (it runs on a handler thread, not the accepting one).
+        """
+        self._server(self._index(name)).stop(cut=cut)
+
+    def bring_up(self, name: str) -> None:
+        """Start a fake taken down again, on the same port, with its state and tokens."""
+        index = self._index(name)
+        old = self._server(index)
+        server = FakeServer(old.app, faults=self.faults, log=self.log, seed=self.seed,
+                            port=int(old.url.rsplit(":", 1)[1]), sleep=self._sleep,
+                            now=self._now)
+        server.start()
+        self._servers[index] = server
+
+    @staticmethod
+    def _index(name: str) -> int:
+        if name not in ("gitlab", "sourcecraft"):
+            raise ValueError(f"unknown server {name!r}; gitlab or sourcecraft")
+        return 0 if name == "gitlab" else 1
 
     def __enter__(self) -> Sandbox:
         return self.start()

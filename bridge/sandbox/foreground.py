@@ -35,6 +35,7 @@ target:
 
 def run_foreground(*, dataset: str | Path | Dataset = "demo", gitlab_port: int = 0,
                    sourcecraft_port: int = 0, latency_ms: float = 0, seed: int = 0,
+                   projects: int = 1,
                    out: TextIO = sys.stdout, stop: threading.Event | None = None,
                    on_ready: Callable[[Sandbox], None] | None = None) -> int:
     """Serve both fakes until Ctrl-C or SIGTERM (or `stop` is set), printing each request; 0.
@@ -43,8 +44,11 @@ def run_foreground(*, dataset: str | Path | Dataset = "demo", gitlab_port: int =
     """
     check_options(gitlab_port=gitlab_port, sourcecraft_port=sourcecraft_port,
                   latency_ms=latency_ms)
+    if not 1 <= projects <= 1000:
+        raise ConfigError(f"--projects {projects}: serve from 1 to 1000 projects")
     stop = stop or threading.Event()
-    sandbox = Sandbox(dataset, seed, gitlab_port=gitlab_port, sourcecraft_port=sourcecraft_port)
+    sandbox = Sandbox(dataset, seed, gitlab_port=gitlab_port, sourcecraft_port=sourcecraft_port,
+                      projects=projects)
     if latency_ms > 0:
         sandbox.faults.add("both", "latency", ms=latency_ms)
     with _started(sandbox, gitlab_port, sourcecraft_port) as sb, _stop_on_signals(stop):
@@ -53,10 +57,14 @@ def run_foreground(*, dataset: str | Path | Dataset = "demo", gitlab_port: int =
                   f"  token (PRIVATE-TOKEN):  {sb.gitlab_token}\n"
                   f"fake SourceCraft: {sb.sourcecraft_url}  repository {sb.org}/{sb.repo}\n"
                   f"  token (Bearer):         {sb.sourcecraft_token}\n\n")
-        out.write(_SNIPPET.format(gitlab_url=sb.gitlab_url, sourcecraft_url=sb.sourcecraft_url,
-                                  project=sb.project_path, org=sb.org, repo=sb.repo,
-                                  gitlab_token=sb.gitlab_token,
-                                  sourcecraft_token=sb.sourcecraft_token))
+        if projects > 1:
+            out.write(_fleet_snippet(sb))
+        else:
+            out.write(_SNIPPET.format(gitlab_url=sb.gitlab_url,
+                                      sourcecraft_url=sb.sourcecraft_url,
+                                      project=sb.project_path, org=sb.org, repo=sb.repo,
+                                      gitlab_token=sb.gitlab_token,
+                                      sourcecraft_token=sb.sourcecraft_token))
         out.write("\nServing; Ctrl-C stops.\n")
         out.flush()
         unsubscribe = sb.log.subscribe(lambda record: _print(out, record))
@@ -71,6 +79,21 @@ def run_foreground(*, dataset: str | Path | Dataset = "demo", gitlab_port: int =
             unsubscribe()
         out.write("\nstopped\n")
     return 0
+
+
+def _fleet_snippet(sb: Sandbox) -> str:
+    """A many-project config for this sandbox: every project, each to its repository."""
+    lines = [f"# scbridge.yaml for these {len(sb.repos)} projects (export the two variables "
+             "first):", f"#   export GITLAB_TOKEN={sb.gitlab_token}",
+             f"#   export SOURCECRAFT_TOKEN={sb.sourcecraft_token}",
+             f"source:\n  url: {sb.gitlab_url}", f"target:\n  url: {sb.sourcecraft_url}",
+             f"  org: {sb.org}", "projects:"]
+    lines += [f"  - {{source: {path}, target: {repo}}}"
+              for path, repo in zip(sb.project_paths, sb.repos, strict=True)]
+    group = sb.project_path.rpartition("/")[0]
+    lines.append(f"# or: discover: {{group: {group}, target_repo: \"{{path}}\"}} (the repos "
+                 "are then named after the projects)")
+    return "\n".join(lines) + "\n"
 
 
 def check_options(*, gitlab_port: int, sourcecraft_port: int, latency_ms: float) -> None:

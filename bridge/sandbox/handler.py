@@ -26,6 +26,8 @@ class Server(ThreadingHTTPServer):
     fake: FakeServer
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self.closing = False  # set by a graceful stop: answer what is in flight, then close
+        self.busy: set[socket.socket] = set()  # connections with a request being answered
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Condition()
         super().__init__(address, handler)
@@ -52,9 +54,9 @@ class Server(ThreadingHTTPServer):
             return
         super().handle_error(request, client_address)
 
-    def close_connections(self) -> None:
+    def close_connections(self, *, idle_only: bool = False) -> None:
         with self._open_lock:
-            sockets = list(self._open)
+            sockets = [s for s in self._open if not (idle_only and s in self.busy)]
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -119,6 +121,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("X-Request-Id", request_id)
+        if self.server.closing:
+            self.send_header("Connection", "close")  # and the handler closes after this one
         for name, value in response.headers:
             self.send_header(name, value)
         self.end_headers()

@@ -48,10 +48,15 @@ class FakeServer:
                                         name=f"sandbox-{self.app.name}", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop accepting, close open keep-alive connections, release the port."""
+    def stop(self, *, cut: bool = True) -> None:
+        """Stop accepting, close open keep-alive connections, release the port.
+
+        `cut=False` stops gracefully: requests being answered get their answer (with
+        `Connection: close`), idle connections are closed, new ones are refused.
+        """
+        self._httpd.closing = not cut
         self._httpd.shutdown()
-        self._httpd.close_connections()
+        self._httpd.close_connections(idle_only=not cut)
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -68,6 +73,13 @@ class FakeServer:
     def serve(self, handler: Handler, request: Request) -> None:
         """Apply the faults, let the app answer, write the answer (or not), then log it."""
         path = request.raw_path
+        self._httpd.busy.add(handler.connection)
+        try:
+            self._serve(handler, request, path)
+        finally:
+            self._httpd.busy.discard(handler.connection)
+
+    def _serve(self, handler: Handler, request: Request, path: str) -> None:
         route = self.app.route(path)
         decision = self.faults.decide(self.app.name, request.method, path, route)
         if decision.latency_ms > 0:

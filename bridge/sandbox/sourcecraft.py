@@ -22,6 +22,8 @@ _CODES = {400: "ValidationError", 401: "Unauthenticated", 403: "PermissionDenied
 _LIST = re.compile(r"^/repos/([^/]+)/([^/]+)/milestones$")
 _ONE = re.compile(r"^/repos/([^/]+)/([^/]+)/milestones/([^/]+)$")
 _BY_ID = re.compile(r"^/milestones/([^/]+)$")
+_REPO = re.compile(r"^/repos/([^/]+)/([^/]+)$")
+_ORG = re.compile(r"^/orgs/([^/]+)$")
 _json = json_response
 
 
@@ -81,6 +83,8 @@ class SourceCraftApp:
                 raise ApiError(403, "the token's role does not allow changes to this repository")
         path = request.raw_path
         with self.state.lock:
+            if request.method == "GET" and (answer := self._repo_or_org(path)) is not None:
+                return answer
             if match := _LIST.match(path):
                 key = self._repo(match.group(1), match.group(2))
                 if request.method == "GET":
@@ -112,6 +116,19 @@ class SourceCraftApp:
         if request.method not in methods:
             raise ApiError(405, f"method {request.method} is not allowed here")
         return self.tracker.handle(request, name, args, user)
+
+    def _repo_or_org(self, path: str) -> Response | None:
+        """`GET /repos/{org}/{repo}` and `GET /orgs/{org}`: the few fields scbridge reads."""
+        if match := _REPO.match(path):
+            org, repo = self._repo(match.group(1), match.group(2))
+            return _json(200, {"id": f"repo-{org}-{repo}", "slug": repo,
+                               "organization": {"slug": org}})
+        if match := _ORG.match(path):
+            org = urllib.parse.unquote(match.group(1))
+            if org not in {key[0] for key in self.state.repos()}:
+                raise ApiError(404, f"organization {org} not found")
+            return _json(200, {"id": f"org-{org}", "slug": org})
+        return None
 
     def _repo(self, org: str, repo: str) -> RepoKey:
         org, repo = urllib.parse.unquote(org), urllib.parse.unquote(repo)

@@ -108,6 +108,10 @@ class SourceCraftState(TrackerHandles):
         """A repository's milestone list, or None if there is no such repository."""
         return self._repos.get((org, repo))
 
+    def repos(self) -> list[RepoKey]:
+        """Every repository there is, as (org, repo)."""
+        return list(self._repos)
+
     def find(self, key: RepoKey, slug: str) -> dict[str, Any] | None:
         """The milestone with `slug` in repository `key`."""
         return next((m for m in self._repos.get(key, []) if m["slug"] == slug), None)

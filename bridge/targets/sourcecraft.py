@@ -35,9 +35,23 @@ class SourceCraftClient:
     def __init__(self, client: HttpClient, *, org: str, repo: str, silent: bool = True,
                  page_size: int = 100) -> None:
         self._http = client
-        self._base = f"/repos/{quote(org, safe='')}/{quote(repo, safe='')}/milestones"
+        self.org, self.repo = org, repo
+        self._repo_path = f"/repos/{quote(org, safe='')}/{quote(repo, safe='')}"
+        self._base = f"{self._repo_path}/milestones"
         self._write_params = {"silent": "true" if silent else "false"}
         self._page_size = page_size
+
+    def repository(self) -> Any:
+        """`GET /repos/{org}/{repo}`: one cheap read that proves the token and the path."""
+        return parse_json(self._http.get(self._repo_path))
+
+    def organization_exists(self) -> bool:
+        """False when SourceCraft answers 404 for `GET /orgs/{org}`; any other answer is True."""
+        try:
+            self._http.get(f"/orgs/{quote(self.org, safe='')}")
+        except FatalApiError as exc:
+            return exc.status != 404
+        return True
 
     def milestone_pages(self) -> Iterator[list[TargetMilestone]]:
         """Every page of the repository's milestones, following page tokens to the end."""

@@ -1,7 +1,8 @@
 """`scbridge verify`: read both sides, map the source afresh, compare every kind; write nothing.
 
 No lock and no write: the checkpoint is only read, when it exists, for the
-slugs earlier runs settled; everything is matched by natural key, so a fresh
+slugs earlier runs settled (the kinds themselves read as on a fresh machine, so
+no stamp or bookmark lets them skip anything); everything is matched by natural key, so a fresh
 machine can audit a migration. GitLab is read by the kinds' own extracts while
 SourceCraft's listings are read ahead at the same time, one thread per kind, a
 few pages each (`bridge.verify.prefetch`), and compared page by page.
@@ -10,17 +11,20 @@ Requests, with P the source's `per_page`, S the target's `page_size`, at least
 one page per listing, and only the kinds transferred: GitLab 1 (the project) +
 1 (labels, one list) + ceil(M/P) + ceil(I/P) for the M milestones GitLab lists
 and its I issues (read once, for the milestones' counts and the issue kind
-both); SourceCraft ceil(L'/S) + ceil(M'/S) + ceil(I'/S) for the labels,
+both); SourceCraft 1 (the repository, by the preflight) + ceil(L'/S) +
+ceil(M'/S) + ceil(I'/S) for the labels,
 milestones and issues it holds, + one look-up per SourceCraft user that
 `users:` maps an assignee to. No write.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 
@@ -29,8 +33,10 @@ from bridge.checkpoint import Checkpoint
 from bridge.config import Config
 from bridge.engine.kind import Kind, SourceSet
 from bridge.engine.refs import Refs
+from bridge.outputs import check_checkpoint
 from bridge.progress import Progress
 from bridge.rules import load_mapping
+from bridge.rules.lint import refuse_problems
 from bridge.verify.compare import Difference, compare
 from bridge.verify.prefetch import Prefetch
 
@@ -68,8 +74,33 @@ class VerifyReport:
         return out
 
 
+class _Listings:
+    """Each kind's target listing, read ahead from the start where it can be.
+
+    A kind whose listing depends on what it mapped (`lists_after_transform`: comments
+    list the issues they have notes for) starts reading once it has been transformed.
+    """
+
+    def __init__(self, kinds: Sequence[Kind]) -> None:
+        self._open: dict[str, Prefetch] = {}
+        for kind in kinds:
+            if not getattr(kind, "lists_after_transform", False):
+                self.of(kind)
+
+    def of(self, kind: Kind) -> Prefetch:
+        """The read-ahead listing of `kind`, started now if it was not yet."""
+        if kind.name not in self._open:
+            self._open[kind.name] = Prefetch(kind.target_pages, name=f"verify-{kind.name}")
+        return self._open[kind.name]
+
+    def close(self) -> None:
+        """Stop every read-ahead."""
+        for listing in self._open.values():
+            listing.close()
+
+
 def _compare(kinds: Sequence[Kind], sources: dict[str, SourceSet],
-             listings: Mapping[str, Prefetch], checkpoint: Checkpoint,
+             listings: _Listings, checkpoint: Checkpoint,
              project_path: str) -> tuple[list[Difference], dict[str, int]]:
     """Each kind mapped (with the links the kinds before it found) and compared, in order."""
     refs = Refs()
@@ -79,7 +110,7 @@ def _compare(kinds: Sequence[Kind], sources: dict[str, SourceSet],
         records = checkpoint.records(kind.name)
         reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
         results = kind.transform(sources.pop(kind.name), refs, reserved=reserved)
-        found, checked[kind.name] = compare(kind, results, listings[kind.name], refs,
+        found, checked[kind.name] = compare(kind, results, listings.of(kind), refs,
                                             project_path=project_path)
         differences.extend(found)
         log.info("verified", kind=kind.plural, matched=checked[kind.name],
@@ -92,25 +123,28 @@ def verify(config: Config, options: pipeline.RunOptions) -> VerifyReport:
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     clock0 = time.monotonic()
     options = replace(options, command="migrate", dry_run=True, fresh=False)
-    mapping = load_mapping(config.mapping)
+    mapping = refuse_problems(load_mapping(config.mapping))  # exit 2 before any request
     path = options.checkpoint or config.checkpoint
+    check_checkpoint(path, readonly=True)
+    # The kinds read as on a fresh machine (no stamps, no bookmark: everything is read);
+    # the real checkpoint, if any, gives only the slugs earlier runs settled.
     with Checkpoint.open(path, readonly=True) as checkpoint, \
+            tempfile.TemporaryDirectory(prefix="scbridge-verify-") as empty, \
+            Checkpoint.open(Path(empty) / "none", readonly=True) as nothing, \
             Progress(enabled=options.progress) as progress:
         source_http, target_http = pipeline._clients(config, options)
         try:
-            reader, kinds = pipeline._kinds(config, options, mapping, checkpoint=checkpoint,
+            reader, kinds = pipeline._kinds(config, options, mapping, checkpoint=nothing,
                                             progress=progress, source_http=source_http,
                                             target_http=target_http)
             project_path = reader.project().path
-            listings = {kind.name: Prefetch(kind.target_pages, name=f"verify-{kind.name}")
-                        for kind in kinds}
+            listings = _Listings(kinds)
             try:
                 sources = {kind.name: kind.extract() for kind in kinds}
                 differences, checked = _compare(kinds, sources, listings, checkpoint,
                                                 project_path)
             finally:
-                for listing in listings.values():
-                    listing.close()
+                listings.close()
         finally:
             source_http.close()
             target_http.close()

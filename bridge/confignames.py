@@ -1,0 +1,56 @@
+"""Names in the config that no server could accept: a project written as a URL, a bad slug.
+
+Each would fail the run at its first request (or, worse, every item); found while
+reading the config, they are exit 2 with file:line and what to write instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from bridge.configfile import Entry, YamlFile
+
+#: What a SourceCraft organisation or repository slug may be: letters, digits, '-', '_', '.',
+#: starting with a letter or digit; the OpenAPI file gives repository slugs up to 256 characters.
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_SLUG_MAX = 256
+
+Section = tuple[dict[str, Any], dict[str, Entry]]
+
+
+def _project_path(url: str) -> str:
+    """`https://gitlab.example.com/group/sub/project/-/milestones` -> `group/sub/project`."""
+    path = urlsplit(url).path.split("/-/", 1)[0].strip("/")
+    return path.removesuffix(".git")
+
+
+def check_names(doc: YamlFile, source: Section, target: Section) -> None:
+    """ConfigError at the line of the first name that cannot work."""
+    values, found = source
+    project = str(values.get("project", ""))
+    if re.match(r"^[a-z][a-z0-9+.-]*://", project.strip(), flags=re.IGNORECASE):
+        entry = found["project"]
+        path = _project_path(project.strip())
+        hint = f"project: {path}" if path else "project: group/project"
+        raise doc.error(f"source.project {project!r} is a URL; write the project's path or "
+                        f"numeric id ({hint}), and the server root in source.url", entry.line,
+                        entry.key)
+    values, found = target
+    for key in ("org", "repo"):
+        text = str(values.get(key, ""))
+        if _SLUG.fullmatch(text) and len(text) <= _SLUG_MAX:
+            continue
+        entry = found[key]
+        if "://" in text:
+            why = "it is a URL; write the slug alone (the server goes in target.url)"
+        elif "/" in text:
+            why = "it has a '/'; write the organization in target.org, the repository in " \
+                  "target.repo"
+        elif len(text) > _SLUG_MAX:
+            why = f"it is longer than {_SLUG_MAX} characters"
+        else:
+            why = "a slug is letters, digits, '-', '_' and '.', starting with a letter or digit"
+        raise doc.error(f"target.{key} {text!r} cannot be a SourceCraft slug: {why}",
+                        entry.line, entry.key)
