@@ -149,8 +149,8 @@ def _piece(match: re.Match[str]) -> Piece | None:
     if match.group("auto") is not None:
         return Piece("url", raw, url=(1, len(raw) - 1))
     if match.group("bare") is not None:
-        url = _trim(raw)
-        return Piece("url", url, url=(0, len(url))) if url else None
+        bare = _trim(raw)
+        return Piece("url", bare, url=(0, len(bare))) if bare else None
     return Piece("code", raw)
 
 
