@@ -20,8 +20,9 @@ from bridge.kinds.reference_map import ReferenceMap
 _PATH = r"[A-Za-z0-9_.][A-Za-z0-9_.\-]*/[A-Za-z0-9_.][A-Za-z0-9_.\-]*"
 #: GitLab 8.x reference patterns (CE v8.14 models), with a left boundary so that
 #: `&#39;`, `abc#1`, `path/#1`, `\#1` and `##1` stay text.
-_REFERENCE = re.compile(
-    rf"(?<![\w&/\\#%~!$@.])(?:(?P<path>{_PATH}))?"
+_AFTER = r"\w&/\\#%~!$@."
+_BODY = (
+    rf"(?:(?P<path>{_PATH}))?"
     r"(?:\#(?P<issue>\d+)(?!\w)"
     r"|!(?P<mr>\d+)(?!\w)"
     r"|\$(?P<snippet>\d+)(?![\w]|[.,]\d)"
@@ -29,6 +30,15 @@ _REFERENCE = re.compile(
     r"|%(?P<ms_name>\"[^\"\n]+\"|[^\"\s]+\b)"
     r"|~(?P<label_id>\d+(?!\S\w)\b)"
     r"|~(?P<label_name>\"[^\"\n]+?\"|[A-Za-z0-9_\-?.&]+))")
+_REFERENCE = re.compile(rf"(?<![{_AFTER}]){_BODY}")
+#: The same without its left boundary, for a place right after a rewritten reference:
+#: there the character before is the rewrite's last one, not the original's.
+_REFERENCE_HERE = re.compile(_BODY)
+_NOT_AFTER = re.compile(rf"[{_AFTER}]")
+#: Passes to a fixed point. One rewrites; the next finds nothing, except where a reference
+#: is glued to the next by one character (`~4`a/b#1`): GitLab's look-ahead then sees the
+#: rewrite, not the original, and one more pass settles it.
+_PASSES = 4
 #: Ends of a one-word label that are more likely punctuation: `see ~bug.`
 _LABEL_TAIL = ".?&-"
 
@@ -51,9 +61,15 @@ def rewrite(text: str, refs: ReferenceMap) -> Rewritten:
     """
     if not refs.enabled or not text:
         return Rewritten(text)
-    run = _Run(refs)
-    out = "".join(run.paragraph(paragraph) for paragraph in scan(text))
-    return Rewritten(out, run.count, tuple(sorted(run.pending)))
+    count = 0
+    for _ in range(_PASSES):
+        run = _Run(refs)
+        out = "".join(run.paragraph(paragraph) for paragraph in scan(text))
+        count += run.count
+        if out == text:
+            break
+        text = out
+    return Rewritten(out, count, tuple(sorted(run.pending)))
 
 
 class _Run:
@@ -67,14 +83,39 @@ class _Run:
             r"(?i:https?)://" + re.escape(refs.gitlab_project().split("://", 1)[-1])
             + r"/issues/(?P<iid>\d+)/?(?:#note_(?P<note>\d+))?\Z", re.IGNORECASE)
         self._ticks: frozenset[int] = frozenset()
+        self._last = ""  # the last character written, for the boundary of what follows
 
     def paragraph(self, paragraph: Paragraph) -> str:
         self._ticks = paragraph.ticks
-        return "".join(self._piece(piece) for piece in paragraph.pieces)
+        out = []
+        pieces = paragraph.pieces
+        for index, piece in enumerate(pieces):
+            following = pieces[index + 1].raw[:1] if index + 1 < len(pieces) else ""
+            out.append(self._prose(piece.raw, following) if piece.kind == "text"
+                       else self._piece(piece))
+            self._last = out[-1][-1:] or self._last
+        return "".join(out)
+
+    def _prose(self, text: str, following: str) -> str:
+        """References in prose replaced, judging the left boundary on what was written."""
+        out: list[str] = []
+        at = 0  # the text before `at` is in `out`; at `at` the output's last character rules
+        while at < len(text):
+            before = out[-1][-1:] if out else self._last
+            match = _REFERENCE_HERE.match(text, at)
+            if match is None or _NOT_AFTER.match(before):
+                match = _REFERENCE.search(text, at + 1)
+            if match is None:
+                break
+            out.append(text[at:match.start()])
+            before = (out[-1] or (out[-2] if len(out) > 1 else self._last))[-1:]
+            after = text[match.end():match.end() + 1] or following
+            out.append(_apart(before, self._reference(match), after))
+            at = match.end()
+        out.append(text[at:])
+        return "".join(out)
 
     def _piece(self, piece: Piece) -> str:  # noqa: PLR0911 - one return per outcome
-        if piece.kind == "text":
-            return _REFERENCE.sub(self._reference, piece.raw)
         if piece.kind == "code":
             return piece.raw
         url = piece.part(piece.url)
@@ -180,6 +221,13 @@ class _Run:
         fence = "`" * size
         pad = " " if content.startswith("`") or content.endswith("`") else ""
         return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def _apart(before: str, written: str, after: str) -> str:
+    """A new code span kept from merging with a backtick right before or after it."""
+    if not written.startswith("`"):
+        return written
+    return (" " if before == "`" else "") + written + (" " if after == "`" else "")
 
 
 def _known_label(name: str, refs: ReferenceMap) -> tuple[str | None, str]:
