@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -267,3 +269,27 @@ class TestProperties:
     def test_any_text_is_cut_losslessly(self, text: str) -> None:
         """Any text, however odd, is cut into pieces that join back to it."""
         assert "".join(p.raw for para in scan(text) for p in para.pieces) == text
+
+    @given(_MIXED, st.lists(_CODE.map(lambda s: s.replace("\n", " ").strip()).filter(bool),
+                            min_size=1, max_size=4), _MIXED)
+    @settings(max_examples=300, deadline=None)
+    def test_indented_code_is_never_changed(self, before: str, lines: list[str],
+                                            after: str) -> None:
+        """Lines indented four spaces after a blank line come back exactly."""
+        block = "".join(f"    {line}\n" for line in lines)
+        before = re.sub(r"~{3,}", "~", before.replace("`", ""))  # no fence left open before it
+        out = rewrite(f"{before}\n\n{block}\n{after}", REFS).text
+        assert f"\n\n{block}\n" in out
+
+
+class TestIsolation:
+    @pytest.mark.parametrize("module", ["references", "reference_map", "markdown_scan"])
+    def test_depends_on_no_engine(self, module: str) -> None:
+        """The rewrite is pure: it imports nothing of the engine, the pipeline or the network."""
+        source = (Path(__file__).parent.parent / "bridge" / "kinds" / f"{module}.py").read_text()
+        imported = {node.module for node in ast.walk(ast.parse(source))
+                    if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(ast.parse(source))
+                     if isinstance(node, ast.Import) for alias in node.names}
+        assert not {m for m in imported if m and m.startswith(
+            ("bridge.engine", "bridge.pipeline", "bridge.net", "bridge.targets", "requests"))}
