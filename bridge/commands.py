@@ -11,11 +11,15 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.config import Config, load_config
 from bridge.errors import ConfigError
 from bridge.logs import register_secret
 from bridge.rules import load_mapping, validate_report
+
+if TYPE_CHECKING:
+    from bridge.checkpoint import RunInfo
 
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -38,6 +42,7 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     """`migrate` and `mirror`, real or dry."""
     from bridge.pipeline import RunOptions, run
     from bridge.report import REPORT_FORMATS, render_text, write_report
+    from bridge.report.text import report_width
     if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(REPORT_FORMATS))}")
@@ -46,7 +51,8 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
                          checkpoint=args.checkpoint,
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
     result = run(config, options)
-    sys.stdout.write(render_text(result.report))
+    sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
+                                 quiet=args.quiet))
     if args.report is not None:
         write_report(result.report, args.report)
     if result.error is not None:
@@ -87,14 +93,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     if last is None:
         print("last run: none finished")
     else:
-        done = ", ".join(f"{k} {v}" for k, v in last.summary.items() if v)
-        print(f"last run: {last.command} started {last.started_at}, finished "
-              f"{last.finished_at or 'never (interrupted or killed)'}, exit {last.exit_code}"
-              f"{': ' + done if done else ''}")
+        print(f"last run: {last_run_line(last)}")
     failed = [r for r in records if r.state == "failed"]
     for record in sorted(failed, key=lambda r: (r.kind, r.source_id)):
         print(f"failed: GitLab {record.kind} {record.source_id} ({record.key}): {record.error}")
     return 0
+
+
+def last_run_line(last: RunInfo) -> str:
+    """How the last run ended, in the words of its report's closing line."""
+    from bridge.report.cells import summary_words
+    if last.finished_at is None:
+        ended = "never finished (killed, or the machine stopped)"
+    elif last.exit_code == 130:
+        ended = f"interrupted at {last.finished_at}, exit 130"
+    else:
+        ended = f"finished {last.finished_at}, exit {last.exit_code}"
+    counts = summary_words(last.summary, dry_run=last.dry_run) if last.summary else ""
+    return f"{last.command} started {last.started_at}, {ended}{': ' + counts if counts else ''}"
 
 
 def _with_secrets_registered(config: Config) -> Config:

@@ -86,15 +86,16 @@ class MirrorConfig:
 
 
 #: Which kinds a run moves by default: milestones only, as before `transfer:` existed.
-TRANSFER_DEFAULTS = {"milestones": True, "labels": False, "issues": False}
+TRANSFER_DEFAULTS = {"milestones": True, "labels": False, "issues": False, "comments": False}
 
 
 def transfer_kinds(transfer: Mapping[str, bool]) -> dict[str, bool]:
     """`transfer:` as kind names; issues bring the labels and milestones they point at."""
     on = {**TRANSFER_DEFAULTS, **transfer}
-    issues = bool(on["issues"])
+    comments = bool(on["comments"])
+    issues = bool(on["issues"]) or comments  # comments live on issues
     return {"label": bool(on["labels"]) or issues, "milestone": bool(on["milestones"]) or issues,
-            "issue": issues}
+            "issue": issues, "comment": comments}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,8 @@ _SECTIONS: dict[str, dict[str, Spec]] = {
     "mirror": {"on_deleted": Spec("enum", choices=("keep", "close", "delete")),
                "on_target_edited": Spec("enum",
                                          choices=("source-wins", "keep-target", "report"))},
-    "transfer": {"milestones": Spec("bool"), "labels": Spec("bool"), "issues": Spec("bool")},
+    "transfer": {"milestones": Spec("bool"), "labels": Spec("bool"), "issues": Spec("bool"),
+                 "comments": Spec("bool")},
 }
 _TOP: dict[str, Spec] = {"mapping": Spec("path"), "checkpoint": Spec("path"),
                           "allow_insecure_http": Spec("bool")}

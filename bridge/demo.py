@@ -11,6 +11,7 @@ from typing import TextIO
 from bridge.config import load_config
 from bridge.pipeline import RunOptions, run
 from bridge.report import render_text
+from bridge.report.text import report_width
 from bridge.sandbox import Sandbox
 
 _CONFIG = """\
@@ -53,7 +54,7 @@ def run_demo(*, progress: bool = False, stop: threading.Event | None = None,
             _banner(out, title)
             result = run(config, RunOptions(command=command, dry_run=dry_run,  # type: ignore[arg-type]
                                             progress=progress, stop=stop))
-            out.write(render_text(result.report))
+            out.write(render_text(result.report, width=report_width(out)))
             code = max(code, result.report.exit_code)
             if number == 1:
                 _banner(out, "3. What SourceCraft holds now")

@@ -121,6 +121,9 @@ def configure_logging(*, fmt: LogFormat = "auto", verbosity: int = 0,
     if console:
         colors = tty and "NO_COLOR" not in os.environ
         renderer = structlog.dev.ConsoleRenderer(colors=colors)
+        if tty:  # the terminal would wrap a long line anywhere, even inside key=value
+            from bridge.logwrap import FitToTerminal, terminal_width  # noqa: PLC0415
+            renderer = FitToTerminal(renderer, lambda: terminal_width(out))
     else:
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
     processors: list[Processor] = [

@@ -166,6 +166,7 @@ class Change:
     target: Any
     changes: Changes
     reason: str | None = None
+    adopted: bool = False  # `target` matched by its key, no checkpoint record: not created
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ class Unchanged:
     changes: Changes = field(default_factory=dict)
     reason: str | None = None
     action: Action = Action.UNCHANGED
+    adopted: bool = False  # `target` matched by its key, no checkpoint record: not created
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,3 +260,4 @@ class ItemOutcome:
     target: Any = None
     error: str | None = None
     attempted: bool = True
+    adopted: bool = False  # the create found its object already there (an unknown outcome)

@@ -123,7 +123,8 @@ def run(config: Config, options: RunOptions) -> RunResult:
             ctx = KindContext(reader=reader, target=target, tracker=tracker, mapping=mapping,
                               checkpoint=checkpoint, command=options.command,
                               save=not options.dry_run, on_page=_on_page(options, progress),
-                              users=dict(config.users))
+                              users=dict(config.users), gitlab_url=config.source.url,
+                              concurrency=config.http.concurrency)
             kinds = build_kinds(config.transfer, ctx)
             items, notes, fatal = _run_kinds(kinds, config, options, checkpoint=checkpoint,
                                              progress=progress, target_http=target_http,
@@ -133,10 +134,11 @@ def run(config: Config, options: RunOptions) -> RunResult:
             report = replace(report, notes=notes)
             if fatal is not None:
                 report = replace(report, exit_code=fatal.exit_code)
-        except BridgeError as exc:
-            # `status` then shows how the run ended (3, 130, ...) instead of "never finished".
+        except (BridgeError, KeyboardInterrupt) as exc:
+            # `status` then shows how the run ended (3, 130, ...) instead of "never finished";
+            # a KeyboardInterrupt is a second signal: out at once, but as an interrupted run.
             if run_id is not None:
-                checkpoint.end_run(run_id, summary={}, exit_code=exc.exit_code)
+                checkpoint.end_run(run_id, summary={}, exit_code=getattr(exc, "exit_code", 130))
             raise
         finally:
             source_http.close()
@@ -186,6 +188,9 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
                             on_item=lambda _outcome: progress.advance())
             outcomes = list(loader.run(actions))
             fatal = fatal or loader.fatal
+            after = getattr(kind, "after_load", None)
+            if after is not None:
+                after(actions, outcomes)
         learn(kind, refs, actions, outcomes)
         items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
                      for a, o in zip(actions, outcomes, strict=True))
@@ -195,6 +200,8 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
 def _plan(kind: Kind, source: SourceSet, refs: Refs, *, config: Config, options: RunOptions,
           checkpoint: Checkpoint) -> list[Planned]:
     records = checkpoint.records(kind.name)
+    if source.in_scope is not None:
+        records = {sid: rec for sid, rec in records.items() if source.in_scope(rec)}
     reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
     results = kind.transform(source, refs, reserved=reserved)
     listed: list[Any] = []

@@ -15,15 +15,17 @@ import reliability_support as support
 from bridge.sandbox import Sandbox
 
 #: Every kind the contract suite proves its guarantees for.
-KINDS = ("milestone", "label", "issue")
+KINDS = ("milestone", "label", "issue", "comment")
 #: The config lines that move one kind (issues bring their labels and milestones).
 TRANSFER = {"milestone": "", "label": "transfer:\n  milestones: false\n  labels: true\n",
-            "issue": "transfer:\n  issues: true\n"}
+            "issue": "transfer:\n  issues: true\n", "comment": "transfer:\n  comments: true\n"}
 #: The kinds a run of each kind writes, in order.
 WRITTEN = {"milestone": ("milestone",), "label": ("label",),
-           "issue": ("label", "milestone", "issue")}
+           "issue": ("label", "milestone", "issue"),
+           "comment": ("label", "milestone", "issue", "comment")}
 #: The route a kind's creates are POSTed to, as the sandbox's request log names it.
-ROUTE = {"milestone": "milestones", "label": "labels", "issue": "issues"}
+ROUTE = {"milestone": "milestones", "label": "labels", "issue": "issues",
+         "comment": "comments"}
 _KEY = re.compile(r"\A> From GitLab: \[[^\]\n]*\]\(([^)\s]+)\)")
 
 
@@ -32,8 +34,31 @@ def _six_hex(color: str) -> str:
     return ("".join(c * 2 for c in digits) if len(digits) == 3 else digits).upper()
 
 
+def expected_comments(sb: Sandbox) -> dict[str, list[tuple[str, str]]]:
+    """Issue URL -> its comments in order, (note URL, text): what GitLab serves, less system
+    notes, award emoji and notes the token may not see, oldest first by (created_at, id)."""
+    project = f"{sb.gitlab_url}/{sb.project_path}"
+    out: dict[str, list[tuple[str, str]]] = {}
+    for issue in sb.gitlab.issues:
+        url = f"{project}/issues/{issue['iid']}"
+        notes = [n for n in sb.gitlab.issue_notes(issue["id"])
+                 if not (n["system"] or n["award"] or n["hidden"])]
+        for note in sorted(notes, key=lambda n: (n["created_at"], n["id"])):
+            text = note["body"].replace("](/uploads/", f"]({project}/uploads/")
+            if note["attachment"]:
+                link = (f"{sb.gitlab_url}/uploads/note/attachment/{note['id']}/"
+                        f"{note['attachment']}")
+                text = f"{text}\n\n[{note['attachment']}]({link})" if text else (
+                    f"[{note['attachment']}]({link})")
+            out.setdefault(url, []).append((f"{url}#note_{note['id']}", text))
+    return out
+
+
 def expected(sb: Sandbox, kind: str) -> dict[str, dict[str, Any]]:
     """Natural key -> the managed fields the target must have, for one kind."""
+    if kind == "comment":
+        return {key: {"text": text} for comments in expected_comments(sb).values()
+                for key, text in comments}
     if kind == "milestone":
         return support.expected_target(sb)
     if kind == "label":
@@ -58,6 +83,9 @@ def actual(sb: Sandbox, kind: str) -> list[tuple[str | None, dict[str, Any]]]:
     if kind == "label":
         return [(item["name"], {"name": item["name"], "color": item["color"]})
                 for item in sb.sourcecraft.label_list()]
+    if kind == "comment":
+        return [(key, {"text": text}) for comments in actual_comments(sb).values()
+                for key, text in comments]
     found: list[tuple[str | None, dict[str, Any]]] = []
     for item in sb.sourcecraft.issue_list():
         description = item["description"] or ""
@@ -69,6 +97,19 @@ def actual(sb: Sandbox, kind: str) -> list[tuple[str | None, dict[str, Any]]]:
             "labels": sorted(label["name"] for label in item.get("labels") or []),
             "visibility": item["visibility"], "text": text}))
     return found
+
+
+def actual_comments(sb: Sandbox) -> dict[str | None, list[tuple[str | None, str]]]:
+    """Issue key -> its comments on the target in SourceCraft's order, (key, text)."""
+    out: dict[str | None, list[tuple[str | None, str]]] = {}
+    for issue in sb.sourcecraft.issue_list():
+        match = _KEY.match(issue["description"] or "")
+        for comment in sb.sourcecraft.comment_list(issue["slug"]):
+            found = _KEY.match(comment["body"])
+            _header, _, text = comment["body"].partition("\n\n")
+            out.setdefault(match.group(1) if match else None, []).append(
+                (found.group(1) if found else None, text))
+    return out
 
 
 def assert_exact(sb: Sandbox, kind: str) -> int:
@@ -85,4 +126,9 @@ def assert_exact(sb: Sandbox, kind: str) -> int:
     wrong = [(key, fields, want[key]) for key, fields in have
              if key is not None and fields != want[key]]
     assert not wrong, f"{kind}: {len(wrong)} with wrong fields, e.g. {wrong[0]}"
+    if kind == "comment":  # and in order, on the issue they belong to
+        got = {issue: [key for key, _ in comments]
+               for issue, comments in actual_comments(sb).items()}
+        assert got == {issue: [key for key, _ in comments]
+                       for issue, comments in expected_comments(sb).items()}
     return len(have)

@@ -81,7 +81,7 @@ class TestStatus:
         assert re.search(r"started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", last), last
         assert re.search(r"finished \d{4}-\d\d-\d\dT", last), last
         assert "exit 0" in last
-        assert "create 13" in last  # the last run's summary, not only its name
+        assert f"created 13 ({closed} closed)" in last  # the report's own words
         assert "failed: GitLab milestone 999999 (ghost): boom: 503 from proxy" in run.stdout
 
 

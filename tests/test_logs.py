@@ -178,3 +178,46 @@ class TestMaskSecrets:
         register_secret(TOKEN)
         clear_secrets()
         assert mask_text(TOKEN) == TOKEN
+
+
+class TestConsoleFitsTheTerminal:
+    """Console logs on a terminal fold between key=value pairs, never inside one."""
+
+    def test_long_event_folds_between_pairs(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """At 60 columns a long retry event takes several lines, each pair whole on one."""
+        monkeypatch.setenv("COLUMNS", "60")
+        monkeypatch.setenv("NO_COLOR", "1")
+        out = FakeTty()
+        configure_logging(fmt="console", stream=out)
+        pairs = {"attempt": "3", "wait_s": "1.5", "host": "api.sourcecraft.tech:443",
+                 "error": "connection_refused", "path": "/repos/my-org/my-repo/milestones",
+                 "request_id": "7f3c2a9e-5b1d-4e8f-a6c0-9d2b4e1f3a7c"}
+        structlog.get_logger().warning("http_retry", **pairs)
+        lines = out.getvalue().rstrip("\n").split("\n")
+        assert len(lines) > 1
+        assert all(len(line) <= 60 for line in lines), lines
+        for key, value in pairs.items():
+            assert any(f"{key}={value}" in line for line in lines), (key, lines)
+
+    def test_colours_do_not_count_as_width(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With colours on, the folded lines still fit: escape codes take no cells."""
+        monkeypatch.setenv("COLUMNS", "70")
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        out = FakeTty()
+        configure_logging(fmt="console", stream=out)
+        structlog.get_logger().info("run_started", command="migrate", dry_run=False,
+                                    project="group/project", org="my-org", repo="my-repo")
+        lines = out.getvalue().rstrip("\n").split("\n")
+        plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
+        assert len(plain) > 1
+        assert all(len(line) <= 70 for line in plain), plain
+        assert any("project=group/project" in line for line in plain)
+
+    def test_a_pipe_keeps_one_line_per_event(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Console format into a file is not folded: grep still finds one line per event."""
+        monkeypatch.setenv("COLUMNS", "40")
+        out = io.StringIO()
+        configure_logging(fmt="console", stream=out)
+        structlog.get_logger().info("run_started", command="migrate", project="group/project",
+                                    org="my-org", repo="my-repo")
+        assert out.getvalue().count("\n") == 1

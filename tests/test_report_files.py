@@ -94,7 +94,7 @@ class TestRenderMarkdown:
         assert summary_at < text.index("| action |")
         counts = md_tables(text)[0]
         assert counts[0] == list(SUMMARY_KEYS)
-        assert counts[1] == ["3", "1", "0", "0", "0", "5", "1", "0", "0"]
+        assert counts[1] == ["3", "1", "0", "0", "0", "5", "1", "0", "0", "0", "0", "0"]
 
     def test_rows_read_back(self) -> None:
         """Each item is one row whose cells read back to its title, reference, slug and notes."""
@@ -200,7 +200,7 @@ class TestRenderHtml:
         """The summary table shows each count under its key."""
         page = parse(render_html(spec_report()))
         at = page.rows.index(list(SUMMARY_KEYS))
-        assert page.rows[at + 1] == ["3", "1", "0", "0", "0", "5", "1", "0", "0"]
+        assert page.rows[at + 1] == ["3", "1", "0", "0", "0", "5", "1", "0", "0", "0", "0", "0"]
         assert "created 3, closed 1, updated 0" in "".join(page.text)
 
     def test_each_row(self) -> None:
@@ -217,6 +217,23 @@ class TestRenderHtml:
         assert rows[1][5] == 'description: "" → new\ntext\ndeadline: ∅ → 2016-08-01T00:00:00Z'
         assert rows[3][0] == "✗ create"
         assert "name too long" in rows[3][6]
+
+    @pytest.mark.parametrize(("column", "css_class"), [(0, "action"), (2, "ref")],
+                             ids=["action", "reference"])
+    def test_column_never_breaks_a_word(self, column: int, css_class: str) -> None:
+        """The action ("unchanged") and the GitLab reference never wrap, however narrow the
+        window: their cells carry a class whose rule says nowrap, not the anywhere-wrap of td."""
+        html = render_html(mixed_report())
+        css = html[html.index("<style>") + 7:html.index("</style>")]
+        rules = {sel.strip(): body for sels, body in re.findall(r"([^{}]+)\{([^}]*)\}", css)
+                 for sel in sels.split(",")}
+        assert "white-space:nowrap" in rules[f"td.{css_class}"]
+        assert "anywhere" not in rules[f"td.{css_class}"]
+        table = html[html.index('<table class="items">'):]
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table[table.index("<tbody>"):], re.S)
+        assert len(rows) == len(mixed_report().items)
+        for row in rows:
+            assert re.findall(r"<td(?: class=\"([^\"]*)\")?>", row)[column] == css_class
 
     def test_hostile_title_is_text(self) -> None:
         """A <script> in a title is text on the page, never a tag."""

@@ -103,13 +103,43 @@ class TestSummary:
         """The SPEC example run counts 3 creates, 1 close, 5 unchanged, 1 skip."""
         assert spec_report().summary() == {"create": 3, "close": 1, "reopen": 0, "update": 0,
                                            "delete": 0, "unchanged": 5, "skip": 1,
-                                           "conflict": 0, "failed": 0}
+                                           "conflict": 0, "failed": 0, "adopted": 0,
+                                           "not_attempted": 0, "create_closed": 0}
 
     def test_failed_counts_only_as_failed(self) -> None:
         """A failed create counts under failed and not under create."""
         got = report([item(Action.CREATE, 1, "a", "a", error="boom"),
                       item(Action.CREATE, 2, "b", "b")]).summary()
         assert (got["create"], got["failed"]) == (1, 1)
+
+    def test_not_attempted_is_not_failed(self) -> None:
+        """An item the stopped run never tried counts as not attempted, with no error."""
+        plan = planned(Action.CREATE, 1, "a", "a")
+        stopped = ItemOutcome(plan, ok=False, error="not attempted: the run was stopped",
+                              attempted=False)
+        got = ReportItem.from_planned(plan, stopped, project_path=PROJECT, kind=ROWS)
+        assert (got.attempted, got.failed, got.error) == (False, False, None)
+        assert got.reason == "not attempted: the run was stopped"
+        summary = report([got]).summary()
+        assert (summary["not_attempted"], summary["failed"], summary["create"]) == (1, 0, 0)
+
+    def test_adopted_counts_apart_from_created(self) -> None:
+        """A create that found its milestone there, or a plan match by slug, is adopted."""
+        plan = planned(Action.CREATE, 1, "a", "a")
+        found = ReportItem.from_planned(plan, ItemOutcome(plan, ok=True, adopted=True),
+                                        project_path=PROJECT, kind=ROWS)
+        matched = ReportItem.from_planned(
+            replace(planned(Action.UNCHANGED, 2, "b", "b"), adopted=True), None,
+            project_path=PROJECT, kind=ROWS)
+        summary = report([found, matched, item(Action.CREATE, 3, "c", "c")]).summary()
+        assert (summary["adopted"], summary["create"], summary["unchanged"]) == (2, 1, 0)
+
+    def test_create_closed_is_part_of_create(self) -> None:
+        """A create made closed counts under create, and create_closed says how many."""
+        closed = replace(item(Action.CREATE, 1, "a", "a"),
+                         changes={"name": [None, "a"], "status": [None, "closed"]})
+        summary = report([closed, item(Action.CREATE, 2, "b", "b")]).summary()
+        assert (summary["create"], summary["create_closed"]) == (2, 1)
 
     def test_every_key_present_and_ordered(self) -> None:
         """An empty report still has every summary key, in schema order."""
@@ -134,7 +164,8 @@ class TestToDict:
             "reference": "group/project%1", "action": "create", "target_slug": "v1-0",
             "changes": {"name": [None, "v1.0"], "slug": [None, "v1-0"],
                         "deadline": [None, "2016-07-22T00:00:00Z"], "status": [None, "open"]},
-            "issues": {"open": 3, "closed": 5}, "reason": None, "error": None}
+            "issues": {"open": 3, "closed": 5}, "reason": None, "error": None,
+            "adopted": False, "attempted": True}
         assert doc["version"] == 2
         assert doc["summary_by_kind"] == {"milestone": doc["summary"]}
         assert doc["requests"] == {"source": 7, "target_read": 3,
@@ -150,7 +181,10 @@ class TestToDict:
 class TestReportFromDict:
     """report_from_dict."""
 
-    @pytest.mark.parametrize("build", [spec_report, mixed_report], ids=["spec", "mixed"])
+    @pytest.mark.parametrize("build", [spec_report, mixed_report, lambda: report([
+        replace(item(Action.CREATE, 1, "a", "a"), adopted=True),
+        replace(item(Action.CREATE, 2, "b", "b"), attempted=False, reason="not attempted"),
+    ])], ids=["spec", "mixed", "adopted-and-not-attempted"])
     def test_round_trip(self, build: Callable[[], RunReport]) -> None:
         """A report survives to_dict -> JSON -> report_from_dict unchanged."""
         original = build()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from rich.cells import cell_len
@@ -11,6 +13,8 @@ from test_report_sample import PROJECT, item, mixed_report, report, spec_report
 from bridge.logs import clear_secrets, register_secret
 from bridge.models import Action
 from bridge.report import render_text
+from bridge.report.cells import summary_words
+from bridge.report.text import report_width, wrap
 
 TOKEN = "glpat-S3cretT0ken-XYZ"
 
@@ -57,18 +61,18 @@ class TestRenderText:
         too_wide = [line for line in body(text) if cell_len(line) > width]
         assert too_wide == []
 
-    def test_long_title_truncated_with_ellipsis(self) -> None:
-        """A 100 KB title is cut with an ellipsis; the whole report stays small."""
+    def test_hostile_title_cut_at_gitlabs_limit(self) -> None:
+        """A 100 KB title (GitLab allows 255 characters) is cut with an ellipsis there."""
         text = render_text(mixed_report())
         assert len(text) < 5_000
-        assert "x" * 100 not in text
-        assert "xxxx…" in text
+        assert "x" * 300 not in text
+        assert "x" * 254 + "…" in text
 
     def test_table_columns(self) -> None:
         """The table has the action, milestone, slug, issues and changes columns, in order."""
         lines = render_text(spec_report()).split("\n")
         header = next(i for i, line in enumerate(lines) if line.startswith("action"))
-        assert lines[header].split() == ["action", "milestone", "slug", "issues", "changes"]
+        assert lines[header].split() == ["action", "milestone", "slug", "issues", "and", "why"]
         close_row = next(line for line in lines if line.startswith("close "))
         assert close_row.split() == ["close", "v0.9", "v0-9", "3/5", "status:", "open", "→",
                                      "closed"]
@@ -121,10 +125,101 @@ class TestChangesWrap:
         changes = {"deadline": ("2016-07-22T00:00:00Z", "2016-09-30T00:00:00Z"),
                    "description": ("Old words", "New words for the milestone")}
         text = render_text(report([item(Action.UPDATE, 4, "A fairly long milestone title",
-                                        "a-fairly-long-milestone-title", changes=changes)]))
+                                        "a-fairly-long-milestone-title", changes=changes)]),
+                           width=80)
         lines = body(text)
         assert all(cell_len(line) <= 80 for line in lines)
         joined = "".join(line.split("  ")[-1].strip() for line in lines)
         for before, after in changes.values():
             assert before in joined
             assert after in joined
+
+
+class TestNothingCutMidWord:
+    """Long text wraps at spaces; titles, slugs and dates stay whole at any sensible width."""
+
+    def test_wrap_breaks_at_spaces_only(self) -> None:
+        """Each wrapped piece is whole words; joined again it is the text."""
+        text = "deadline: 2016-03-01T00:00:00Z and a description of some length to wrap"
+        pieces = wrap(text, 24)
+        assert all(cell_len(p) <= 24 for p in pieces)
+        assert " ".join(p.strip() for p in pieces) == text
+        assert "2016-03-01T00:00:00Z" in pieces[0] + pieces[1]
+        assert any(p.strip() == "2016-03-01T00:00:00Z" or "2016-03-01T00:00:00Z" in p
+                   for p in pieces)
+
+    @pytest.mark.parametrize("width", [60, 80, 100, None])
+    def test_titles_slugs_and_dates_whole(self, width: int | None) -> None:
+        """The spec report's titles, slugs and every date appear whole, at any width."""
+        rep = report([item(Action.UPDATE, 4, "A fairly long milestone title", "a-long-slug",
+                           changes={"deadline": ("2016-07-22T00:00:00Z",
+                                                 "2016-09-30T00:00:00Z")})])
+        text = render_text(rep, width=width)
+        for whole in ("a-long-slug", "2016-07-22T00:00:00Z", "2016-09-30T00:00:00Z"):
+            assert whole in text, (width, whole)
+        # On one line from 80 columns on; narrower, wrapped at a space but never cut.
+        title = "A fairly long milestone title"
+        if width == 60:
+            assert all(word in text.split() for word in title.split())
+        else:
+            assert title in text
+        assert "…" not in text
+
+    def test_no_width_is_not_80(self) -> None:
+        """Without a width (a pipe), a long title is on one line however wide that makes it."""
+        title = "A milestone title that is rather long, as real titles sometimes are, to see"
+        text = render_text(report([item(Action.CREATE, 1, title, "a-slug")]))
+        assert any(title in line for line in text.split("\n"))
+
+    def test_reason_shown_in_the_table(self) -> None:
+        """An update's reason is in its row, not only in the report files."""
+        rep = report([item(Action.UPDATE, 4, "v1", "v1", changes={"name": ("a", "v1")},
+                           reason="edited on SourceCraft; overwritten (source-wins)")])
+        assert "(edited on SourceCraft; overwritten (source-wins))" in render_text(rep)
+
+
+class TestWidthChoice:
+    """report_width: COLUMNS, else the terminal, else None."""
+
+    def test_columns_wins(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("COLUMNS", "132")
+        assert report_width(io.StringIO()) == 132
+
+    def test_pipe_without_columns_is_none(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+        assert report_width(io.StringIO()) is None
+
+
+class TestClosingWords:
+    """summary_words: every item once, sub-counts in parentheses, rare counts when not zero."""
+
+    def test_created_closed_adopted_not_attempted(self) -> None:
+        words = summary_words({"create": 13, "create_closed": 6, "adopted": 2,
+                               "not_attempted": 3, "failed": 0})
+        assert words == ("created 13 (6 closed), adopted 2, closed 0, updated 0, unchanged 0, "
+                         "skipped 0, conflicts 0, failed 0, not attempted 3")
+
+    def test_a_summary_from_an_older_checkpoint(self) -> None:
+        """Keys a checkpoint written by an older scbridge lacks read as zero."""
+        assert summary_words({"create": 1}, dry_run=True).startswith("would create 1, close 0")
+
+    def test_interrupted_closing_line(self) -> None:
+        rep = replace(spec_report(), exit_code=130)
+        assert render_text(rep).rstrip("\n").endswith("(interrupted: run again to finish)")
+
+
+class TestQuiet:
+    """render_text(quiet=True)."""
+
+    def test_only_what_changed_and_one_stamped_line(self) -> None:
+        text = render_text(spec_report(), quiet=True)
+        lines = text.rstrip("\n").split("\n")
+        assert lines[-1] == ("2025-03-01T10:00:02Z scbridge migrate: group/project → "
+                             "my-org/my-repo: created 3, closed 1, updated 0, unchanged 5, "
+                             "skipped 1, conflicts 0, failed 0 in 14 requests")
+        assert not [line for line in lines if line.startswith(("unchanged", "skip"))]
+        assert len([line for line in lines if line.startswith(("create", "close"))]) == 4
+
+    def test_nothing_changed_is_one_line(self) -> None:
+        rep = report([item(Action.UNCHANGED, 1, "a", "a")])
+        assert render_text(rep, quiet=True).count("\n") == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import subprocess
 import threading
@@ -98,8 +100,44 @@ class TestSecondSignal:
             assert "Traceback" not in done.stderr
             assert "scbridge: interrupted" in done.stderr
             support.assert_checkpoint_consistent(tmp_path / "checkpoint.db", sb)
+            status = support.cli(["status", "-c", str(config)], support.token_env(sb))
+            assert re.search(r"interrupted at \S+, exit 130", status.stdout), status.stdout
+            assert "never" not in status.stdout
             sb.faults.clear()
             again = support.cli(["migrate", "-c", str(config), "--no-progress", "-q"],
                                 support.token_env(sb))
             assert again.returncode == 0, again.stderr
             assert support.assert_target_exact(sb) == len(support.expected_target(sb))
+
+
+class TestInterruptedIsNotFailed:
+    """Items a signal kept from being tried are "not attempted", never "failed"."""
+
+    def test_report_and_status_say_interrupted(self, tmp_path: Path) -> None:
+        """SIGTERM during the load: the closing line says interrupted and counts what was not
+        attempted apart; the JSON report marks those items; status says "interrupted at"."""
+        with Sandbox() as sb:
+            sb.faults.add("sourcecraft", "latency", method="POST", ms=100)
+            config = support.write_config(tmp_path, sb)
+            report = tmp_path / "run.json"
+            proc = support.start_cli(["migrate", "-c", str(config), "--no-progress",
+                                      "--report", str(report)], support.token_env(sb))
+            unsubscribe = sb.log.subscribe(_signal_at(proc, "load", signal.SIGTERM))
+            try:
+                out, err = proc.communicate(timeout=support.RUN_TIMEOUT_S)
+            finally:
+                unsubscribe()
+            assert proc.returncode == 130, err
+            last = out.rstrip("\n").split("\n")[-1]
+            assert "failed 0" in last
+            assert re.search(r", not attempted [1-9]\d* in \d+ requests \(interrupted", last), last
+            doc = json.loads(report.read_text(encoding="utf-8"))
+            skipped = [it for it in doc["items"] if not it["attempted"]]
+            assert doc["summary"]["failed"] == 0
+            assert doc["summary"]["not_attempted"] == len(skipped) > 0
+            assert all(it["error"] is None for it in skipped)
+            assert {it["reason"] for it in skipped} == {"not attempted: the run was interrupted"}
+            status = support.cli(["status", "-c", str(config)], support.token_env(sb))
+            assert re.search(r"last run: migrate started \S+, interrupted at \S+, exit 130: "
+                             r"created \d+", status.stdout), status.stdout
+            assert f"not attempted {len(skipped)}" in status.stdout

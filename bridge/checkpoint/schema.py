@@ -18,7 +18,7 @@ APPLICATION_ID = 0x5CB71D6E  # marks the file as scbridge's, so a foreign SQLite
 #: The tables each schema version must have.
 TABLES_BY_VERSION = {1: frozenset({"items", "runs", "meta"}),
                      2: frozenset({"items", "runs", "meta", "issues"}),
-                     3: frozenset({"items", "runs", "meta", "milestone_issues"})}
+                     3: frozenset({"items", "runs", "meta", "milestone_issues", "seen"})}
 TABLES = TABLES_BY_VERSION[SCHEMA_VERSION]
 
 # Version 2: each GitLab issue's milestone and state as last seen, so a mirror run reads only
@@ -38,6 +38,12 @@ ITEMS_TABLE = ("CREATE TABLE {name} (kind TEXT NOT NULL, source_id INTEGER NOT N
                "written_hash TEXT, target_updated_at TEXT, error TEXT, updated_at TEXT NOT NULL, "
                "PRIMARY KEY (kind, source_id)) WITHOUT ROWID;")
 
+# Version 3 also has `seen`: per kind, the stamp of a GitLab object whose children are all
+# moved (an issue's `updated_at` and note count once its comments are all on SourceCraft),
+# so a later run skips reading what has not changed since.
+SEEN_TABLE = ("CREATE TABLE seen (kind TEXT NOT NULL, source_id INTEGER NOT NULL, "
+              "stamp TEXT NOT NULL, PRIMARY KEY (kind, source_id)) WITHOUT ROWID;")
+
 #: Each step takes a file from the version it is keyed by to the next, in one transaction.
 MIGRATIONS = {
     1: f"BEGIN IMMEDIATE; {ISSUES_TABLE} PRAGMA user_version = 2; COMMIT;",
@@ -47,7 +53,7 @@ MIGRATIONS = {
         " 'milestone', source_id, target_id, slug, state, "
         "written_hash, target_updated_at, error, updated_at FROM items; DROP TABLE items; "
         "ALTER TABLE items_v3 RENAME TO items; ALTER TABLE issues RENAME TO milestone_issues; "
-        "PRAGMA user_version = 3; COMMIT;"),
+        + SEEN_TABLE + " PRAGMA user_version = 3; COMMIT;"),
 }
 
 SCHEMA = f"""
@@ -58,6 +64,7 @@ CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL,
   summary TEXT, exit_code INTEGER);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 {ISSUES_TABLE.replace("TABLE issues", "TABLE milestone_issues")}
+{SEEN_TABLE}
 PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
@@ -81,6 +88,9 @@ FINISH_RUN = "UPDATE runs SET finished_at = ?, summary = ?, exit_code = ? WHERE 
 LAST_RUN = ("SELECT id, command, started_at, finished_at, summary, exit_code, dry_run "
             "FROM runs ORDER BY id DESC LIMIT 1")
 SELECT_META = "SELECT key, value FROM meta"
+SELECT_SEEN = "SELECT source_id, stamp FROM seen WHERE kind = ?"
+UPSERT_SEEN = ("INSERT INTO seen (kind, source_id, stamp) VALUES (?, ?, ?) "
+               "ON CONFLICT(kind, source_id) DO UPDATE SET stamp = excluded.stamp")
 UPSERT_META = ("INSERT INTO meta (key, value) VALUES (?, ?) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
 SELECT_ISSUES = ("SELECT id, milestone_id, state, updated_at FROM milestone_issues "

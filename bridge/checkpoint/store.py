@@ -156,6 +156,27 @@ class Checkpoint:
         return RunInfo(run_id, command, started, finished, json.loads(summary or "{}"), code,
                        bool(dry_run))
 
+    def seen(self, kind: str) -> dict[int, str]:
+        """The stamps saved for `kind`'s objects whose children were all moved, by GitLab id."""
+        return {int(sid): str(stamp) for sid, stamp in self._read(schema.SELECT_SEEN, (kind,))}
+
+    def save_seen(self, kind: str, stamps: Mapping[int, str]) -> None:
+        """Save stamps, in one durable transaction."""
+        if not stamps:
+            return
+        if self.readonly or self._conn is None:
+            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
+        with self._mutex:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(schema.UPSERT_SEEN,
+                                 ((kind, sid, stamp) for sid, stamp in sorted(stamps.items())))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
     def meta(self) -> dict[str, str]:
         """Notes kept between runs: the source the checkpoint belongs to, scan bookmarks."""
         return {str(key): str(value) for key, value in self._read(schema.SELECT_META)}

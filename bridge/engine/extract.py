@@ -23,6 +23,9 @@ class Extracted:
     # False if any milestone page was lost; the planner then deletes and closes nothing. A
     # failed page raises today, so only a reader that tolerates losses would ever set it.
     census_complete: bool = True
+    #: How the issues were read: "full" (every one), or "incremental" (a mirror run read only
+    #: those updated since its bookmark).
+    issue_scan: str = "full"
 
 
 def extract(reader: GitLabReader, *, on_page: Callable[[str, int], None] | None = None,

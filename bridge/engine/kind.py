@@ -8,10 +8,11 @@ GitLab's importers declare a handful of hooks over one template.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bridge.checkpoint import Record
 from bridge.engine.refs import Refs, TargetRef
 
 
@@ -24,6 +25,10 @@ class SourceSet:
     census_complete: bool = True  # False: a page was lost, so nothing may be deleted
     notes: tuple[str, ...] = ()  # said once in the plan (e.g. a field with nowhere to go)
     extra: Mapping[str, Any] = field(default_factory=dict)  # kind-specific (issue counts, ...)
+    #: Records the plan may look at; None: all. A kind that skipped reading what has not
+    #: changed (the comments of an unchanged issue) leaves those records out, so the plan
+    #: neither re-checks nor deletes them.
+    in_scope: Callable[[Record], bool] | None = None
 
 
 class Kind(Protocol):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from bridge.engine.refs import Refs
@@ -23,9 +24,10 @@ def learn(kind: Any, refs: Refs, actions: Sequence[Planned],
         if outcome is not None and not outcome.ok:
             refs.miss(kind.name, source_id, f"{kind.name} failed: {outcome.error}")
         elif outcome is not None and outcome.target is not None:
-            refs.put(kind.name, source_id, kind.ref_of(outcome.target))
+            ref = kind.ref_of(outcome.target)
+            refs.put(kind.name, source_id, replace(ref, new=isinstance(planned, Create)))
         elif isinstance(planned, Create):
-            refs.put(kind.name, source_id, kind.ref_of(planned.wanted))
+            refs.put(kind.name, source_id, replace(kind.ref_of(planned.wanted), new=True))
         elif isinstance(planned, Conflict):
             refs.miss(kind.name, source_id, f"{kind.name} in conflict: {planned.reason}")
         elif isinstance(planned, Skip) and planned.target is None:

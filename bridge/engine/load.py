@@ -45,6 +45,7 @@ _RUN_FATAL = frozenset({401, 403})
 RetryFactory = Callable[[Mapping[str, Any]], tenacity.Retrying]
 
 STOPPED = "not attempted: the run was stopped"
+INTERRUPTED = "not attempted: the run was interrupted"
 
 
 class _AbsentError(RetriableApiError):
@@ -72,14 +73,45 @@ class Loader:
         self.fatal: ApiError | None = None  # set when credentials were refused mid-run
 
     def run(self, actions: Sequence[Planned]) -> list[ItemOutcome]:
-        """Carry out every action; outcomes come back in the plan's order."""
+        """Carry out every action; outcomes come back in the plan's order.
+
+        A kind with `sequence_of` (comments: their issue) has each sequence's actions run
+        one after another, in plan order, on one worker; different sequences in parallel.
+        Once one fails, the rest of its sequence is not attempted: a later comment never
+        lands before an earlier one.
+        """
+        sequence_of = getattr(self._kind, "sequence_of", None)
         with ThreadPoolExecutor(max_workers=self._concurrency,
                                 thread_name_prefix="load") as pool:
-            return list(pool.map(self._one, actions))
+            if sequence_of is None:
+                return list(pool.map(self._one, actions))
+            groups: dict[Any, list[int]] = {}
+            for index, planned in enumerate(actions):
+                groups.setdefault(sequence_of(planned), []).append(index)
+            outcomes: list[ItemOutcome | None] = [None] * len(actions)
+
+            def in_turn(indices: list[int]) -> None:
+                broken: str | None = None
+                for index in indices:
+                    planned = actions[index]
+                    if broken is not None:
+                        outcomes[index] = ItemOutcome(planned, ok=False,
+                                                      target=target_of(planned), error=broken,
+                                                      attempted=False)
+                        continue
+                    outcome = self._one(planned)
+                    outcomes[index] = outcome
+                    if not outcome.ok:
+                        broken = ("not attempted: an earlier one of the same "
+                                  f"{self._kind.sequence_name} did not go through")
+
+            list(pool.map(in_turn, groups.values()))
+            return [outcome for outcome in outcomes if outcome is not None]
 
     def _one(self, planned: Planned) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:
-            return ItemOutcome(planned, ok=False, target=target_of(planned), error=STOPPED,
+            why = INTERRUPTED if self._stop.is_set() else STOPPED
+            return ItemOutcome(planned, ok=False, target=target_of(planned), error=why,
                                attempted=False)
         try:
             outcome = self._apply(planned)
@@ -109,7 +141,7 @@ class Loader:
         # The intent is durable before the POST leaves: a crash from here on leaves a
         # `pending` record, and the next run looks the key up instead of creating blind.
         self._checkpoint.record(kind.name, source_id, key=wanted.key, state="pending")
-        created = self._post(wanted)
+        created, adopted = self._post(wanted)
         state = "created"
         if "status" in kind.fields and wanted.status == "closed" and created.status != "closed":
             # A kind whose create cannot carry the status (milestones) is closed right after;
@@ -119,10 +151,10 @@ class Loader:
                                   self._refs)
             state = "closed"
         self._record(source_id, created, state)
-        return ItemOutcome(planned, ok=True, target=created)
+        return ItemOutcome(planned, ok=True, target=created, adopted=adopted)
 
-    def _post(self, wanted: Any) -> Any:
-        """The created (or adopted) object; a POST goes again only when one certainly is not.
+    def _post(self, wanted: Any) -> tuple[Any, bool]:
+        """The object, True if adopted; a POST goes again only when one certainly is not.
 
         429 and a failed connect mean the server did not act: wait and send again. A
         timeout, a reset or a 5xx may have created it, and a 400 (or 409) may mean it
@@ -147,21 +179,21 @@ class Loader:
                 status=exc.status, request_id=exc.request_id) from None
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
-    def _post_once(self, wanted: Any) -> Any:
+    def _post_once(self, wanted: Any) -> tuple[Any, bool]:
         try:
-            return self._kind.create(wanted, self._refs)
+            return self._kind.create(wanted, self._refs), False
         except AmbiguousWriteError as exc:
             found = self._look_up(wanted, exc)
             if found is None:
                 raise _AbsentError(exc) from None
-            return found
+            return found, True
         except FatalApiError as exc:
             if exc.status not in _MAY_MEAN_EXISTS:
                 raise
             found = self._look_up(wanted, exc)
             if found is None:
                 raise
-            return found
+            return found, True
 
     def _look_up(self, wanted: Any, error: ApiError) -> Any:
         """After an unknown outcome: the object to adopt, None if the key is free."""

@@ -74,11 +74,14 @@ class MirrorExtract:
     """The census and the issue counts of one mirror run; `save` is False in a dry run."""
 
     def __init__(self, reader: GitLabReader, checkpoint: Checkpoint, *, save: bool = True,
-                 on_page: OnPage | None = None) -> None:
+                 on_page: OnPage | None = None, keep: list[IssueRef] | None = None) -> None:
         self._reader = reader
         self._checkpoint = checkpoint
         self._save = save
         self._on_page = on_page or (lambda _kind, _items: None)
+        #: Receives the issues the scan read: all of them after a full scan, only those
+        #: updated since the bookmark after an incremental one (for a run moving issues).
+        self._keep = keep
 
     def __call__(self) -> Extracted:
         """Every milestone (each page, or an error), with issue counts equal to a full scan's."""
@@ -90,6 +93,8 @@ class MirrorExtract:
             for milestone in page:
                 listed.setdefault(milestone.id, milestone)
             self._on_page("milestones", len(page))
+        if self._keep is not None:
+            self._keep.clear()
         tally = self._incremental(listed) or self._full(listed, why="")
         log.info("issues_scanned", mode=tally.mode, pages=tally.pages, issues=tally.issues,
                  reason=tally.reason or None)
@@ -100,7 +105,7 @@ class MirrorExtract:
             for key in sorted(everything))
         # Reaching here means every milestone page was read: a lost page raises instead.
         return Extracted(project=project, milestones=milestones, pages=pages + tally.pages,
-                         issues=tally.issues, census_complete=True)
+                         issues=tally.issues, census_complete=True, issue_scan=tally.mode)
 
     def _full(self, listed: Mapping[int, SourceMilestone], *, why: str) -> Tally:
         """Every issue, oldest first, counted as the migrate extract counts; the table rebuilt."""
@@ -121,6 +126,8 @@ class MirrorExtract:
                     newest = moment
             if self._save:
                 self._checkpoint.save_issues([_row(i) for i in page], scan=scan)
+            if self._keep is not None:
+                self._keep.extend(page)
             self._on_page("issues", len(page))
         if self._save:
             notes = self._notes(listed, tally, newest if dated else None)
@@ -160,7 +167,10 @@ class MirrorExtract:
         if stopped and first is not None and not self._sort_proved(first):
             return self._full(listed, why="GitLab ignores order_by/sort (before 8.12)")
         tally.issues = len(seen)
-        return self._merge(tally, listed, seen, total, notes)
+        merged = self._merge(tally, listed, seen, total, notes)
+        if merged is not None and merged.mode == "incremental" and self._keep is not None:
+            self._keep.extend(seen.values())
+        return merged
 
     def _sort_proved(self, first: IssueRef) -> bool:
         """Ascending order must start elsewhere than descending; a server ignoring both cannot."""

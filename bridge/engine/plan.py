@@ -11,7 +11,7 @@ is never touched.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from bridge.checkpoint import Record, canonical, content_hash
@@ -134,7 +134,15 @@ def _wanted(kind: PlanRules, wanted: Any, index: _Index, *, records: Mapping[int
             reason = kind.conflict(wanted, found)
         if reason is not None:
             return Conflict(kind.name, wanted, found, reason)
-        target = found  # the same key, and the kind agrees: adopted, ours from now on
+        # The same key, and the kind agrees: adopted, ours from now on.
+        matched = _matched(kind, wanted, found, None, mode=mode, mirror=mirror)
+        return replace(matched, adopted=True) if isinstance(matched, Change | Unchanged) else (
+            matched)
+    return _matched(kind, wanted, target, record, mode=mode, mirror=mirror)
+
+
+def _matched(kind: PlanRules, wanted: Any, target: Any, record: Record | None, *, mode: Mode,
+             mirror: MirrorConfig) -> Planned:
     diff = _diff(wanted, target, kind.compare_keys())
     if mode == "migrate":
         return _migrate(kind, wanted, target, record, diff)

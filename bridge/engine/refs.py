@@ -18,6 +18,7 @@ class TargetRef:
     id: str | None
     slug: str
     name: str = ""
+    new: bool = False  # created by this run (or to be, in a dry run): it has no children yet
 
 
 class Refs:

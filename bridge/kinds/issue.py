@@ -10,7 +10,8 @@ half-linked but fails with that reason. A closed issue is created closed.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from bridge.engine.kind import SourceSet
@@ -18,68 +19,11 @@ from bridge.engine.refs import Refs, TargetRef
 from bridge.errors import FatalApiError
 from bridge.kinds import issue_text
 from bridge.kinds.context import KindContext
-from bridge.kinds.issue_links import Links, resolve_links
+from bridge.kinds.issue_links import resolve_links
+from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
 from bridge.models import Skipped
 from bridge.rules import RecordError
-from bridge.rules.dates import is_datetime
-from bridge.sources.gitlab import IssueRef
 from bridge.targets.records import ISSUE_FIELDS, TargetIssue
-
-_VISIBILITY = ("public", "private")
-
-
-@dataclass(frozen=True, slots=True)
-class WantedIssue:
-    """The SourceCraft issue one GitLab issue should be."""
-
-    source: IssueRef
-    key: str  # the GitLab issue's URL, as the header names it
-    title: str
-    description: str
-    status: str
-    links: Links
-    visibility: str = "public"
-    deadline: str | None = None
-
-    @property
-    def note(self) -> str | None:
-        """What the report should say about links that could not be kept."""
-        return "; ".join(self.links.notes) or None
-
-    def managed(self) -> dict[str, Any]:
-        """The mapped fields, comparable with `TargetIssue.managed()`."""
-        return {"title": self.title, "description": self.description, "status": self.status,
-                "milestone": self.links.milestone.slug if self.links.milestone else None,
-                "labels": sorted(label.name for label in self.links.labels),
-                "visibility": self.visibility, "assignee": self.links.assignee,
-                "deadline": self.deadline}
-
-
-class IssueRows:
-    """What the report shows of an issue."""
-
-    name = "issue"
-
-    def title_of(self, source: IssueRef | None, target: Any, wanted: Any) -> str:
-        """The issue's title."""
-        for item in (source, wanted, target):
-            if item is not None:
-                return str(item.title)
-        return ""
-
-    def slug_of(self, item: Any) -> str | None:
-        """The SourceCraft number, once there is one."""
-        return None if isinstance(item, WantedIssue) else str(item.slug)
-
-    def reference(self, source: IssueRef | None, source_id: int, path: str) -> str:
-        """GitLab's issue reference, `group/project#12`."""
-        if source is None:
-            return f"{path} issue id {source_id}".strip()
-        return f"{path}#{source.iid}"
-
-    def counts(self, source: Any) -> dict[str, int] | None:
-        """Issues carry no counts in the report."""
-        return None
 
 
 class IssueKind(IssueRows):
@@ -93,6 +37,8 @@ class IssueKind(IssueRows):
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
         self._user_ids: dict[str, str | None] = {}  # SourceCraft user slug -> id, looked up once
+        self._changed: frozenset[int] | None = None  # set by an incremental mirror scan
+        self._mapped: list[WantedIssue] = []
 
     def compare_keys(self) -> tuple[str, ...]:
         """Every managed field."""
@@ -111,7 +57,15 @@ class IssueKind(IssueRows):
         for slug in sorted({self._ctx.users[i.assignee.username] for i in kept
                             if i.assignee is not None and i.assignee.username in self._ctx.users}):
             self._user_ids[slug] = self._ctx.tracker.user_id(slug)
-        return SourceSet(items=tuple(kept), pages=pages)
+        self._ctx.shared["issue_items"] = kept  # the comments kind reads their notes
+        if self._ctx.shared.get("issue_scan") != "incremental":
+            return SourceSet(items=tuple(kept), pages=pages)
+        # A mirror run that read only the issues updated since its bookmark plans only those:
+        # the others have not changed in GitLab, and are neither compared nor deleted.
+        changed = frozenset(issue.id for issue in kept)
+        self._changed = changed
+        return SourceSet(items=tuple(kept), pages=pages,
+                         in_scope=lambda record: record.source_id in changed)
 
     def transform(self, source: SourceSet, refs: Refs, *,
                   reserved: Mapping[int, str]) -> list[Any]:
@@ -127,40 +81,36 @@ class IssueKind(IssueRows):
                                    error=links.error))
                 continue
             try:
-                out.append(self._wanted(issue, rules.values(_record(issue)), links, web_url))
+                out.append(map_issue(issue, rules.values(issue_record(issue)), links, web_url))
             except RecordError as exc:
                 out.append(Skipped(issue, reason="mapping failed", error=str(exc)))
+        self._mapped = [item for item in out if isinstance(item, WantedIssue)]
         return out
 
-    def _wanted(self, issue: IssueRef, values: Mapping[str, Any], links: Links,
-                web_url: str | None) -> WantedIssue:
-        title = str(values.get("title") or "").strip()
-        if not title:
-            raise RecordError("the title comes out empty")
-        status = str(values.get("status") or "")
-        if status not in ("open", "closed"):
-            raise RecordError(f"status {status!r} is not open or closed; add a map")
-        visibility = str(values.get("visibility") or "public")
-        if visibility not in _VISIBILITY:
-            raise RecordError(f"visibility {visibility!r} is not public or private")
-        deadline = values.get("deadline") or None
-        if deadline is not None and not is_datetime(str(deadline)):
-            raise RecordError(f"deadline '{deadline}' is not a date-time (add date_to_datetime)")
-        text = issue_text.description(issue, str(values.get("description") or ""),
-                                      project_web_url=web_url,
-                                      unmapped_assignee=links.unmapped_assignee)
-        size = len(text.encode("utf-8"))
-        if size > issue_text.DESCRIPTION_LIMIT:
-            raise RecordError(f"the description is {size} bytes, over SourceCraft's 64 KB limit; "
-                              "it is not cut: shorten it in GitLab, or leave the issue out")
-        return WantedIssue(issue, key=issue_text.issue_url(issue, web_url), title=title,
-                           description=text, status=status, links=links,
-                           visibility=visibility, deadline=str(deadline) if deadline else None)
-
     def target_pages(self) -> Iterator[Sequence[TargetIssue]]:
-        """Every issue of the repository, each with the key its header holds (None: not ours)."""
+        """Every issue of the repository, each with the key its header holds (None: not ours).
+
+        After an incremental scan only the changed issues' counterparts: by the id the
+        checkpoint holds (one read each), else by their key (a title look-up each).
+        """
+        if self._changed is not None:
+            yield self._counterparts(self._changed)
+            return
         for page in self._ctx.tracker.issue_pages():
             yield [replace(issue, key=issue_text.key_of(issue.description)) for issue in page]
+
+    def _counterparts(self, changed: frozenset[int]) -> list[TargetIssue]:
+        records = self._ctx.checkpoint.records(self.name)
+        ids = [records[i].target_id for i in sorted(changed)
+               if i in records and records[i].target_id]
+        unknown = [w for w in self._mapped
+                   if w.source.id not in records or not records[w.source.id].target_id]
+        with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
+                                thread_name_prefix="issues") as pool:
+            found = [*pool.map(self._ctx.tracker.issue_by_id, [i for i in ids if i]),
+                     *pool.map(self.find, unknown)]
+        return [replace(issue, key=issue_text.key_of(issue.description))
+                for issue in found if issue is not None]
 
     def conflict(self, wanted: WantedIssue, found: TargetIssue) -> str | None:
         """An issue whose header names our GitLab URL was written by scbridge: ours."""
@@ -236,15 +186,3 @@ def _id_of(refs: Refs, kind: str, link: Any) -> str | None:
         return None
     ref = refs.get(kind, link.source_id)
     return ref.id if ref is not None else None
-
-
-def _record(issue: IssueRef) -> dict[str, Any]:
-    """The GitLab fields a mapping rule may read."""
-    return {"id": issue.id, "iid": issue.iid, "title": issue.title,
-            "description": issue.description, "state": issue.state, "due_date": issue.due_date,
-            "confidential": issue.confidential, "created_at": issue.created_at,
-            "updated_at": issue.updated_at, "web_url": issue.web_url,
-            "user_notes_count": issue.user_notes_count,
-            "author_username": issue.author.username if issue.author else None,
-            "author_name": issue.author.name if issue.author else None,
-            "assignee_username": issue.assignee.username if issue.assignee else None}

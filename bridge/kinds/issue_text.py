@@ -43,7 +43,8 @@ def who(user: GitLabUser | None) -> str:
     return name if name == user.username else f"{name} ({user.username})"
 
 
-def _day(moment: str | None) -> str:
+def day(moment: str | None) -> str:
+    """`2016-03-01 07:20 UTC`: the date and time in UTC, as headers show them."""
     if not moment:
         return "an unknown date"
     try:
@@ -68,7 +69,7 @@ def description(issue: IssueRef, text: str, *, project_web_url: str | None,
     """The header (link, author, date, an assignee with no SourceCraft user), then the text."""
     url = issue_url(issue, project_web_url)
     lines = [f"> From GitLab: [{issue.project_path}#{issue.iid}]({url})",
-             f"> Opened by {who(issue.author)} on {_day(issue.created_at)}"]
+             f"> Opened by {who(issue.author)} on {day(issue.created_at)}"]
     if unmapped_assignee is not None:
         lines.append(f"> Assigned on GitLab to {who(unmapped_assignee)}, who has no "
                      "SourceCraft user in `users:`")

@@ -82,11 +82,13 @@ class MilestoneKind(MilestoneRows):
     def extract(self) -> SourceSet:
         """Every milestone with its issue counts; a mirror run counts incrementally."""
         ctx = self._ctx
+        keep = ctx.shared.get("issues")
         if ctx.command == "mirror":
             got = MirrorExtract(ctx.reader, ctx.checkpoint, save=ctx.save,
-                                on_page=ctx.on_page)()
+                                on_page=ctx.on_page, keep=keep)()
         else:
-            got = extract(ctx.reader, on_page=ctx.on_page, keep=ctx.shared.get("issues"))
+            got = extract(ctx.reader, on_page=ctx.on_page, keep=keep)
+        ctx.shared["issue_scan"] = got.issue_scan
         return SourceSet(items=got.milestones, pages=got.pages,
                          census_complete=got.census_complete, extra={"issues": got.issues})
 

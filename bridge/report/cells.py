@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -27,9 +28,11 @@ VERBS: dict[str, tuple[str, str]] = {
     "reopen": ("reopened", "reopen"), "update": ("updated", "update"),
     "delete": ("deleted", "delete"), "unchanged": ("unchanged", "unchanged"),
     "skip": ("skipped", "skipped"), "conflict": ("conflicts", "conflicts"),
-    "failed": ("failed", "failed"),
+    "failed": ("failed", "failed"), "not_attempted": ("not attempted", "not attempted"),
 }
-_ONLY_WHEN_NONZERO = ("reopen", "delete")
+_ONLY_WHEN_NONZERO = ("reopen", "delete", "adopted", "not_attempted")
+#: Where `adopted` (a milestone found already there, by slug and name) joins the line.
+_ADOPTED = ("adopted", "would adopt")
 #: The item table's columns in the Markdown and HTML reports (the text table has fewer).
 COLUMNS = ("action", "GitLab milestone", "reference", "SourceCraft slug", "issues open/closed",
            "what changes", "reason / error")
@@ -100,8 +103,12 @@ def issues_cell(item: ReportItem) -> str:
 
 
 def action_cell(item: ReportItem) -> str:
-    """The action, marked ✗ when the item failed."""
-    return f"✗ {item.action}" if item.failed else item.action
+    """The action: marked ✗ when it failed, "adopt" if found there, ○ not tried."""
+    if not item.attempted:
+        return f"○ {item.action}"
+    if item.failed:
+        return f"✗ {item.action}"
+    return "adopt" if item.outcome == "adopted" else item.action
 
 
 def notes(item: ReportItem) -> list[tuple[str, str]]:
@@ -110,17 +117,40 @@ def notes(item: ReportItem) -> list[tuple[str, str]]:
             if text]
 
 
-def summary_line(report: RunReport) -> str:
-    """The closing line: `created 3, closed 1, ... in 14 requests`; a dry run says "would"."""
-    summary = report.summary()
+def summary_words(summary: Mapping[str, int], *, dry_run: bool = False) -> str:
+    """`created 13 (6 closed), closed 0, ...`: every item counted once, so the line adds up.
+
+    Shared by the report and `status`, so both say the same of a run. Reopened, deleted,
+    adopted and not attempted appear only when not zero; "(N closed)" is the part of the
+    creates that were made closed at once.
+    """
     words = []
     for key in VERBS:
-        count = summary.get(key, 0)
-        if key in _ONLY_WHEN_NONZERO and not count:
-            continue
-        words.append(f"{VERBS[key][report.dry_run]} {count}")
-    line = f"{', '.join(words)} in {report.total_requests} requests"
-    return f"{line} (dry run)" if report.dry_run else line
+        count = int(summary.get(key, 0))
+        if key not in _ONLY_WHEN_NONZERO or count:
+            closed = int(summary.get("create_closed", 0)) if key == "create" else 0
+            words.append(f"{VERBS[key][dry_run]} {count}"
+                         + (f" ({closed} closed)" if closed else ""))
+        adopted = int(summary.get("adopted", 0))
+        if key == "create" and adopted:
+            words.append(f"{_ADOPTED[dry_run]} {adopted}")
+    return ", ".join(words)
+
+
+def summary_line(report: RunReport) -> str:
+    """The closing line: `created 3, closed 1, ... in 14 requests`; a dry run says "would".
+
+    A run stopped by a signal says so, and what it never tried counts as not attempted.
+    """
+    summary = report.summary()
+    line = f"{summary_words(summary, dry_run=report.dry_run)} in {report.total_requests} requests"
+    if report.dry_run:
+        return f"{line} (dry run)"
+    if report.exit_code == 130:
+        return f"{line} (interrupted: run again to finish)"
+    if summary["not_attempted"]:
+        return f"{line} (stopped early: run again to finish)"
+    return line
 
 
 def title_line(report: RunReport) -> str:

@@ -32,6 +32,7 @@ table{border-collapse:collapse;margin:1rem 0}
 th,td{border:1px solid #d1d9e0;padding:.3rem .6rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
 td{max-width:28rem;overflow-wrap:anywhere}
+td.action,td.ref,td.issues{white-space:nowrap;overflow-wrap:normal}
 table.summary td{text-align:right;font-variant-numeric:tabular-nums}
 ul{margin:0;padding-left:1rem}
 tr.create td.action{color:#1a7f37}tr.update td.action,tr.reopen td.action{color:#9a6700}
@@ -86,8 +87,9 @@ def render_html(report: RunReport) -> str:
             out.append(
                 (f"<tr class=\"{css}\">" if css else "<tr>")
                 + f"<td class=\"action\">{_e(action_cell(item))}</td>"
-                + f"<td>{_e(item.title)}</td><td>{_e(item.reference)}</td>"
-                + f"<td>{_e(item.target_slug or '')}</td><td>{_e(issues_cell(item))}</td>"
+                + f"<td>{_e(item.title)}</td><td class=\"ref\">{_e(item.reference)}</td>"
+                + f"<td>{_e(item.target_slug or '')}</td>"
+                + f"<td class=\"issues\">{_e(issues_cell(item))}</td>"
                 + f"<td>{_list(change_lines(item))}</td>"
                 + f"<td class=\"note\">{_e(note)}</td></tr>")
         out.append("</tbody></table>")

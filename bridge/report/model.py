@@ -21,14 +21,16 @@ from bridge.models import (
 
 REPORT_VERSION = 2
 
-#: The summary's keys, in the order the SPEC §6 schema lists them.
+#: The summary's keys: SPEC §6's, then adopted and not attempted items, then `create_closed`,
+#: which is no item count of its own but how many of the creates were made closed.
 SUMMARY_KEYS: tuple[str, ...] = (
-    "create", "close", "reopen", "update", "delete", "unchanged", "skip", "conflict", "failed")
+    "create", "close", "reopen", "update", "delete", "unchanged", "skip", "conflict", "failed",
+    "adopted", "not_attempted", "create_closed")
 
 #: The keys of one item in the JSON report, in schema order.
 ITEM_KEYS: tuple[str, ...] = (
     "kind", "source_id", "source_iid", "title", "reference", "action", "target_slug", "changes",
-    "issues", "reason", "error")
+    "issues", "reason", "error", "adopted", "attempted")
 
 
 class ReportRows(Protocol):
@@ -63,11 +65,23 @@ class ReportItem:
     kind: str = "milestone"  # version 1 reports held milestones only
     ref: str | None = None  # GitLab's reference; None: built as a milestone's (version 1)
     attempted: bool = True  # False: the run stopped before this item's turn
+    adopted: bool = False  # found on SourceCraft by its key and recorded as ours, not created
 
     @property
     def failed(self) -> bool:
         """True if the item failed to load, or could not be mapped at all."""
         return self.attempted and (not self.ok or self.error is not None)
+
+    @property
+    def outcome(self) -> str:
+        """The summary key it counts under: not attempted, failed, adopted, or its action."""
+        if not self.attempted:
+            return "not_attempted"
+        if self.failed:
+            return "failed"
+        if self.adopted and self.action in ("create", "unchanged"):
+            return "adopted"
+        return self.action
 
     @property
     def reference(self) -> str:
@@ -93,12 +107,14 @@ class ReportItem:
                 break
         error = planned.error if isinstance(planned, Skip) else None
         attempted = outcome is None or outcome.attempted
-        if outcome is not None and not outcome.ok:
+        stopped = outcome.error if outcome is not None and not attempted else None
+        if outcome is not None and not outcome.ok and attempted:
             # A failure always carries text, so the JSON (which has no `ok`) round-trips.
             error = outcome.error or "failed (no error text)"
         path = project_path or str(getattr(source, "project_path", "") or "")
         # A kind may say more about what it wants (an issue's links it could not keep).
-        notes = [text for text in (planned.reason, getattr(wanted, "note", None)) if text]
+        notes = [text for text in (planned.reason, getattr(wanted, "note", None), stopped)
+                 if text]
         source_id = source_id_of(planned)
         return cls(
             source_id=source_id, source_iid=getattr(source, "iid", None),
@@ -106,7 +122,9 @@ class ReportItem:
             changes=_changes(planned), issues=kind.counts(source),
             reason="; ".join(notes) or None,
             error=error, project_path=path, ok=error is None, kind=kind.name,
-            ref=kind.reference(source, source_id, path), attempted=attempted)
+            ref=kind.reference(source, source_id, path), attempted=attempted,
+            adopted=bool(getattr(planned, "adopted", False)
+                         or (outcome is not None and outcome.adopted)))
 
 
 def _changes(planned: Planned) -> dict[str, list[Any]]:
@@ -184,8 +202,10 @@ class RunReport:
 def _count(items: tuple[ReportItem, ...] | list[ReportItem]) -> dict[str, int]:
     counts = dict.fromkeys(SUMMARY_KEYS, 0)
     for item in items:
-        key = "failed" if item.failed else item.action
+        key = item.outcome
         counts[key] = counts.get(key, 0) + 1
+        if key == "create" and (item.changes.get("status") or [None, None])[-1] == "closed":
+            counts["create_closed"] += 1
     return counts
 
 
@@ -230,4 +250,5 @@ def _item_from_dict(raw: Mapping[str, Any], project_path: str) -> ReportItem:
         issues=({str(k): int(v) for k, v in raw["issues"].items()}
                 if raw.get("issues") is not None else None),
         reason=raw["reason"], error=error, project_path=project_path, ok=error is None,
-        kind=str(raw.get("kind", "milestone")), ref=raw.get("reference"))
+        kind=str(raw.get("kind", "milestone")), ref=raw.get("reference"),
+        adopted=bool(raw.get("adopted", False)), attempted=bool(raw.get("attempted", True)))

@@ -1,8 +1,9 @@
-"""The report on stdout: a table that fits 80 columns, problems spelt out, one closing line."""
+"""The report on stdout: a table as wide as the screen, nothing cut mid-word, one closing line."""
 
 from __future__ import annotations
 
-import textwrap
+import os
+from typing import TextIO
 
 from rich.cells import cell_len
 
@@ -21,112 +22,190 @@ from bridge.report.cells import (
 )
 from bridge.report.model import ReportItem, RunReport
 
-#: Two-line headers keep the flexible columns narrow enough for the changes at 80 columns.
+#: Two-line headers keep the columns narrow.
 HEADERS = (("", "action"), ("GitLab", "milestone"), ("SourceCraft", "slug"), ("", "issues"),
-           ("what", "changes"))
-#: Share of the free width per flexible column: what changes matters most.
-FLEX_WEIGHTS = {1: 1, 2: 1, 4: 2}
+           ("what changes", "and why"))
+ACTION, TITLE, SLUG, ISSUES, CHANGES = range(5)
 GAP = "  "
-MIN_FLEX = 11  # "SourceCraft"; below this a title or slug says little
+INDENT = "  "  # a wrapped line's continuation
+#: Narrower than this, the changes go on lines of their own below each row.
+MIN_CHANGES = 30
+#: Without a terminal (a pipe, a file, cron): long text wraps as if the screen were this wide;
+#: titles and slugs stay on one line even when that makes the table wider.
+PIPE_WIDTH = 120
+MIN_WIDTH = 40
+#: GitLab's longest title; only a hostile one is longer, and that is cut.
+MAX_TITLE = 255
 MAX_DETAIL_LINES = 6  # of one reason or error below the table
 
 
-def _row(item: ReportItem) -> list[list[str]]:
+def report_width(stream: TextIO) -> int | None:
+    """The width to lay the report out for: `COLUMNS`, else the terminal's, else None (a pipe)."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(MIN_WIDTH, int(columns))
+    try:
+        if stream.isatty():
+            return max(MIN_WIDTH, os.get_terminal_size(stream.fileno()).columns)
+    except (AttributeError, ValueError, OSError):  # a closed or odd stream is not a terminal
+        pass
+    return None
+
+
+def wrap(text: str, width: int, *, indent: str = INDENT) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces only; continuations indented.
+
+    Leading spaces are kept. A word wider than a whole line (only a hostile value is) is
+    the one thing folded.
+    """
+    lines: list[str] = []
+    body = text.lstrip(" ")
+    current, used, words = text[: len(text) - len(body)], len(text) - len(body), 0
+    for whole in body.split(" "):
+        word, size = whole, cell_len(whole)
+        if words and used + 1 + size > width:
+            lines.append(current)
+            current, used, words = indent, cell_len(indent), 0
+        sep = " " if words else ""
+        while used + len(sep) + size > width:  # too wide even for a line of its own
+            head = _cut(word, max(1, width - used - len(sep)))
+            lines.append(current + sep + head)
+            word = word[len(head):]
+            size = cell_len(word)
+            current, used, sep = indent, cell_len(indent), ""
+        current += sep + word
+        used += len(sep) + size
+        words += 1
+    return [*lines, current]
+
+
+def _cut(word: str, room: int) -> str:
+    out, used = "", 0
+    for char in word:
+        if used + cell_len(char) > room and out:
+            break
+        out += char
+        used += cell_len(char)
+    return out
+
+
+def _cells(item: ReportItem) -> list[list[str]]:
+    """The row's columns, each as logical lines; every reason is shown, not only in files."""
     changes = [one_line(line) for line in change_lines(item, hide_shown=True)]
-    if not changes and item.reason:
-        changes = [f"({one_line(item.reason)})"]
-    return [[action_cell(item)], [one_line(item.title)], [one_line(item.target_slug or "")],
-            [issues_cell(item)], changes or [""]]
+    if item.reason:
+        changes.append(f"({one_line(item.reason)})")
+    return [[action_cell(item)], [truncate(one_line(item.title), MAX_TITLE)],
+            [one_line(item.target_slug or "")], [issues_cell(item)], changes]
 
 
-def _natural(cells: list[str]) -> int:
-    return max(cell_len(truncate(c, 400)) for c in cells) if cells else 0
+def _longest_word(lines: list[str], extra: int = 0) -> int:
+    return max((cell_len(word) + extra for line in lines for word in line.split(" ")),
+               default=0)
 
 
-def _widths(rows: list[list[list[str]]], width: int) -> list[int]:
-    """Fixed columns at their natural width; the rest shared out by weight, max-min fairly."""
-    natural = [max([_natural(list(HEADERS[i]))] + [_natural(row[i]) for row in rows])
-               for i in range(len(HEADERS))]
+def _widths(rows: list[list[list[str]]], width: int | None) -> tuple[list[int], bool]:
+    """Each column's width, and whether the changes get a column (else they go below the row)."""
+    columns = [[*HEADERS[i], *(line for row in rows for line in row[i])] for i in range(5)]
+    natural = [max(cell_len(line) for line in col) for col in columns]
     widths = list(natural)
-    room = width - len(GAP) * (len(HEADERS) - 1)
-    room -= sum(natural[i] for i in range(len(HEADERS)) if i not in FLEX_WEIGHTS)
-    # Each flexible column first gets its minimum; what is left is shared out by weight,
-    # and a column that needs less than its share leaves the rest to the others.
-    for i in FLEX_WEIGHTS:
-        widths[i] = min(MIN_FLEX, natural[i])
-        room -= widths[i]
-    weight = sum(FLEX_WEIGHTS.values())
-    for i in sorted(FLEX_WEIGHTS, key=lambda j: (natural[j] - widths[j]) / FLEX_WEIGHTS[j]):
-        extra = min(natural[i] - widths[i], max(room, 0) * FLEX_WEIGHTS[i] // weight)
-        widths[i] += extra
-        room -= extra
-        weight -= FLEX_WEIGHTS[i]
-    return widths
-
-
-def _wrap(line: str, width: int) -> list[str]:
-    """`line` cut into pieces of at most `width` cells, continuations indented by two."""
-    pieces: list[str] = []
-    current, used, limit = "", 0, width
-    for char in line:
-        size = cell_len(char)
-        if used + size > limit and current:
-            pieces.append(current)
-            current, used, limit = "  ", 2, width
-        current += char
-        used += size
-    return [*pieces, current]
+    fixed = sum(natural[i] for i in (ACTION, SLUG, ISSUES)) + len(GAP) * 3
+    # Laid out without the changes column, the headers are one line each: wider.
+    stacked = [max(natural[i], cell_len(" ".join(HEADERS[i]).strip())) for i in range(4)]
+    fixed_stacked = sum(stacked[i] for i in (ACTION, SLUG, ISSUES)) + len(GAP) * 3
+    room = (width or PIPE_WIDTH) - fixed - len(GAP)  # for the title and the changes
+    atom = _longest_word(columns[CHANGES], len(INDENT))
+    if natural[TITLE] + natural[CHANGES] <= room:
+        return widths, True
+    if width is None:  # no screen to fit: titles whole on one line, long text wrapped
+        widths[CHANGES] = min(natural[CHANGES],
+                              max(room - natural[TITLE], PIPE_WIDTH // 3, min(atom, PIPE_WIDTH)))
+        return widths, True
+    # Titles on one line first: when that leaves the changes too little room, the changes
+    # go below each row and the title has the whole width but the fixed columns.
+    widths[CHANGES] = room - natural[TITLE]
+    if widths[CHANGES] >= max(min(natural[CHANGES], MIN_CHANGES), atom):
+        return widths, True
+    shortest = min(natural[TITLE], _longest_word(columns[TITLE]))
+    stacked[TITLE] = max(min(shortest, 12), cell_len("GitLab milestone"),
+                         min(natural[TITLE], width - fixed_stacked))
+    return stacked, False
 
 
 def _lines(cells: list[list[str]], widths: list[int]) -> list[str]:
-    # A change is the one cell a reader must see whole (before -> after), so it wraps;
-    # titles and slugs are truncated, their full text is in the files and the details.
-    cells = [*cells[:-1], [piece for line in cells[-1] for piece in _wrap(line, widths[-1])]]
-    height = max(len(c) for c in cells)
-    out = []
-    for k in range(height):
-        parts = [pad(truncate(c[k], w) if k < len(c) else "", w)
-                 for c, w in zip(cells, widths, strict=True)]
-        out.append(GAP.join(parts).rstrip())
+    # A title wraps flush (its own lines); a change's continuation is indented under it.
+    wrapped = [[piece for line in col for piece in wrap(line, w, indent=INDENT * (i == CHANGES))]
+               for i, (col, w) in enumerate(zip(cells, widths, strict=False))]
+    height = max(len(col) for col in wrapped)
+    return [GAP.join(pad(col[k], w) if k < len(col) else " " * w
+                     for col, w in zip(wrapped, widths, strict=False)).rstrip()
+            for k in range(height)]
+
+
+def _below(changes: list[str], widths: list[int], width: int) -> list[str]:
+    """The changes of one row, below it, indented from the title column."""
+    offset = " " * (widths[ACTION] + len(GAP) + len(INDENT))
+    room = max(width - len(offset), MIN_CHANGES)
+    return [offset + piece for line in changes for piece in wrap(line, room)]
+
+
+def _table(items: list[ReportItem], width: int | None) -> list[str]:
+    rows = [_cells(item) for item in items]
+    widths, beside = _widths(rows, width)
+    headers = [list(h) for h in HEADERS]
+    if not beside:  # one header line, and the changes' heading where the changes go
+        headers = [[" ".join(h).strip()] for h in HEADERS[:CHANGES]]
+    out = _lines(headers, widths)
+    if not beside:
+        out.extend(_below([" ".join(HEADERS[CHANGES])], widths, width or PIPE_WIDTH))
+    out.append(GAP.join("─" * w for w in widths))
+    for row in rows:
+        out.extend(_lines(row[:len(widths)], widths))
+        if not beside:
+            out.extend(_below(row[CHANGES], widths, width or PIPE_WIDTH))
+    out.append("(issues: open/closed)")
     return out
 
 
 def _detail(item: ReportItem, width: int) -> list[str]:
     head = f"  {action_cell(item):<9} {item.reference}  {one_line(item.title)}"
-    lines = [truncate(one_line(head), width)]
+    lines = wrap(truncate(one_line(head), MAX_TITLE + 40), width, indent="    ")
     for label, text in notes(item):
-        wrapped = textwrap.wrap(one_line(text)[: width * MAX_DETAIL_LINES], width=width - 4,
-                                initial_indent=f"{label}: ", subsequent_indent="  ",
-                                break_long_words=True)
+        wrapped = wrap(f"{label}: {one_line(text)[: width * MAX_DETAIL_LINES]}", width - 4)
         if len(wrapped) > MAX_DETAIL_LINES:
             wrapped = [*wrapped[: MAX_DETAIL_LINES - 1], "  " + "…"]
-        lines.extend(truncate("    " + line, width) for line in wrapped)
+        lines.extend("    " + line for line in wrapped)
     return lines
 
 
-def render_text(report: RunReport, *, width: int = 80) -> str:
+def render_text(report: RunReport, *, width: int | None = None, quiet: bool = False) -> str:
     """The table (action, GitLab milestone, SourceCraft slug, issues, what changes) and summary.
 
-    Every line but the closing summary fits in `width` cells (from about 60 up); long
-    values end in an ellipsis. In a dry run the closing line says "would create 3, ...".
+    `width` is the screen's (None: a pipe or a file, see PIPE_WIDTH). Titles and slugs are
+    never cut and values never split: long text wraps at spaces, and when the screen is
+    too narrow for a changes column the changes go below each row. With `quiet` only the
+    rows that did (or would do) something or need a look are shown, and the closing line
+    starts with the time and what ran, so an hourly log reads one line per quiet run.
     """
     report = masked(report)
-    out = [truncate(one_line(title_line(report)), width), ""]
-    if report.items:
-        rows = [_row(item) for item in report.items]
-        widths = _widths(rows, width)
-        out.extend(_lines([list(h) for h in HEADERS], widths))
-        out.append(GAP.join("─" * w for w in widths))
-        for row in rows:
-            out.extend(_lines(row, widths))
-        out.append("(issues: open/closed)")
-    else:
+    screen = width or PIPE_WIDTH
+    items = list(report.items)
+    if quiet:
+        items = [item for item in items if item.outcome not in ("unchanged", "skip")]
+    out = [] if quiet else [*wrap(one_line(title_line(report)), screen), ""]
+    if items:
+        out.extend(_table(items, width))
+    elif not quiet:
         out.append("no milestones")
     trouble = problems(report)
     if trouble:
         out += ["", "conflicts and failures:"]
         for item in trouble:
-            out.extend(_detail(item, width))
-    out += ["", summary_line(report)]
+            out.extend(_detail(item, screen))
+    if quiet:
+        if out:
+            out.append("")
+        stamp = report.finished_at or report.started_at
+        out.append(f"{stamp} {one_line(title_line(report))}: {summary_line(report)}")
+    else:
+        out += ["", summary_line(report)]
     return "\n".join(out) + "\n"
-

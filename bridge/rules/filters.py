@@ -47,7 +47,8 @@ class TitleMatches:
         return any(p.search(milestone.title) for p in self.patterns)
 
     def describe(self) -> str:
-        return "title matches " + " or ".join(repr(p.pattern) for p in self.patterns)
+        # As written in the mapping: repr() would double every backslash (`'^v\\d'`).
+        return "title matches " + " or ".join(f"'{p.pattern}'" for p in self.patterns)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from bridge.sources.records import (
     Project,
     SourceIssue,
     SourceLabel,
+    SourceNote,
     label_id,
 )
 
@@ -97,6 +98,16 @@ def parse_issue(data: Any, project: Project, cache: MilestoneCache | None = None
         user_notes_count=notes if isinstance(notes, int) else None, project_path=project.path)
 
 
+def parse_note(data: Any, issue: IssueRef) -> SourceNote:
+    """One note of `issue`; fields a version lacks are None."""
+    if not isinstance(data, dict):
+        raise FatalApiError(f"GitLab sent a note that is not an object: {str(data)[:120]!r}")
+    return SourceNote(id=_need(data, "id", int, "note"), issue_id=issue.id, issue_iid=issue.iid,
+                      body=str(data.get("body") or ""), author=_user(data.get("author")),
+                      created_at=_text(data, "created_at"), updated_at=_text(data, "updated_at"),
+                      system=data.get("system") is True, attachment=_text(data, "attachment"))
+
+
 def parse_label(data: Any, project: Project) -> SourceLabel:
     """One label: `name` and `color` in every 8.x version, the rest when the version has it."""
     if not isinstance(data, dict):
@@ -176,6 +187,23 @@ class GitLabReader:
             seen.update(issue.id for issue in fresh)
             yield fresh
 
+    def notes(self, issue: IssueRef) -> list[SourceNote]:
+        """Every note of one issue, each once, oldest first by (created_at, id).
+
+        v3 addresses the issue by its global id (v4 by its iid); pages come in no defined
+        order and, from 8.4, may be short with more to follow, so every page is read.
+        """
+        project = self.project()
+        ref = issue.iid if self._prefix.endswith("/v4") else issue.id
+        path = f"{self._prefix}/projects/{project.id}/issues/{ref}/notes"
+        found: dict[int, SourceNote] = {}
+        for page in walk_pages(self._client, path, {"per_page": self._per_page},
+                               concurrency=1, what="notes"):
+            for item in page:
+                note = parse_note(item, issue)
+                found.setdefault(note.id, note)
+        return sorted(found.values(), key=lambda n: (n.created_at or "", n.id))
+
     def issue_pages_in_turn(self, params: Mapping[str, Any]
                             ) -> Iterator[tuple[list[IssueRef], int | None]]:
         """Issue pages asked for one at a time, never ahead (a caller may stop after the
@@ -208,4 +236,5 @@ def _object(data: Any, what: str) -> dict[str, Any]:
 
 
 __all__ = ["GitLabReader", "GitLabUser", "IssueRef", "Project", "SourceIssue", "SourceLabel",
-           "label_id", "parse_issue", "parse_label", "parse_milestone"]
+           "SourceNote", "label_id", "parse_issue", "parse_label", "parse_milestone",
+           "parse_note"]

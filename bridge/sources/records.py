@@ -84,3 +84,23 @@ class SourceLabel:
 def label_id(name: str) -> int:
     """The checkpoint's id for the label `name`: 56 bits of its sha256, the same everywhere."""
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:7], "big")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceNote:
+    """One note of a GitLab issue; `updated_at` from 8.7, `attachment` a legacy file name."""
+
+    id: int
+    issue_id: int  # the issue's global id
+    issue_iid: int
+    body: str
+    author: GitLabUser | None
+    created_at: str | None
+    updated_at: str | None
+    system: bool = False
+    attachment: str | None = None
+
+    @property
+    def title(self) -> str:
+        """How the report names it."""
+        return f"note {self.id} on #{self.issue_iid}"

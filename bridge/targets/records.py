@@ -56,3 +56,19 @@ class TargetIssue:
                 "milestone": self.milestone, "labels": list(self.labels),
                 "visibility": self.visibility, "assignee": self.assignee,
                 "deadline": self.deadline}
+
+
+@dataclass(frozen=True, slots=True)
+class TargetComment:
+    """A comment of a SourceCraft issue; `key` is the GitLab note URL its header names."""
+
+    id: str
+    issue: str  # the issue's number
+    body: str
+    created_at: str | None = None
+    updated_at: str | None = None
+    key: str | None = None
+
+    def managed(self) -> dict[str, Any]:
+        """The one field scbridge manages."""
+        return {"body": self.body}

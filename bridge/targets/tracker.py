@@ -14,7 +14,7 @@ from urllib.parse import quote
 from bridge.errors import FatalApiError
 from bridge.net.http import HttpClient, parse_json
 from bridge.net.paging import token_pages
-from bridge.targets.records import TargetIssue, TargetLabel
+from bridge.targets.records import TargetComment, TargetIssue, TargetLabel
 
 
 def _object(data: Any, what: str) -> dict[str, Any]:
@@ -50,6 +50,14 @@ def parse_issue(data: Any) -> TargetIssue:
         visibility=str(raw.get("visibility") or "public"),
         assignee=assignee.get("slug") if assignee else None,
         deadline=raw.get("deadline") or None, updated_at=raw.get("updated_at") or None)
+
+
+def parse_comment(data: Any, issue: str) -> TargetComment:
+    """One IssueComment object of issue number `issue`."""
+    raw = _object(data, "comment")
+    return TargetComment(id=raw["id"], issue=issue, body=str(raw.get("body") or ""),
+                         created_at=raw.get("created_at") or None,
+                         updated_at=raw.get("updated_at") or None)
 
 
 class TrackerClient:
@@ -95,6 +103,16 @@ class TrackerClient:
         for page in token_pages(self._http, f"{self._repo}/issues", "issues", params):
             yield [parse_issue(item) for item in page]
 
+    def issue_by_id(self, issue_id: str) -> TargetIssue | None:
+        """One issue by its id, None when SourceCraft has none (404)."""
+        try:
+            response = self._http.get(f"/issues/id:{quote(issue_id, safe='')}")
+        except FatalApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return parse_issue(parse_json(response))
+
     def create_issue(self, body: Mapping[str, Any]) -> TargetIssue:
         """POST once; SourceCraft numbers the issue."""
         response = self._http.post(f"{self._repo}/issues", json=dict(body), params=self._write)
@@ -114,6 +132,32 @@ class TrackerClient:
     def delete_issue(self, issue: TargetIssue) -> None:
         """DELETE by id; already gone counts as deleted."""
         self._delete(f"/issues/id:{quote(issue.id, safe='')}")
+
+    # -- comments ----------------------------------------------------------------------------
+
+    def comments(self, issue: str) -> list[TargetComment]:
+        """Every comment of issue number `issue`, in SourceCraft's order (no filter exists)."""
+        path = f"{self._repo}/issues/{quote(issue, safe='')}/comments"
+        return [parse_comment(item, issue)
+                for page in token_pages(self._http, path, "issue_comments",
+                                        {"page_size": self._page_size})
+                for item in page]
+
+    def create_comment(self, issue: str, body: str) -> TargetComment:
+        """POST once to issue number `issue`."""
+        response = self._http.post(f"{self._repo}/issues/{quote(issue, safe='')}/comments",
+                                   json={"body": body}, params=self._write)
+        return parse_comment(parse_json(response), issue)
+
+    def update_comment(self, comment: TargetComment, body: str) -> TargetComment:
+        """PATCH the body by id."""
+        response = self._http.patch(f"/issue_comments/id:{quote(comment.id, safe='')}",
+                                    json={"body": body}, params=self._write)
+        return parse_comment(parse_json(response), comment.issue)
+
+    def delete_comment(self, comment: TargetComment) -> None:
+        """DELETE by id (SourceCraft keeps it, soft-deleted, out of the list)."""
+        self._delete(f"/issue_comments/id:{quote(comment.id, safe='')}")
 
     # -- users -------------------------------------------------------------------------------
 
