@@ -262,7 +262,8 @@ class Loader:
         self._checkpoint.record(self._kind.name, source_id, key=target.key or "", state=state,
                                 target_id=target.id,
                                 written_hash=content_hash(target.managed()),
-                                target_updated_at=target.updated_at)
+                                target_updated_at=target.updated_at,
+                                target_slug=self._kind.slug_of(target))
 
     def _record_failure(self, planned: Planned, error: str) -> None:
         source_id = source_id_of(planned)
@@ -275,4 +276,5 @@ class Loader:
             state="failed",
             target_id=known.target_id if known else (target.id if target is not None else None),
             written_hash=known.written_hash if known else None,
-            target_updated_at=known.target_updated_at if known else None, error=error)
+            target_updated_at=known.target_updated_at if known else None, error=error,
+            target_slug=known.target_slug if known else None)

@@ -14,17 +14,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+import structlog
+
+from bridge.checkpoint import content_hash
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
-from bridge.errors import FatalApiError
+from bridge.errors import ApiError, FatalApiError
 from bridge.kinds import issue_text
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_links import resolve_links
 from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
-from bridge.models import Skipped
+from bridge.kinds.issue_refs import issue_numbers, reference_map
+from bridge.kinds.reference_map import ReferenceMap
+from bridge.models import Change, Create, ItemOutcome, Planned, Skipped, Unchanged
 from bridge.rules import RecordError
 from bridge.targets.records import ISSUE_FIELDS, TargetIssue
 
+log = structlog.get_logger(__name__)
 
 class IssueKind(IssueRows):
     """GitLab issues as SourceCraft issues."""
@@ -38,7 +44,7 @@ class IssueKind(IssueRows):
         self._ctx = ctx
         self._user_ids: dict[str, str | None] = {}  # SourceCraft user slug -> id, looked up once
         self._changed: frozenset[int] | None = None  # set by an incremental mirror scan
-        self._mapped: list[WantedIssue] = []
+        self._refmap: ReferenceMap | None = None
 
     def compare_keys(self) -> tuple[str, ...]:
         """Every managed field."""
@@ -67,11 +73,14 @@ class IssueKind(IssueRows):
         return SourceSet(items=tuple(kept), pages=pages,
                          in_scope=lambda record: record.source_id in changed)
 
-    def transform(self, source: SourceSet, refs: Refs, *,
-                  reserved: Mapping[int, str]) -> list[Any]:
+    def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
+                  target: Sequence[Any]) -> list[Any]:
         """Each issue mapped, linked to its migrated milestone and labels, headed."""
         del reserved
-        web_url = self._ctx.reader.project().web_url
+        numbers = issue_numbers(self._ctx.shared.get("issue_items", source.items),
+                                self._ctx.checkpoint.records(self.name),
+                                ((t.key, t.slug) for t in target))
+        self._refmap = reference_map(self._ctx, refs, numbers)
         rules = self._ctx.mapping.section("issue")
         out: list[Any] = []
         for issue in sorted(source.items, key=lambda item: item.id):
@@ -81,18 +90,19 @@ class IssueKind(IssueRows):
                                    error=links.error))
                 continue
             try:
-                out.append(map_issue(issue, rules.values(issue_record(issue)), links, web_url))
+                out.append(map_issue(issue, rules.values(issue_record(issue)), links,
+                                     self._refmap))
             except RecordError as exc:
                 out.append(Skipped(issue, reason="mapping failed", error=str(exc)))
-        self._mapped = [item for item in out if isinstance(item, WantedIssue)]
         return out
 
-    def target_pages(self) -> Iterator[Sequence[TargetIssue]]:
+    def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetIssue]]:
         """Every issue of the repository, each with the key its header holds (None: not ours).
 
         After an incremental scan only the changed issues' counterparts: by the id the
         checkpoint holds (one read each), else by their key (a title look-up each).
         """
+        del refs
         if self._changed is not None:
             yield self._counterparts(self._changed)
             return
@@ -103,12 +113,15 @@ class IssueKind(IssueRows):
         records = self._ctx.checkpoint.records(self.name)
         ids = [records[i].target_id for i in sorted(changed)
                if i in records and records[i].target_id]
-        unknown = [w for w in self._mapped
-                   if w.source.id not in records or not records[w.source.id].target_id]
+        web_url = self._ctx.reader.project().web_url
+        unknown = [(issue.title.strip(), issue_text.issue_url(issue, web_url))
+                   for issue in self._ctx.shared.get("issue_items", ())
+                   if issue.id in changed and not (issue.id in records
+                                                   and records[issue.id].target_id)]
         with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
                                 thread_name_prefix="issues") as pool:
             found = [*pool.map(self._ctx.tracker.issue_by_id, [i for i in ids if i]),
-                     *pool.map(self.find, unknown)]
+                     *pool.map(lambda pair: self._find(*pair), unknown)]
         return [replace(issue, key=issue_text.key_of(issue.description))
                 for issue in found if issue is not None]
 
@@ -135,7 +148,10 @@ class IssueKind(IssueRows):
 
     def find(self, wanted: WantedIssue) -> TargetIssue | None:
         """The issue holding our key: the title filter (a prefix match) first, else a listing."""
-        quoted = wanted.title.replace("\\", "\\\\").replace('"', '\\"')
+        return self._find(wanted.title, wanted.key)
+
+    def _find(self, title: str, key: str) -> TargetIssue | None:
+        quoted = title.replace("\\", "\\\\").replace('"', '\\"')
         try:
             pages = list(self._ctx.tracker.issue_pages(f'title="{quoted}"'))
         except FatalApiError as exc:
@@ -144,8 +160,8 @@ class IssueKind(IssueRows):
             pages = list(self._ctx.tracker.issue_pages())  # a filter it refuses: list them all
         for page in pages:
             for issue in page:
-                if issue_text.key_of(issue.description) == wanted.key:
-                    return replace(issue, key=wanted.key)
+                if issue_text.key_of(issue.description) == key:
+                    return replace(issue, key=key)
         return None
 
     def change(self, target: TargetIssue, wanted: WantedIssue | None,
@@ -168,6 +184,47 @@ class IssueKind(IssueRows):
             self._ctx.tracker.set_issue_labels(target, [i for i in ids if i])
             updated = replace(updated, labels=tuple(sorted(x.name for x in wanted.links.labels)))
         return replace(updated, key=target.key)
+
+    def owed(self, wanted: WantedIssue, target: TargetIssue) -> bool:
+        """True when `target` differs only by references scbridge could not finish before."""
+        if self._refmap is None or target.description == wanted.description:
+            return False
+        header, _, body = target.description.partition("\n\n")
+        if header != wanted.description.partition("\n\n")[0]:
+            return False
+        again = replace(wanted, raw_body=body).render(self._refmap)
+        return again.description == wanted.description
+
+    def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
+        """One PATCH per issue whose text pointed at issues created after it, now they exist."""
+        if self._refmap is None:
+            return
+        done = [(p.wanted, o.target) for p, o in zip(actions, outcomes, strict=True)
+                if o.ok and o.target is not None and isinstance(p, Create | Change | Unchanged)]
+        numbers = {**self._refmap.issues,
+                   **{wanted.source.iid: target.slug for wanted, target in done}}
+        self._refmap = replace(self._refmap, issues=numbers)
+        owed = [(wanted, target) for wanted, target in done if wanted.pending]
+        with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
+                                thread_name_prefix="references") as pool:
+            list(pool.map(lambda pair: self._complete(*pair), owed))
+
+    def _complete(self, wanted: WantedIssue, target: TargetIssue) -> None:
+        again = wanted.render(self._refmap) if self._refmap is not None else wanted
+        if again.description == target.description:
+            return
+        try:
+            updated = replace(self._ctx.tracker.update_issue(
+                target, {"description": again.description}), key=wanted.key)
+        except ApiError as exc:  # the next run finishes it (`owed`)
+            log.warning("references_not_completed", issue=wanted.key, error=str(exc))
+            return
+        known = self._ctx.checkpoint.get(self.name, wanted.source.id)
+        self._ctx.checkpoint.record(
+            self.name, wanted.source.id, key=wanted.key,
+            state=known.state if known else "created", target_id=updated.id,
+            written_hash=content_hash(updated.managed()), target_updated_at=updated.updated_at,
+            target_slug=updated.slug)
 
     def delete(self, target: TargetIssue) -> None:
         """DELETE by id."""
