@@ -136,7 +136,7 @@ def run(config: Config, options: RunOptions) -> RunResult:
                               checkpoint=checkpoint, command=options.command,
                               save=not options.dry_run, on_page=_on_page(options, progress),
                               users=dict(config.users), gitlab_url=config.source.url,
-                              concurrency=config.http.concurrency,
+                              concurrency=config.http.concurrency, numbering=config.numbering,
                               issue_url_pattern=issue_url_pattern(
                                   config.target.org, config.target.repo,
                                   web=sourcecraft_web(config.target.url)))

@@ -94,7 +94,12 @@ class Loader:
                 return list(pool.map(self._one, actions))
             groups: dict[Any, list[int]] = {}
             for index, planned in enumerate(actions):
-                groups.setdefault(sequence_of(planned), []).append(index)
+                key = sequence_of(planned)
+                groups.setdefault(("alone", index) if key is None else key, []).append(index)
+            rank = getattr(self._kind, "sequence_rank", None)
+            if rank is not None:  # a sequence runs in the kind's order, not the plan's
+                for indices in groups.values():
+                    indices.sort(key=lambda i: rank(actions[i]))
             outcomes: list[ItemOutcome | None] = [None] * len(actions)
 
             def in_turn(indices: list[int]) -> None:
@@ -125,8 +130,10 @@ class Loader:
         except ApiError as exc:
             # Refused credentials, or a target that stays unreachable after every retry:
             # the items left would only meet the same answer.
+            # And an error that says going on would do harm (a kept number that drifted).
             if self.fatal is None and (exc.status in _RUN_FATAL
-                                       or isinstance(exc, ConnectionFailedError)):
+                                       or isinstance(exc, ConnectionFailedError)
+                                       or getattr(exc, "stops_the_run", False)):
                 self.fatal = exc
                 self._fatal_set.set()
             outcome = ItemOutcome(planned, ok=False, target=target_of(planned), error=str(exc))

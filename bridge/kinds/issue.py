@@ -16,29 +16,31 @@ from typing import Any
 
 import structlog
 
-from bridge.checkpoint import content_hash
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
-from bridge.errors import ApiError, FatalApiError
+from bridge.errors import FatalApiError
 from bridge.kinds import issue_text
 from bridge.kinds.context import KindContext
+from bridge.kinds.issue_complete import ReferenceCompletion
 from bridge.kinds.issue_links import resolve_links
 from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
-from bridge.kinds.issue_refs import issue_numbers, reference_map
+from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
+from bridge.kinds.issue_refs import iid_of, issue_numbers, reference_map
 from bridge.kinds.reference_map import ReferenceMap
-from bridge.models import Change, Create, ItemOutcome, Planned, Skipped, Unchanged
+from bridge.models import Create, Planned, Skipped
 from bridge.rules import RecordError
 from bridge.targets.records import ISSUE_FIELDS, TargetIssue
 
 log = structlog.get_logger(__name__)
 
-class IssueKind(IssueRows):
+class IssueKind(IssueRows, ReferenceCompletion):
     """GitLab issues as SourceCraft issues."""
 
     plural = "issues"
     depends_on: tuple[str, ...] = ("label", "milestone")
     fields = ISSUE_FIELDS
     key_name = "GitLab URL"
+    sequence_name = "run with issues: numbering: preserve"
 
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
@@ -64,6 +66,11 @@ class IssueKind(IssueRows):
                             if i.assignee is not None and i.assignee.username in self._ctx.users}):
             self._user_ids[slug] = self._ctx.tracker.user_id(slug)
         self._ctx.shared["issue_items"] = kept  # the comments kind reads their notes
+        if self._ctx.numbering == PRESERVE:
+            known = (iid_of(record.key) for record in self._ctx.checkpoint.records(self.name)
+                     .values())
+            kept = [*kept, *placeholders(kept, (i for i in known if i),
+                                         self._ctx.reader.project().path)]
         if self._ctx.shared.get("issue_scan") != "incremental":
             return SourceSet(items=tuple(kept), pages=pages)
         # A mirror run that read only the issues updated since its bookmark plans only those:
@@ -80,10 +87,17 @@ class IssueKind(IssueRows):
         numbers = issue_numbers(self._ctx.shared.get("issue_items", source.items),
                                 self._ctx.checkpoint.records(self.name),
                                 ((t.key, t.slug) for t in target))
+        refused = None
+        if self._ctx.numbering == PRESERVE:
+            refused = cannot_apply(target)
+            numbers = {issue.iid: str(issue.iid) for issue in source.items}  # known ahead
         self._refmap = reference_map(self._ctx, refs, numbers)
         rules = self._ctx.mapping.section("issue")
         out: list[Any] = []
         for issue in sorted(source.items, key=lambda item: item.id):
+            if refused is not None:
+                out.append(Skipped(issue, reason="numbering cannot be kept", error=refused))
+                continue
             links = resolve_links(issue, refs, users=self._ctx.users, user_ids=self._user_ids)
             if links.error is not None:
                 out.append(Skipped(issue, reason="not created without what it points at",
@@ -144,7 +158,18 @@ class IssueKind(IssueRows):
         if wanted.links.assignee_id:
             body["assignee_id"] = wanted.links.assignee_id
         created = self._ctx.tracker.create_issue(body)
+        if self._ctx.numbering == PRESERVE:
+            check(wanted.source.iid, wanted.key, created)
         return replace(created, key=issue_text.key_of(created.description))
+
+    def sequence_of(self, planned: Planned) -> Any:
+        """Kept numbers: every create one after another (else None: all in parallel)."""
+        keep = self._ctx.numbering == PRESERVE and isinstance(planned, Create)
+        return "numbers" if keep else None
+
+    def sequence_rank(self, planned: Planned) -> int:
+        """Kept numbers are created in iid order (placeholders included)."""
+        return int(planned.wanted.source.iid) if isinstance(planned, Create) else 0
 
     def find(self, wanted: WantedIssue) -> TargetIssue | None:
         """The issue holding our key: the title filter (a prefix match) first, else a listing."""
@@ -184,47 +209,6 @@ class IssueKind(IssueRows):
             self._ctx.tracker.set_issue_labels(target, [i for i in ids if i])
             updated = replace(updated, labels=tuple(sorted(x.name for x in wanted.links.labels)))
         return replace(updated, key=target.key)
-
-    def owed(self, wanted: WantedIssue, target: TargetIssue) -> bool:
-        """True when `target` differs only by references scbridge could not finish before."""
-        if self._refmap is None or target.description == wanted.description:
-            return False
-        header, _, body = target.description.partition("\n\n")
-        if header != wanted.description.partition("\n\n")[0]:
-            return False
-        again = replace(wanted, raw_body=body).render(self._refmap)
-        return again.description == wanted.description
-
-    def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
-        """One PATCH per issue whose text pointed at issues created after it, now they exist."""
-        if self._refmap is None:
-            return
-        done = [(p.wanted, o.target) for p, o in zip(actions, outcomes, strict=True)
-                if o.ok and o.target is not None and isinstance(p, Create | Change | Unchanged)]
-        numbers = {**self._refmap.issues,
-                   **{wanted.source.iid: target.slug for wanted, target in done}}
-        self._refmap = replace(self._refmap, issues=numbers)
-        owed = [(wanted, target) for wanted, target in done if wanted.pending]
-        with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
-                                thread_name_prefix="references") as pool:
-            list(pool.map(lambda pair: self._complete(*pair), owed))
-
-    def _complete(self, wanted: WantedIssue, target: TargetIssue) -> None:
-        again = wanted.render(self._refmap) if self._refmap is not None else wanted
-        if again.description == target.description:
-            return
-        try:
-            updated = replace(self._ctx.tracker.update_issue(
-                target, {"description": again.description}), key=wanted.key)
-        except ApiError as exc:  # the next run finishes it (`owed`)
-            log.warning("references_not_completed", issue=wanted.key, error=str(exc))
-            return
-        known = self._ctx.checkpoint.get(self.name, wanted.source.id)
-        self._ctx.checkpoint.record(
-            self.name, wanted.source.id, key=wanted.key,
-            state=known.state if known else "created", target_id=updated.id,
-            written_hash=content_hash(updated.managed()), target_updated_at=updated.updated_at,
-            target_slug=updated.slug)
 
     def delete(self, target: TargetIssue) -> None:
         """DELETE by id."""
