@@ -39,7 +39,9 @@ def check_names(doc: YamlFile, source: Section, target: Section) -> None:
                         entry.key)
     values, found = target
     for key in ("org", "repo"):
-        text = str(values.get(key, ""))
+        if key not in found:
+            continue  # a many-project file names each project's repo in its `projects:` entry
+        text = str(values[key])
         if _SLUG.fullmatch(text) and len(text) <= _SLUG_MAX:
             continue
         entry = found[key]

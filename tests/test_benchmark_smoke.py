@@ -205,7 +205,7 @@ class TestFleetBenchmarkSmoke:
         assert [row["parallel"] for row in rows] == [1, 3]
         for row in rows:
             assert row["requests"]["source_read"] == 3 * (1 + 1 + 1)
-            assert row["requests"]["target_read"] == 3
+            assert row["requests"]["target_read"] == 3 * (1 + 1)  # preflight + one listing
             assert row["requests"]["target_write"] == (row["target_after"]["total"]
                                                        + row["target_after"]["closed"])
             assert row["projects_ok"] == {"0": 3}

@@ -100,7 +100,7 @@ class TestSavedPlans:
             assert migrated.returncode == 0, migrated.stderr
             twin_writes = Counter((r.method, r.route) for r in twin.log.entries
                                   if r.kind == "target_write")
-            twin_url = twin.gitlab_url
+            twin_urls = (twin.gitlab_url, twin.sourcecraft_url)
             twin_target = {kind: sorted(map(repr, actual(twin, kind))) for kind in KINDS}
         bench.make_plan()
         bench.sb.log.clear()
@@ -108,7 +108,8 @@ class TestSavedPlans:
         assert result.returncode == 0, result.stderr
         assert Counter(bench.writes()) == twin_writes
         assert {kind: sorted(map(repr, actual(bench.sb, kind))) for kind in KINDS} == {
-            kind: [text.replace(twin_url, bench.sb.gitlab_url) for text in texts]
+            kind: sorted(text.replace(twin_urls[0], bench.sb.gitlab_url)
+                         .replace(twin_urls[1], bench.sb.sourcecraft_url) for text in texts)
             for kind, texts in twin_target.items()}
         bench.assert_exact()
         bench.sb.log.clear()

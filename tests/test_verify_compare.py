@@ -6,13 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-import pytest
-
 from bridge.engine.kind import Kind
 from bridge.engine.refs import Refs, TargetRef
 from bridge.models import Skipped
 from bridge.verify.compare import Difference, compare
-from bridge.verify.prefetch import Prefetch
 
 
 @dataclass(frozen=True)
@@ -114,21 +111,3 @@ class TestCompare:
         found, _, _ = _run(kind, [_want(1)], [[Have("a", "k1", "t"), Have("z", "hand", "t")]])
         assert found == []
 
-
-class TestPrefetch:
-    def test_pages_come_through_in_order_and_an_error_is_raised_to_the_reader(self) -> None:
-        def pages() -> Iterable[list[int]]:
-            yield from ([i] for i in range(10))
-            raise RuntimeError("the listing broke")
-
-        got: list[list[int]] = []
-        reader = Prefetch(pages, depth=2)
-        def drain() -> None:
-            got.extend(list(page) for page in reader)
-
-        try:
-            with pytest.raises(RuntimeError, match="the listing broke"):
-                drain()
-        finally:
-            reader.close()
-        assert got == [[i] for i in range(10)]

@@ -8,8 +8,9 @@ GitLab's importers declare a handful of hooks over one template.
 `scbridge verify` also reads two optional members where a kind defines them:
 `verify_order(matched)`, checks over the matched (wanted, target) pairs that no
 single object shows, such as comments out of order (`bridge.verify.compare`);
-and `lists_after_transform = True` for a kind whose `target_pages` depends on
-what `transform` mapped (comments), so its listing is not read ahead.
+and `lists_by_refs = True` for a kind whose `target_pages(refs)` needs the refs
+of the kinds before it (comments: the issues' numbers), so its listing is not
+read ahead with the others.
 """
 
 from __future__ import annotations
@@ -71,12 +72,15 @@ class Kind(Protocol):
         """The managed fields a mirror brings in line (a milestone's slug only on request)."""
         ...
 
-    def transform(self, source: SourceSet, refs: Refs, *,
-                  reserved: Mapping[int, str]) -> list[Any]:
-        """Map every source object to what it should become, or to a `Skipped`."""
+    def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
+                  target: Sequence[Any]) -> list[Any]:
+        """Map every source object to what it should become, or to a `Skipped`.
+
+        `target` is what the target listing found (so texts can point at what is there).
+        """
         ...
 
-    def target_pages(self) -> Iterator[Sequence[Any]]:
+    def target_pages(self, refs: Refs) -> Iterator[Sequence[Any]]:
         """Every object of this kind on the target, page by page."""
         ...
 

@@ -29,15 +29,20 @@ from bridge.engine.load import Loader, RetryFactory
 from bridge.engine.plan import PlanInput, plan
 from bridge.engine.refs import Refs
 from bridge.errors import ApiError, BridgeError, ConfigError, Interrupted, StalePlanError
-from bridge.models import ItemOutcome, Planned, source_id_of
+from bridge.models import Change, ItemOutcome, Planned, Unchanged, source_id_of
 from bridge.plans import stale
-from bridge.plans.entries import by_key, entries_of, writes_of
+from bridge.plans.entries import EntryKey, by_key, entries_of, writes_of
 from bridge.progress import Progress
 from bridge.report import ReportItem
 from bridge.rules import load_mapping
 from bridge.rules.lint import refuse_problems
 
 log = structlog.get_logger(__name__)
+
+#: The reason the planner gives for finishing a text whose references could not point at
+#: their target at its create (issues created in parallel): part of that create, as the
+#: PATCH the issue kind sends after the load (`bridge.kinds.issue_complete`) is.
+COMPLETES = "references completed"
 
 #: At most this many changed objects are named in the one-line refusal (all are logged).
 _NAMED = 10
@@ -93,11 +98,11 @@ class _Apply:
         self.doc, self.config, self.options = doc, config, options
         self.checkpoint, self.kinds = checkpoint, kinds
         self.sources = {kind.name: kind.extract() for kind in kinds}
-        self.listed: dict[str, list[Any]] = {}  # read once, after the kind's first transform
+        self.listed: dict[str, list[Any]] = {}  # read once, in the first phase
 
-    def _listing(self, kind: Kind) -> list[Any]:
+    def _listing(self, kind: Kind, refs: Refs) -> list[Any]:
         listed: list[Any] = []
-        for page in kind.target_pages():
+        for page in kind.target_pages(refs):
             listed.extend(page)
             if self.options.stop.is_set():
                 raise Interrupted("interrupted while reading SourceCraft; nothing was written")
@@ -113,14 +118,15 @@ class _Apply:
     def _plan(self, kind: Kind, refs: Refs, records: Mapping[int, Record]) -> list[Planned]:
         """What `pipeline._plan` does, over a listing read once for both phases.
 
-        Read after the transform, as there: a kind may list only what it maps (comments:
-        those of the issues it has notes for).
+        Read with the first phase's refs, as the dry run read it (comments list the
+        issues that exist; those the plan creates have none yet).
         """
         source = self.sources[kind.name]
         reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
-        results = kind.transform(source, refs, reserved=reserved)
         if kind.name not in self.listed:
-            self.listed[kind.name] = self._listing(kind)
+            self.listed[kind.name] = self._listing(kind, refs)
+        results = kind.transform(source, refs, reserved=reserved,
+                                 target=self.listed[kind.name])
         inp = PlanInput(results=results, target=self.listed[kind.name], records=records,
                         census_complete=source.census_complete)
         return plan(kind, inp, mode=self.options.command, mirror=self.config.mirror)
@@ -153,13 +159,8 @@ class _Apply:
         items: list[ReportItem] = []
         fatal: ApiError | None = None
         for kind in self.kinds:
-            actions = self._plan(kind, refs, self.records(kind))
-            for planned in actions:
-                sid = source_id_of(planned)
-                if not stale.approved(saved.get((kind.name, sid)),
-                                      writes_of(kind, planned, refs), refs):
-                    raise StalePlanError(f"{kind.name} {sid}: changed during the apply; what "
-                                         "was approved before it was written stays written")
+            actions = [self._approved(kind, planned, saved, refs)
+                       for planned in self._plan(kind, refs, self.records(kind))]
             progress.phase(f"load {kind.plural}", total=len(actions))
             loader = Loader(kind, self.checkpoint, refs=refs, retrying=retrying,
                             concurrency=self.config.http.concurrency, stop=self.options.stop,
@@ -173,3 +174,27 @@ class _Apply:
             items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
                          for a, o in zip(actions, outcomes, strict=True))
         return items, fatal
+
+    @staticmethod
+    def _approved(kind: Kind, planned: Planned, saved: Mapping[EntryKey, Mapping[str, Any]],
+                  refs: Refs) -> Planned:
+        """`planned` if the plan approved it; a write it did not approve is left undone.
+
+        The check passed, and this phase plans from the same reads with only this apply's
+        own writes added, so what is left undone is what those writes now owe (a text to
+        complete with the number of an issue the plan created, after a resumed apply):
+        the next `migrate` or `mirror` does it, as it would after `migrate`.
+        """
+        entry = saved.get((kind.name, source_id_of(planned)))
+        if stale.approved(entry, str(planned.action), writes_of(kind, planned, refs)):
+            return planned
+        if (entry is not None and entry["action"] == "create" and isinstance(planned, Change)
+                and (planned.reason or "").startswith(COMPLETES)):
+            return planned  # the create's own second step, which a kill cut off (below)
+        if isinstance(planned, Change):
+            log.info("apply_not_in_plan", kind=kind.name, source_id=source_id_of(planned),
+                     action=str(planned.action))
+            return Unchanged(kind.name, planned.wanted, planned.target, planned.changes,
+                             reason="not in the plan: left for the next run")
+        raise StalePlanError(f"{kind.name} {source_id_of(planned)}: would {planned.action}, "
+                             "which the plan does not say; nothing more is written")

@@ -80,6 +80,20 @@ def writes_of(kind: Kind, planned: Planned, refs: Refs) -> list[dict[str, Any]]:
     return []
 
 
+def result_fingerprint(planned: Planned) -> str | None:
+    """The hash the target object has once `planned` is carried out; None if it writes nothing.
+
+    So an apply cut short between a write and its record still knows the write for its own.
+    """
+    if isinstance(planned, Create):
+        return content_hash(planned.wanted.managed())
+    if isinstance(planned, Change | Gone) and planned.target is not None and planned.changes:
+        fields = dict(planned.target.managed())
+        fields.update({name: after for name, (_before, after) in planned.changes.items()})
+        return content_hash(fields)
+    return None
+
+
 def entry_of(kind: Kind, planned: Planned, refs: Refs) -> dict[str, Any]:
     """One action of a saved plan."""
     source, wanted, target = source_of(planned), wanted_of(planned), target_of(planned)
@@ -90,7 +104,8 @@ def entry_of(kind: Kind, planned: Planned, refs: Refs) -> dict[str, Any]:
         "changes": plain({name: list(pair) for name, pair in planned.changes.items()}),
         "reason": planned.reason, "writes": writes_of(kind, planned, refs),
         "source_fingerprint": source_fingerprint(source),
-        "target_fingerprint": target_fingerprint(target)}
+        "target_fingerprint": target_fingerprint(target),
+        "result_fingerprint": result_fingerprint(planned)}
 
 
 def entries_of(kind: Kind, actions: Sequence[Planned], refs: Refs) -> list[dict[str, Any]]:

@@ -56,8 +56,8 @@ def compare(kind: Kind, results: Sequence[Any], pages: Iterable[Sequence[Any]], 
             project_path: str) -> tuple[list[Difference], int]:
     """Every difference of one kind, and how many objects matched; fills `refs` for later kinds.
 
-    The target is consumed page by page and no target object is kept (only the few
-    strings a duplicate or an extra is reported with), so memory follows the source.
+    The target is consumed page by page and compare keeps no target object (only the
+    few strings a duplicate or an extra is reported with).
     A later kind is compared with links to what its objects should point at: the target
     object found for that GitLab object, else the one it should have become.
     """

@@ -4,8 +4,7 @@ No lock and no write: the checkpoint is only read, when it exists, for the
 slugs earlier runs settled (the kinds themselves read as on a fresh machine, so
 no stamp or bookmark lets them skip anything); everything is matched by natural key, so a fresh
 machine can audit a migration. GitLab is read by the kinds' own extracts while
-SourceCraft's listings are read ahead at the same time, one thread per kind, a
-few pages each (`bridge.verify.prefetch`), and compared page by page.
+SourceCraft's listings are read at the same time, one thread per kind.
 
 Requests, with P the source's `per_page`, S the target's `page_size`, at least
 one page per listing, and only the kinds transferred: GitLab 1 (the project) +
@@ -22,9 +21,11 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -38,7 +39,6 @@ from bridge.progress import Progress
 from bridge.rules import load_mapping
 from bridge.rules.lint import refuse_problems
 from bridge.verify.compare import Difference, compare
-from bridge.verify.prefetch import Prefetch
 
 log = structlog.get_logger(__name__)
 
@@ -75,33 +75,39 @@ class VerifyReport:
 
 
 class _Listings:
-    """Each kind's target listing, read ahead from the start where it can be.
+    """Each kind's target listing, read in a thread of its own from the start where it can be.
 
-    A kind whose listing depends on what it mapped (`lists_after_transform`: comments
-    list the issues they have notes for) starts reading once it has been transformed.
+    A kind whose listing needs the refs of the kinds before it (`lists_by_refs`: comments
+    list the issues' comments by their numbers) is read once those kinds are compared.
+    Each listing is whole when used: a kind's `transform` reads it (issue numbers).
     """
 
-    def __init__(self, kinds: Sequence[Kind]) -> None:
-        self._open: dict[str, Prefetch] = {}
+    def __init__(self, kinds: Sequence[Kind], pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+        self._open: dict[str, Future[list[Any]]] = {}
         for kind in kinds:
-            if not getattr(kind, "lists_after_transform", False):
-                self.of(kind)
+            if not getattr(kind, "lists_by_refs", False):
+                self._start(kind, Refs())
 
-    def of(self, kind: Kind) -> Prefetch:
-        """The read-ahead listing of `kind`, started now if it was not yet."""
+    def _start(self, kind: Kind, refs: Refs) -> None:
+        self._open[kind.name] = self._pool.submit(
+            lambda: [item for page in kind.target_pages(refs) for item in page])
+
+    def of(self, kind: Kind, refs: Refs) -> list[Any]:
+        """The whole listing of `kind` (read now, with `refs`, if it was not read ahead)."""
         if kind.name not in self._open:
-            self._open[kind.name] = Prefetch(kind.target_pages, name=f"verify-{kind.name}")
-        return self._open[kind.name]
+            self._start(kind, refs)
+        return self._open.pop(kind.name).result()
 
     def close(self) -> None:
-        """Stop every read-ahead."""
-        for listing in self._open.values():
-            listing.close()
+        """Drop what was not used; a listing in flight ends on its own."""
+        for future in self._open.values():
+            future.cancel()
 
 
-def _compare(kinds: Sequence[Kind], sources: dict[str, SourceSet],
-             listings: _Listings, checkpoint: Checkpoint,
-             project_path: str) -> tuple[list[Difference], dict[str, int]]:
+def _compare(kinds: Sequence[Kind], sources: dict[str, SourceSet], listings: _Listings,
+             checkpoint: Checkpoint, project_path: str
+             ) -> tuple[list[Difference], dict[str, int]]:
     """Each kind mapped (with the links the kinds before it found) and compared, in order."""
     refs = Refs()
     differences: list[Difference] = []
@@ -109,9 +115,12 @@ def _compare(kinds: Sequence[Kind], sources: dict[str, SourceSet],
     for kind in kinds:
         records = checkpoint.records(kind.name)
         reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
-        results = kind.transform(sources.pop(kind.name), refs, reserved=reserved)
-        found, checked[kind.name] = compare(kind, results, listings.of(kind), refs,
+        listed = listings.of(kind, refs)
+        results = kind.transform(sources.pop(kind.name), refs, reserved=reserved,
+                                 target=listed)
+        found, checked[kind.name] = compare(kind, results, [listed], refs,
                                             project_path=project_path)
+        del listed, results
         differences.extend(found)
         log.info("verified", kind=kind.plural, matched=checked[kind.name],
                  differences=len(found))
@@ -138,13 +147,15 @@ def verify(config: Config, options: pipeline.RunOptions) -> VerifyReport:
                                             progress=progress, source_http=source_http,
                                             target_http=target_http)
             project_path = reader.project().path
-            listings = _Listings(kinds)
-            try:
-                sources = {kind.name: kind.extract() for kind in kinds}
-                differences, checked = _compare(kinds, sources, listings, checkpoint,
-                                                project_path)
-            finally:
-                listings.close()
+            with ThreadPoolExecutor(max_workers=max(1, len(kinds)),
+                                    thread_name_prefix="verify") as pool:
+                listings = _Listings(kinds, pool)
+                try:
+                    sources = {kind.name: kind.extract() for kind in kinds}
+                    differences, checked = _compare(kinds, sources, listings, checkpoint,
+                                                    project_path)
+                finally:
+                    listings.close()
         finally:
             source_http.close()
             target_http.close()
