@@ -50,9 +50,11 @@ def printable(text: str) -> str:
 
 
 def show(value: Any) -> str:
-    """A field value as a person reads it: ∅ for none, "" for an empty string."""
-    if value is None:
+    """A field value as a person reads it: ∅ for none, "" for an empty string, a list as words."""
+    if value is None or (isinstance(value, list | tuple) and not value):
         return NOTHING
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
     if value == "":
         return '""'
     return str(value)
@@ -77,14 +79,15 @@ def pad(text: str, width: int) -> str:
 def change_lines(item: ReportItem, *, hide_shown: bool = False) -> list[str]:
     """One "field: before → after" line per change; a create's fields read "field: value".
 
-    With `hide_shown`, a create's name and slug are left out where the row's title and slug
-    columns already say the same, and so is the status "open" every new milestone starts with.
+    With `hide_shown`, a create's name (or title) and slug are left out where the row's title
+    and slug columns already say the same, and so is the status "open" every new object
+    starts with.
     """
     lines = []
     for name, pair in item.changes.items():
         before, after = [*pair, None, None][:2]
         if hide_shown and item.action == "create" and (
-                (name == "name" and after == item.title)
+                (name in ("name", "title") and after == item.title)
                 or (name == "slug" and after == item.target_slug)
                 or (name == "status" and after == "open")):
             continue
