@@ -49,6 +49,20 @@ def column_names(kind: str) -> tuple[str, str]:
     return " ".join(title), " ".join(slug)
 
 
+def file_columns(kind: str) -> tuple[str, ...]:
+    """The Markdown and HTML item table's seven column names for `kind`."""
+    title, slug = column_names(kind)
+    counts = "issues open/closed" if kind == "milestone" else "counts"
+    return ("action", title, "reference", slug, counts, "what changes", "reason / error")
+
+
+def counts_cell(item: ReportItem) -> str:
+    """A milestone's "open/closed" issues, another kind's extra counts, or ""."""
+    if item.issues is not None:
+        return f"{item.issues.get('open', 0)}/{item.issues.get('closed', 0)}"
+    return extra_words(item)
+
+
 def by_kind(items: Iterable[ReportItem]) -> dict[str, list[ReportItem]]:
     """Items per kind, kinds in the order the run met them (the order they are moved in)."""
     groups: dict[str, list[ReportItem]] = {}
