@@ -169,13 +169,23 @@ def problems(report: RunReport) -> list[ReportItem]:
     return [item for item in report.items if item.failed or item.action == "conflict"]
 
 
-def masked(report: RunReport) -> RunReport:
-    """The report with every registered secret masked, so no renderer can print a token."""
-    def item(it: ReportItem) -> ReportItem:
-        return replace(it, title=mask_text(it.title), changes=mask_value(it.changes),
-                       target_slug=None if it.target_slug is None else mask_text(it.target_slug),
-                       reason=None if it.reason is None else mask_text(it.reason),
-                       error=None if it.error is None else mask_text(it.error),
-                       project_path=mask_text(it.project_path))
+def masked_item(it: ReportItem) -> ReportItem:
+    """One item with every registered secret masked."""
+    return replace(it, title=mask_text(it.title), changes=mask_value(it.changes),
+                   target_slug=None if it.target_slug is None else mask_text(it.target_slug),
+                   reason=None if it.reason is None else mask_text(it.reason),
+                   error=None if it.error is None else mask_text(it.error),
+                   project_path=mask_text(it.project_path),
+                   ref=None if it.ref is None else mask_text(it.ref))
+
+
+def masked(report: RunReport, *, items: bool = True) -> RunReport:
+    """The report with every registered secret masked, so no renderer can print a token.
+
+    With `items=False` only the run's settings and notes are masked: a renderer that shows
+    a few of 30,000 items masks those with `masked_item` as it prints them.
+    """
     return replace(report, source=mask_value(report.source), target=mask_value(report.target),
-                   items=tuple(item(it) for it in report.items))
+                   notes=tuple(mask_text(note) for note in report.notes),
+                   items=tuple(masked_item(it) for it in report.items) if items
+                   else report.items)

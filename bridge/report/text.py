@@ -10,6 +10,7 @@ from rich.cells import cell_len
 from bridge.report.cells import (
     action_cell,
     masked,
+    masked_item,
     notes,
     one_line,
     pad,
@@ -163,7 +164,7 @@ def _below(changes: list[str], widths: list[int], width: int) -> list[str]:
 
 def _table(items: list[ReportItem], width: int | None, kind: str = "milestone") -> list[str]:
     heads = kind_headers(kind)
-    rows = [_cells(item) for item in items]
+    rows = [_cells(masked_item(item)) for item in items]
     widths, beside = _widths(rows, width, heads)
     headers = [list(h) for h in heads]
     if not beside:  # one header line, and the changes' heading where the changes go
@@ -201,6 +202,7 @@ def _kinds(report: RunReport, width: int | None, quiet: bool,
 
 
 def _detail(item: ReportItem, width: int) -> list[str]:
+    item = masked_item(item)
     head = f"  {action_cell(item):<9} {item.reference}  {one_line(item.title)}"
     lines = wrap(truncate(one_line(head), MAX_TITLE + 40), width, indent="    ")
     for label, text in notes(item):
@@ -225,7 +227,7 @@ def render_text(report: RunReport, *, width: int | None = None, quiet: bool = Fa
     the first SHOWN_PER_KIND items of each kind, then "... N more" naming `report_path`
     (the `--report` file) where every item is; every failure and conflict is listed below.
     """
-    report = masked(report)
+    report = masked(report, items=False)  # the items shown are masked as they are laid out
     screen = width or PIPE_WIDTH
     out = [] if quiet else [*wrap(one_line(title_line(report)), screen), ""]
     if only_milestones(report):
