@@ -128,12 +128,14 @@ class Checkpoint:
 
     def record(self, kind: str, source_id: int, *, key: str, state: str,
                target_id: str | None = None, written_hash: str | None = None,
-               target_updated_at: str | None = None, error: str | None = None) -> None:
+               target_updated_at: str | None = None, error: str | None = None,
+               target_slug: str | None = None) -> None:
         """Replace the record of one object: one upsert, durable once this returns."""
         if state not in STATES:
             raise ValueError(f"unknown checkpoint state {state!r}")
         self._write(schema.UPSERT_ITEM, (kind, source_id, target_id, key, state, written_hash,
-                                         target_updated_at, error, iso(self._clock())))
+                                         target_updated_at, error, iso(self._clock()),
+                                         target_slug))
 
     def begin_run(self, command: str, *, dry_run: bool = False) -> int:
         """Note that a run started; returns its id for `end_run`."""

@@ -94,7 +94,12 @@ class Loader:
                 return list(pool.map(self._one, actions))
             groups: dict[Any, list[int]] = {}
             for index, planned in enumerate(actions):
-                groups.setdefault(sequence_of(planned), []).append(index)
+                key = sequence_of(planned)
+                groups.setdefault(("alone", index) if key is None else key, []).append(index)
+            rank = getattr(self._kind, "sequence_rank", None)
+            if rank is not None:  # a sequence runs in the kind's order, not the plan's
+                for indices in groups.values():
+                    indices.sort(key=lambda i: rank(actions[i]))
             outcomes: list[ItemOutcome | None] = [None] * len(actions)
 
             def in_turn(indices: list[int]) -> None:
@@ -125,8 +130,10 @@ class Loader:
         except ApiError as exc:
             # Refused credentials, or a target that stays unreachable after every retry:
             # the items left would only meet the same answer.
+            # And an error that says going on would do harm (a kept number that drifted).
             if self.fatal is None and (exc.status in _RUN_FATAL
-                                       or isinstance(exc, ConnectionFailedError)):
+                                       or isinstance(exc, ConnectionFailedError)
+                                       or getattr(exc, "stops_the_run", False)):
                 self.fatal = exc
                 self._fatal_set.set()
             outcome = ItemOutcome(planned, ok=False, target=target_of(planned), error=str(exc))
@@ -262,7 +269,8 @@ class Loader:
         self._checkpoint.record(self._kind.name, source_id, key=target.key or "", state=state,
                                 target_id=target.id,
                                 written_hash=content_hash(target.managed()),
-                                target_updated_at=target.updated_at)
+                                target_updated_at=target.updated_at,
+                                target_slug=self._kind.slug_of(target))
 
     def _record_failure(self, planned: Planned, error: str) -> None:
         source_id = source_id_of(planned)
@@ -275,4 +283,5 @@ class Loader:
             state="failed",
             target_id=known.target_id if known else (target.id if target is not None else None),
             written_hash=known.written_hash if known else None,
-            target_updated_at=known.target_updated_at if known else None, error=error)
+            target_updated_at=known.target_updated_at if known else None, error=error,
+            target_slug=known.target_slug if known else None)

@@ -18,7 +18,8 @@ from bridge.rules.sections import compile_section as compile_kind_section
 from bridge.rules.transforms import read_date_settings
 from bridge.rules.yamlnodes import Reader
 
-TOP_KEYS = ("version", "dates", "slugs", "milestone", "label", "issue", "include", "exclude")
+TOP_KEYS = ("version", "dates", "slugs", "references", "milestone", "label", "issue",
+            "include", "exclude")
 SUPPORTED_VERSIONS = (1,)
 #: SourceCraft fields a mapping must give a rule for; the others may be left out.
 REQUIRED = ("name", "slug", "status")
@@ -44,6 +45,12 @@ def load_mapping(path: str | Path) -> CompiledMapping:
         reader.refuse_unknown(slug_entries, ("follow_renames",), "slugs", "slug setting")
         for _, _, value in slug_entries:
             follow = reader.boolean(value, "slugs.follow_renames", "follow_renames")
+    rewrite = True
+    if "references" in found:
+        ref_entries = reader.entries(found["references"][1], "references", "a mapping")
+        reader.refuse_unknown(ref_entries, ("rewrite",), "references", "reference setting")
+        for _, _, value in ref_entries:
+            rewrite = reader.boolean(value, "references.rewrite", "rewrite")
     if "milestone" not in found:
         raise reader.error(root, "milestone", "missing: the section that says where each "
                            "SourceCraft field comes from")
@@ -55,7 +62,7 @@ def load_mapping(path: str | Path) -> CompiledMapping:
              for kind in SECTIONS if kind in found}
     return CompiledMapping(path=path, file=reader.file, version=version, rules=rules,
                            filters=filters, dates=dates, slugs_follow_renames=follow,
-                           sections=kinds)
+                           sections=kinds, rewrite_references=rewrite)
 
 
 def _version(reader: Reader, root: yaml.Node, found: tuple[yaml.Node, yaml.Node] | None) -> int:
