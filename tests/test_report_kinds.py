@@ -154,13 +154,13 @@ class TestTextByKind:
         items = tuple(replace(it, extra={"comments": 3, "references": 2})
                       if it.kind == "issue" else it for it in rep.items)
         rep = replace(rep, items=items)
-        assert "comments: 3, references: 2" in render_text(rep, width=120)
+        assert "comments: 3, references rewritten: 2" in render_text(rep, width=120)
         doc = json.loads(render_json(rep))
         assert [it["extra"] for it in doc["items"] if it["kind"] == "issue"] == [
             {"comments": 3, "references": 2}]
         assert all(it["extra"] is None for it in doc["items"] if it["kind"] != "issue")
         assert report_from_dict(doc) == rep
-        assert "comments: 3, references: 2" in render_markdown(rep)
+        assert "comments: 3, references rewritten: 2" in render_markdown(rep)
 
     def test_quiet_keeps_only_what_changed_per_kind(self) -> None:
         """Quiet: no summary table, unchanged items and kinds with nothing to do left out."""

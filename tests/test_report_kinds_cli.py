@@ -62,6 +62,12 @@ class TestTrackerReportOnScreen:
         assert "#1 Test API tokens" in run.stdout
         assert "note: GitLab label descriptions have no SourceCraft field" in run.stdout
         assert len(run.stdout.split("\n")) < 300  # a screenful per kind, not 150 issues' worth
+        # The plan says, per issue, how many references its description has rewritten.
+        third = next(it for it in doc["items"] if it["reference"].endswith("#3")
+                     and it["kind"] == "issue")
+        assert third["extra"] == {"references": 5}  # #2, %2, ~bug, ~security, !4
+        rows = run.stdout[run.stdout.index("#3 Fix CSV export"):].split("\n")
+        assert rows[0].rstrip().endswith("references rewritten: 5")
 
     def test_the_run_then_the_rerun(self, sb: Sandbox, tmp_path: Path) -> None:
         """After the migration the issues have SourceCraft numbers on screen; a re-run shows

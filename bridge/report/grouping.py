@@ -90,9 +90,14 @@ def short_reference(item: ReportItem) -> str:
     return ref
 
 
+#: How the known extra counts read; another name reads as itself.
+EXTRA_WORDS = {"comments": "comments", "references": "references rewritten"}
+
+
 def extra_words(item: ReportItem) -> str:
-    """An item's extra counts as words, `comments: 3, references: 2`; "" when it has none."""
-    return ", ".join(f"{name}: {count}" for name, count in (item.extra or {}).items())
+    """An item's extra counts as words, `comments: 3, references rewritten: 2`; "" for none."""
+    return ", ".join(f"{EXTRA_WORDS.get(name, name)}: {count}"
+                     for name, count in (item.extra or {}).items())
 
 
 @dataclass(frozen=True)

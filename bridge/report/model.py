@@ -130,9 +130,15 @@ class ReportItem:
 
 
 def _extra(kind: ReportRows, planned: Planned) -> dict[str, int] | None:
-    """The kind's optional `extra_counts(planned)`: counts shown beside the item, or None."""
+    """The kind's optional `extra_counts(planned)`: counts shown beside the item, or None.
+
+    Without one, a create or update whose wanted text had references rewritten counts them.
+    """
     counts = getattr(kind, "extra_counts", None)
     found = counts(planned) if callable(counts) else None
+    if found is None and str(planned.action) in ("create", "update"):
+        rewritten = getattr(wanted_of(planned), "references", 0)
+        found = {"references": rewritten} if isinstance(rewritten, int) and rewritten else None
     return {str(k): int(v) for k, v in found.items()} if found else None
 
 

@@ -49,7 +49,7 @@ def _size(value: Any) -> Any:
 
 def change_cells(item: ReportItem) -> list[str]:
     """The changes column's lines: a long text as its length, empty values of a create left out,
-    and the kind's extra counts first (`comments: 3, references: 2`)."""
+    and the kind's extra counts first (`references rewritten: 2`)."""
     if item.kind == "milestone":
         return [one_line(line) for line in change_lines(item, hide_shown=True)]
     changes = {}
