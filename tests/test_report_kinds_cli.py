@@ -65,7 +65,9 @@ class TestTrackerReportOnScreen:
         # The plan says, per issue, how many references its description has rewritten.
         third = next(it for it in doc["items"] if it["reference"].endswith("#3")
                      and it["kind"] == "issue")
-        assert third["extra"] == {"references": 5}  # #2, %2, ~bug, ~security, !4
+        # #2, %2, ~bug, ~security, !4 rewritten; and the GitLab issue's 3 comments (notes
+        # that are neither system notes nor award emoji) to add.
+        assert third["extra"] == {"references": 5, "comments": 3}
         rows = run.stdout[run.stdout.index("#3 Fix CSV export"):].split("\n")
         assert rows[0].rstrip().endswith("references rewritten: 5")
 
