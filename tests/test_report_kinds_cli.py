@@ -69,7 +69,7 @@ class TestTrackerReportOnScreen:
         # that are neither system notes nor award emoji) to add.
         assert third["extra"] == {"references": 5, "comments": 3}
         rows = run.stdout[run.stdout.index("#3 Fix CSV export"):].split("\n")
-        assert rows[0].rstrip().endswith("references rewritten: 5")
+        assert rows[0].rstrip().endswith("references rewritten: 5, comments: 3")
 
     def test_the_run_then_the_rerun(self, sb: Sandbox, tmp_path: Path) -> None:
         """After the migration the issues have SourceCraft numbers on screen; a re-run shows
