@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -104,6 +105,21 @@ class Checkpoint:
         with self._mutex:
             return self._conn.execute(sql, args).lastrowid
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Several statements committed (and fsync'd) together, or after a crash none."""
+        if self.readonly or self._conn is None:
+            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
+        with self._mutex:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         if self._conn is None:
             return []  # a read-only view of a checkpoint that does not exist yet
@@ -164,20 +180,10 @@ class Checkpoint:
 
     def save_seen(self, kind: str, stamps: Mapping[int, str]) -> None:
         """Save stamps, in one durable transaction."""
-        if not stamps:
-            return
-        if self.readonly or self._conn is None:
-            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
-        with self._mutex:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+        if stamps:
+            with self._transaction() as conn:
                 conn.executemany(schema.UPSERT_SEEN,
                                  ((kind, sid, stamp) for sid, stamp in sorted(stamps.items())))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     def meta(self) -> dict[str, str]:
         """Notes kept between runs: the source the checkpoint belongs to, scan bookmarks."""
@@ -219,21 +225,12 @@ class Checkpoint:
         without touching their `updated_at`), `prune` drops rows `scan` did not write,
         and `meta` notes are set: all of it or, after a crash, none of it.
         """
-        if self.readonly or self._conn is None:
-            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
-        with self._mutex:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(schema.UPSERT_ISSUE, ((*row, scan) for row in rows))
-                conn.executemany(schema.UNLINK_ISSUES, ((m,) for m in sorted(unlink)))
-                if prune:
-                    conn.execute(schema.PRUNE_ISSUES, (scan,))
-                conn.executemany(schema.UPSERT_META, sorted((meta or {}).items()))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._transaction() as conn:
+            conn.executemany(schema.UPSERT_ISSUE, ((*row, scan) for row in rows))
+            conn.executemany(schema.UNLINK_ISSUES, ((m,) for m in sorted(unlink)))
+            if prune:
+                conn.execute(schema.PRUNE_ISSUES, (scan,))
+            conn.executemany(schema.UPSERT_META, sorted((meta or {}).items()))
 
     def _has_issues(self) -> bool:
         return self._conn is not None and self.version >= 2  # schema 2 added the table

@@ -20,6 +20,7 @@ import tenacity
 
 from bridge.checkpoint import Checkpoint, content_hash
 from bridge.engine.refs import Refs
+from bridge.engine.sequences import run_in_sequences
 from bridge.errors import (
     AmbiguousWriteError,
     ApiError,
@@ -87,38 +88,11 @@ class Loader:
         Once one fails, the rest of its sequence is not attempted: a later comment never
         lands before an earlier one.
         """
-        sequence_of = getattr(self._kind, "sequence_of", None)
         with ThreadPoolExecutor(max_workers=self._concurrency,
                                 thread_name_prefix="load") as pool:
-            if sequence_of is None:
+            if getattr(self._kind, "sequence_of", None) is None:
                 return list(pool.map(self._one, actions))
-            groups: dict[Any, list[int]] = {}
-            for index, planned in enumerate(actions):
-                key = sequence_of(planned)
-                groups.setdefault(("alone", index) if key is None else key, []).append(index)
-            rank = getattr(self._kind, "sequence_rank", None)
-            if rank is not None:  # a sequence runs in the kind's order, not the plan's
-                for indices in groups.values():
-                    indices.sort(key=lambda i: rank(actions[i]))
-            outcomes: list[ItemOutcome | None] = [None] * len(actions)
-
-            def in_turn(indices: list[int]) -> None:
-                broken: str | None = None
-                for index in indices:
-                    planned = actions[index]
-                    if broken is not None:
-                        outcomes[index] = ItemOutcome(planned, ok=False,
-                                                      target=target_of(planned), error=broken,
-                                                      attempted=False)
-                        continue
-                    outcome = self._one(planned)
-                    outcomes[index] = outcome
-                    if not outcome.ok:
-                        broken = ("not attempted: an earlier one of the same "
-                                  f"{self._kind.sequence_name} did not go through")
-
-            list(pool.map(in_turn, groups.values()))
-            return [outcome for outcome in outcomes if outcome is not None]
+            return run_in_sequences(pool, actions, self._kind, self._one)
 
     def _one(self, planned: Planned) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:

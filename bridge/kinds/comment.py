@@ -132,6 +132,8 @@ class CommentKind(CommentRows):
             items.extend(note for note, what in kinds if what is None)
             if any(what is None for _, what in kinds):
                 self._with_comments.add(issue.id)
+                counts = ctx.shared.setdefault("comment_counts", {})
+                counts[issue.id] = sum(1 for _, what in kinds if what is None)
             skipped = [(note, what) for note, what in kinds if what is not None]
             if skipped:
                 items.append(SkippedNotes(

@@ -27,7 +27,7 @@ from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_iss
 from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
 from bridge.kinds.issue_refs import iid_of, issue_numbers, reference_map
 from bridge.kinds.reference_map import ReferenceMap
-from bridge.models import Create, Planned, Skipped
+from bridge.models import Change, Create, Planned, Skipped, Unchanged
 from bridge.rules import RecordError
 from bridge.targets.records import ISSUE_FIELDS, TargetIssue
 
@@ -187,6 +187,16 @@ class IssueKind(IssueRows, ReferenceCompletion):
         if self._ctx.numbering == PRESERVE:
             check(wanted.source.iid, wanted.key, created)
         return replace(created, key=issue_text.key_of(created.description))
+
+    def extra_counts(self, planned: Planned) -> dict[str, int] | None:
+        """What the report says beside an issue: comments read for it, references rewritten."""
+        if not isinstance(planned, Create | Change | Unchanged):
+            return None
+        wanted: WantedIssue = planned.wanted
+        written = isinstance(planned, Create | Change)  # an unchanged text rewrites nothing
+        counts = {"references": wanted.references if written else 0,
+                  "comments": self._ctx.shared.get("comment_counts", {}).get(wanted.source.id, 0)}
+        return {name: n for name, n in counts.items() if n} or None
 
     def sequence_of(self, planned: Planned) -> Any:
         """Kept numbers: every create one after another (else None: all in parallel)."""
