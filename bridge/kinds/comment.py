@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from bridge.checkpoint import Record
@@ -21,6 +21,7 @@ from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import comment_body, not_a_comment
+from bridge.kinds.comment_rows import CommentRows, SkippedNotes, WantedComment
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_refs import reference_map
 from bridge.models import Gone, ItemOutcome, Planned, Skip, Skipped, source_of
@@ -29,62 +30,8 @@ from bridge.targets.records import TargetComment
 from bridge.verify.compare import Difference
 
 
-@dataclass(frozen=True, slots=True)
-class WantedComment:
-    """The SourceCraft comment one GitLab note should be."""
-
-    source: SourceNote
-    key: str  # <issue url>#note_<id>
-    body: str
-
-    def managed(self) -> dict[str, Any]:
-        """The mapped field."""
-        return {"body": self.body}
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedNotes:
-    """The notes of one issue that are not comments, counted (system notes, award emoji)."""
-
-    id: int  # the first such note's id
-    issue_iid: int
-    system: int
-    award: int
-
-    @property
-    def title(self) -> str:
-        """How the report names them."""
-        return f"{self.system} system, {self.award} award-emoji notes on #{self.issue_iid}"
-
-
 def _stamp(issue: IssueRef) -> str:
     return f"{issue.updated_at}|{issue.user_notes_count}"
-
-
-class CommentRows:
-    """What the report shows of a comment."""
-
-    name = "comment"
-
-    def title_of(self, source: Any, target: Any, wanted: Any) -> str:
-        """`note 345 on #12`."""
-        return str(source.title) if source is not None else f"comment {target.id}"
-
-    def slug_of(self, item: Any) -> str | None:
-        """The SourceCraft issue number it is (or goes) on."""
-        return f"#{item.issue}" if isinstance(item, TargetComment) else None
-
-    def reference(self, source: Any, source_id: int, path: str) -> str:
-        """`group/project#12 note 345`."""
-        if isinstance(source, SourceNote):
-            return f"{path}#{source.issue_iid} note {source.id}"
-        if isinstance(source, SkippedNotes):
-            return f"{path}#{source.issue_iid}"
-        return f"{path} note {source_id}".strip()
-
-    def counts(self, source: Any) -> dict[str, int] | None:
-        """Comments carry no counts."""
-        return None
 
 
 class CommentKind(CommentRows):
