@@ -103,9 +103,14 @@ class HttpClient:
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
-    def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> requests.Response:
-        """GET with retries; a 2xx body that is not JSON counts as retriable garbage."""
-        return self._retried("GET", path_or_url, params=params, check_json=True)
+    def get(self, path_or_url: str, params: Mapping[str, Any] | None = None, *,
+            decoder: Callable[[bytes], Any] | None = None) -> requests.Response:
+        """GET with retries; a 2xx body that is not JSON counts as retriable garbage.
+
+        `decoder` reads the body into typed records when it can (see `remember_json`).
+        """
+        return self._retried("GET", path_or_url, params=params, check_json=True,
+                             decoder=decoder)
 
     def patch(self, path: str, json: Any, params: Mapping[str, Any] | None = None
               ) -> requests.Response:
@@ -180,7 +185,8 @@ class HttpClient:
         return path_or_url
 
     def _retried(self, method: str, path_or_url: str, *, params: Mapping[str, Any] | None,
-                 check_json: bool, json: Any = None) -> requests.Response:
+                 check_json: bool, json: Any = None,
+                 decoder: Callable[[bytes], Any] | None = None) -> requests.Response:
         url = self._url(path_or_url)
         retrying = build_retrying(self._http, sleep=self._sleep, jitter=self._jitter,
                                   clock=self._clock,
@@ -197,7 +203,7 @@ class HttpClient:
                         # GET bodies must be JSON; a PATCH may answer with none at all.
                         if check_json and response.status_code != 204 and (
                                 method == "GET" or response.content):
-                            remember_json(response)
+                            remember_json(response, decoder)
                     except (requests.ConnectionError, requests.Timeout) as error:
                         raise ConnectionFailedError(
                             f"{method} {urlsplit(url).path}: cannot reach {self.address}: "
