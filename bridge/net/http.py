@@ -27,6 +27,7 @@ from bridge.errors import (
     RetriableApiError,
 )
 from bridge.net.classify import parse_json, raise_for_response, remember_json
+from bridge.net.ratelimit import RateLimiter
 from bridge.net.retry import build_retrying
 from bridge.net.transport import address, cause, never_sent
 
@@ -94,6 +95,8 @@ class HttpClient:
         self._secrets = sorted({value for value in [*headers.values(), *values]
                                 if len(value) >= 4}, key=len, reverse=True)
         self._lock = threading.Lock()
+        # Shared by every thread: holds them all when the server's rate limit is spent.
+        self.limiter = RateLimiter(sleep=sleep, clock=clock)
         self._session = session or requests.Session()
         self._session.headers.update(headers)
         self._session.verify = http.verify_tls
@@ -226,10 +229,12 @@ class HttpClient:
               json: Any) -> requests.Response:
         with self._lock:
             self.requests_made["read" if method == "GET" else "write"] += 1
+        self.limiter.acquire()
         started = self._clock()
         status: int | None = None
+        answer: requests.Response | None = None
         try:
-            response = self._session.request(
+            response = answer = self._session.request(
                 method, url, params=params, json=json, allow_redirects=False,
                 timeout=(self._http.connect_timeout_s, self._http.timeout_s))
             status = response.status_code
@@ -243,6 +248,7 @@ class HttpClient:
                 f"({verdict.group(1).strip() or 'verify failed'}); for a private CA, set "
                 "http.verify_tls to its CA bundle path") from None
         finally:
+            self.limiter.release(status, answer.headers if answer is not None else None)
             log.debug("http_request", server=self.kind, method=method, path=urlsplit(url).path,
                       status=status, ms=round((self._clock() - started) * 1000, 1),
                       attempt=attempt)
