@@ -61,7 +61,8 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
     result = run(config, options)
     sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
-                                 quiet=args.quiet))
+                                 quiet=args.quiet,
+                                 report_path=None if args.report is None else str(args.report)))
     if args.report is not None:
         write_report(result.report, args.report)
     if result.error is not None:

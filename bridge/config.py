@@ -112,6 +112,9 @@ class Config:
     #: kind name -> moved; see `transfer_kinds`.
     transfer: Mapping[str, bool] = field(default_factory=lambda: transfer_kinds({}))
     users: Mapping[str, str] = field(default_factory=dict)  # GitLab username -> SourceCraft slug
+    #: "sourcecraft": SourceCraft numbers issues as they come; "preserve": into a repository
+    #: with no issues, in iid order, gaps filled, so GitLab #12 is SourceCraft #12.
+    numbering: Literal["sourcecraft", "preserve"] = "sourcecraft"
 
 
 # -- the loader ----------------------------------------------------------------------------
@@ -136,6 +139,7 @@ _SECTIONS: dict[str, dict[str, Spec]] = {
                                          choices=("source-wins", "keep-target", "report"))},
     "transfer": {"milestones": Spec("bool"), "labels": Spec("bool"), "issues": Spec("bool"),
                  "comments": Spec("bool")},
+    "issues": {"numbering": Spec("enum", choices=("sourcecraft", "preserve"))},
 }
 _TOP: dict[str, Spec] = {"mapping": Spec("path"), "checkpoint": Spec("path"),
                           "allow_insecure_http": Spec("bool")}
@@ -302,6 +306,7 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
         checkpoint=checkpoint or default_checkpoint(base / ".scbridge", org, repo),
         http=HttpConfig(**sections["http"][0]), mirror=MirrorConfig(**sections["mirror"][0]),
         allow_insecure_http=insecure, transfer=transfer_kinds(sections["transfer"][0]),
+        numbering=sections["issues"][0].get("numbering", "sourcecraft"),
         users=_users(doc, top.get("users")))
 
 

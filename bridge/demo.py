@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bridge.config import load_config
+from bridge.demo_target import show_target
 from bridge.pipeline import RunOptions, run
 from bridge.report import render_text
 from bridge.report.text import report_width
@@ -25,6 +26,18 @@ target:
   org: {org}
   repo: {repo}
   token_env: DEMO_SOURCECRAFT_TOKEN
+# The whole tracker, not only milestones (milestones: true is the default).
+transfer:
+  labels: true
+  issues: true
+  comments: true
+# GitLab username -> SourceCraft user, for assignees (axel.block has no account: the issue
+# header names them and the report says so).
+users:
+  root: root-admin
+  lennie: lennie
+  eileen.lowe: eileen-lowe
+  ivan.petrov: ivan-petrov
 """
 
 
@@ -34,7 +47,7 @@ def _banner(out: TextIO, text: str) -> None:
 
 def run_demo(*, progress: bool = False, stop: threading.Event | None = None,
              out: TextIO | None = None) -> int:
-    """Dry run, migration, the resulting milestones, then a re-run that writes nothing."""
+    """Dry run, migration, what SourceCraft holds (per kind), then a re-run that writes nothing."""
     out = out or sys.stdout
     stop = stop or threading.Event()
     with Sandbox(dataset="demo") as sb, tempfile.TemporaryDirectory(prefix="scbridge-demo-") as tmp:
@@ -58,14 +71,8 @@ def run_demo(*, progress: bool = False, stop: threading.Event | None = None,
             code = max(code, result.report.exit_code)
             if number == 1:
                 _banner(out, "3. What SourceCraft holds now")
-                _show_target(out, sb.sourcecraft.milestones())
+                show_target(out, sb.sourcecraft)
         writes = sb.log.count("target_write")
         out.write(f"\nThe sandbox saw {writes} writes in all; the last run added none.\n")
         return code
 
-
-def _show_target(out: TextIO, milestones: list[dict[str, object]]) -> None:
-    out.write(f"{'slug':<24} {'status':<7} {'deadline':<21} name\n")
-    for item in sorted(milestones, key=lambda m: str(m.get("slug"))):
-        out.write(f"{item.get('slug')!s:<24} {item.get('status')!s:<7} "
-                  f"{item.get('deadline') or '-'!s:<21} {item.get('name')}\n")

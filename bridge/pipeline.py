@@ -25,6 +25,7 @@ from bridge.engine.plan import PlanInput, plan
 from bridge.engine.refs import Refs
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
 from bridge.kinds.context import KindContext
+from bridge.kinds.reference_map import issue_url_pattern, sourcecraft_web
 from bridge.kinds.registry import build_kinds
 from bridge.models import ItemOutcome, Planned
 from bridge.net.http import HttpClient
@@ -135,7 +136,10 @@ def run(config: Config, options: RunOptions) -> RunResult:
                               checkpoint=checkpoint, command=options.command,
                               save=not options.dry_run, on_page=_on_page(options, progress),
                               users=dict(config.users), gitlab_url=config.source.url,
-                              concurrency=config.http.concurrency)
+                              concurrency=config.http.concurrency, numbering=config.numbering,
+                              issue_url_pattern=issue_url_pattern(
+                                  config.target.org, config.target.repo,
+                                  web=sourcecraft_web(config.target.url)))
             kinds = build_kinds(config.transfer, ctx)
             items, notes, fatal = _run_kinds(kinds, config, options, checkpoint=checkpoint,
                                              progress=progress, target_http=target_http,
@@ -220,12 +224,12 @@ def _plan(kind: Kind, source: SourceSet, refs: Refs, *, config: Config, options:
     if source.in_scope is not None:
         records = {sid: rec for sid, rec in records.items() if source.in_scope(rec)}
     reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
-    results = kind.transform(source, refs, reserved=reserved)
     listed: list[Any] = []
-    for page in kind.target_pages():
+    for page in kind.target_pages(refs):
         listed.extend(page)
         if options.stop.is_set():
             raise Interrupted("interrupted while reading SourceCraft; nothing was written")
+    results = kind.transform(source, refs, reserved=reserved, target=listed)
     # A census that lost a page must not read as "those objects were deleted".
     inp = PlanInput(results=results, target=listed, records=records,
                     census_complete=source.census_complete)

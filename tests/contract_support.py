@@ -12,6 +12,8 @@ from typing import Any
 
 import reliability_support as support
 
+from bridge.kinds.reference_map import ReferenceMap, issue_url_pattern, sourcecraft_web
+from bridge.kinds.references import rewrite
 from bridge.sandbox import Sandbox
 
 #: Every kind the contract suite proves its guarantees for.
@@ -29,6 +31,31 @@ ROUTE = {"milestone": "milestones", "label": "labels", "issue": "issues",
 _KEY = re.compile(r"\A> From GitLab: \[[^\]\n]*\]\(([^)\s]+)\)")
 
 
+def reference_map(sb: Sandbox) -> ReferenceMap:
+    """What every reference must point at once the run is complete, from the sandbox's data:
+    issue numbers as the target holds them (by the GitLab URL in each header), milestone
+    slugs as the documented rule makes them, labels by name. The rewrite itself is
+    bridge.kinds.references' (unit-tested on its own); what is proven here is that after any
+    run (kills, lost answers) every text points where the finished migration says."""
+    numbers: dict[int, int | str | None] = {issue["iid"]: None for issue in sb.gitlab.issues}
+    for item in sb.sourcecraft.issue_list():
+        match = _KEY.match(item["description"] or "")
+        if match:
+            numbers[int(match.group(1).rsplit("/", 1)[1])] = item["slug"]
+    slugs = support.expected_slugs(sb)
+    milestones = [m for m in (sb.gitlab.milestone(i, hidden=True) for i in slugs) if m]
+    labels = sb.gitlab.labels()
+    return ReferenceMap(
+        gitlab_url=sb.gitlab_url, project_path=sb.project_path,
+        sourcecraft_issue_url=issue_url_pattern(sb.org, sb.repo,
+                                                web=sourcecraft_web(sb.sourcecraft_url)),
+        project_web_url=f"{sb.gitlab_url}/{sb.project_path}", issues=numbers,
+        milestone_slugs={m["iid"]: slugs[m["id"]] for m in milestones},
+        milestone_titles={m["title"]: m["iid"] for m in milestones},
+        label_names={label["id"]: label["name"] for label in labels},
+        label_targets={label["name"]: label["name"] for label in labels})
+
+
 def _six_hex(color: str) -> str:
     digits = color.lstrip("#")
     return ("".join(c * 2 for c in digits) if len(digits) == 3 else digits).upper()
@@ -38,13 +65,14 @@ def expected_comments(sb: Sandbox) -> dict[str, list[tuple[str, str]]]:
     """Issue URL -> its comments in order, (note URL, text): what GitLab serves, less system
     notes, award emoji and notes the token may not see, oldest first by (created_at, id)."""
     project = f"{sb.gitlab_url}/{sb.project_path}"
+    refs = reference_map(sb)
     out: dict[str, list[tuple[str, str]]] = {}
     for issue in sb.gitlab.issues:
         url = f"{project}/issues/{issue['iid']}"
         notes = [n for n in sb.gitlab.issue_notes(issue["id"])
                  if not (n["system"] or n["award"] or n["hidden"])]
         for note in sorted(notes, key=lambda n: (n["created_at"], n["id"])):
-            text = note["body"].replace("](/uploads/", f"]({project}/uploads/")
+            text = rewrite(note["body"], refs).text.replace("](/uploads/", f"]({project}/uploads/")
             if note["attachment"]:
                 link = (f"{sb.gitlab_url}/uploads/note/attachment/{note['id']}/"
                         f"{note['attachment']}")
@@ -66,13 +94,15 @@ def expected(sb: Sandbox, kind: str) -> dict[str, dict[str, Any]]:
                 for label in sb.gitlab.labels()}
     slugs = support.expected_slugs(sb)
     project = f"{sb.gitlab_url}/{sb.project_path}"
+    refs = reference_map(sb)
     return {f"{project}/issues/{issue['iid']}": {
         "title": issue["title"].strip(),
         "status": "closed" if issue["state"] == "closed" else "open",
         "milestone": slugs.get(issue["milestone"]) if issue["milestone"] else None,
         "labels": sorted(issue["labels"]),
         "visibility": "private" if issue["confidential"] else "public",
-        "text": (issue["description"] or "").replace("](/uploads/", f"]({project}/uploads/"),
+        "text": rewrite(issue["description"] or "", refs).text.replace(
+            "](/uploads/", f"]({project}/uploads/"),
     } for issue in sb.gitlab.issues}
 
 

@@ -77,7 +77,7 @@ def make_hot_journal(path: Path, crashed: Path) -> int:
     conn.execute("BEGIN IMMEDIATE")
     for i in range(2, 400):
         conn.execute("INSERT INTO items VALUES ('milestone', ?, NULL, ?, 'created', NULL, NULL, "
-                     "NULL, 'x')",
+                     "NULL, 'x', NULL)",
                      (i, "s" * 200))
     shutil.copyfile(path, crashed)
     shutil.copyfile(f"{path}-journal", f"{crashed}-journal")

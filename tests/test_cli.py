@@ -87,18 +87,37 @@ class TestStatus:
 
 class TestDemo:
     def test_demo_runs_from_a_clean_directory(self, tmp_path: Path) -> None:
-        """`scbridge demo` needs no token: dry run, migration, listing, then a zero-write re-run."""
+        """`scbridge demo` needs no token: dry run, migration, listing of every kind, then a
+        zero-write re-run."""
         env_clean = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
         done = subprocess.run([sys.executable, "-m", "bridge", "demo"], cwd=tmp_path,
                               env=env_clean, capture_output=True, text=True, timeout=60,
                               check=False)
         assert done.returncode == 0, done.stderr
         out = done.stdout
-        assert "would create 13" in out
-        assert "created 13" in out
-        assert "unchanged 13" in out
+        # The whole tracker: each kind planned in the dry run's summary table (8 labels,
+        # 13 milestones, 150 issues, 10 comments and 5 issues' system notes skipped).
+        plan = out[out.index("== 1."):out.index("== 2.")]
+        assert re.search(r"^labels +8 +0 +0 +0 +0 +0 +0$", plan, re.M), plan
+        assert re.search(r"^milestones +13 +0 +0 +0 +0 +0 +0$", plan, re.M)
+        assert re.search(r"^issues +150 +0 +0 +0 +0 +0 +0$", plan, re.M)
+        assert re.search(r"^comments +10 +0 +0 +0 +5 +0 +0$", plan, re.M)
+        assert "would create 181 (80 closed)" in plan
+        assert "... 140 more issue items" in plan  # a screenful per kind, not 150 rows
+        assert "created 181 (80 closed)" in out
+        assert "unchanged 171" in out  # labels, milestones, issues; comments are not re-read
         assert "reliz-1-0" in out  # the Cyrillic title got a readable Latin slug
+        # What SourceCraft holds: a few lines per kind, issues with number, GitLab number,
+        # status and comment count.
+        held = out[out.index("== 3."):out.index("== 4.")]
+        assert "labels (8):" in held
+        assert "milestones (13):" in held
+        assert "issues (150, with 10 comments on 6 of them):" in held
+        row = next(line for line in held.split("\n") if line.endswith(" Fix CSV export"))
+        assert row.split()[1:4] == ["#3", "open", "3"]
+        assert "Импорт задач из GitLab теряет метки" in held  # shown: it has a comment
         assert "the last run added none" in out
+        assert len(out.split("\n")) < 400
         assert list(tmp_path.iterdir()) == []  # nothing left behind in the user's folder
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,7 +61,14 @@ class TestIssueMigration:
         assert report["summary_by_kind"] == planned["summary_by_kind"]
         closed = sum(1 for m in sb.gitlab.listed() if m["state"] == "closed")
         objects = len(sb.gitlab.labels()) + 13 + len(sb.gitlab.issues)
-        assert sb.log.count("target_write") == objects + closed
+        # An issue whose text refers to issues (`#2`, outside code) is written before their
+        # numbers are known: one PATCH completes it once they exist.
+        referring = {i["iid"] for i in sb.gitlab.issues
+                     if re.search(r"#\d", re.sub(r"`[^`]*`", "", i["description"] or ""))}
+        patched = [r for r in sb.log.entries if r.route == "issue" and r.method == "PATCH"]
+        assert {tuple(r.body) for r in patched} == {("description",)}
+        assert len(patched) == len(referring) == 2
+        assert sb.log.count("target_write") == objects + closed + len(referring)
         assert sb.log.count("target_write", route="issues", method="POST") == len(sb.gitlab.issues)
         # The repository's preflight read, one listing page each for labels, milestones and
         # issues (the target was empty), and each mapped SourceCraft user looked up once.
@@ -117,3 +125,62 @@ class TestIssueMigration:
         assert isinstance(items, list)
         [item] = [it for it in items if it["title"] == "Fix date handling"]
         assert "eileen.lowe is not in users:" in item["reason"]
+
+
+@pytest.mark.slow
+class TestReferences:
+    def test_references_point_at_what_they_became(self, sb: Sandbox, tmp_path: Path) -> None:
+        """`#2` links the SourceCraft issue of GitLab #2, `%2` names its milestone's slug, `!4`
+        links GitLab's merge request; a second run writes nothing."""
+        code, _, stderr = _run(sb, tmp_path)
+        assert code == 0, stderr
+        by_iid = {int(i["description"].split(")")[0].rsplit("/", 1)[1]): i
+                  for i in sb.sourcecraft.issue_list()}
+        text = by_iid[3]["description"]
+        two = by_iid[2]["slug"]
+        assert f"[#{two}](" in text
+        assert f"/{sb.org}/{sb.repo}/issues/{two})" in text
+        assert f"{sb.gitlab_url}/{sb.project_path}/merge_requests/4" in text
+        assert "%2" not in text.partition("\n\n")[2].replace("%25", "")
+        assert "`#2` in code" in by_iid[1]["description"]  # code spans are left alone
+        sb.log.clear()
+        again, _, _ = _run(sb, tmp_path)
+        assert again == 0
+        assert sb.log.count("target_write") == 0
+
+    def test_an_unfinished_reference_is_completed_by_the_next_migrate(
+            self, sb: Sandbox, tmp_path: Path) -> None:
+        """The completing PATCH fails: the run still ends; the next migrate sends it (once)."""
+        fault = sb.faults.add("sourcecraft", "status", method="PATCH", route="issue",
+                              status=422)
+        code, _, _ = _run(sb, tmp_path)
+        assert code == 0
+        by_iid = {int(i["description"].split(")")[0].rsplit("/", 1)[1]): i
+                  for i in sb.sourcecraft.issue_list()}
+        assert f"{sb.gitlab_url}/{sb.project_path}/issues/2" in by_iid[3]["description"]
+        sb.faults.remove(fault)
+        sb.log.clear()
+        code, report, _ = _run(sb, tmp_path)
+        assert code == 0
+        assert sb.log.count("target_write", route="issue", method="PATCH") == 2
+        items = report["items"]
+        assert isinstance(items, list)
+        done = [it for it in items if it["kind"] == "issue" and it["action"] == "update"]
+        assert all("references completed" in (it["reason"] or "") for it in done)
+        [three] = [i for i in sb.sourcecraft.issue_list()
+                   if "/issues/3)" in i["description"].split("\n")[0]]
+        assert f"/{sb.org}/{sb.repo}/issues/" in three["description"]
+
+    def test_the_mapping_can_leave_texts_as_they_are(self, sb: Sandbox, tmp_path: Path) -> None:
+        """`references: {rewrite: false}`: GitLab's text, only the header before it."""
+        mapping = tmp_path / "mapping.yaml"
+        mapping.write_text("version: 1\nreferences:\n  rewrite: false\nmilestone:\n"
+                           "  name: {from: title}\n  slug: {from: title, apply: [slugify]}\n"
+                           "  status: {from: state, map: {active: open, closed: closed}}\n",
+                           encoding="utf-8")
+        code, _, stderr = _run(sb, tmp_path, extra=TRANSFER + f"mapping: {mapping}\n")
+        assert code == 0, stderr
+        [three] = [i for i in sb.sourcecraft.issue_list()
+                   if "/issues/3)" in i["description"].split("\n")[0]]
+        assert three["description"].endswith("Same cause as #2, planned for %2 "
+                                              "(~bug ~security), fix in !4.")

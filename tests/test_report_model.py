@@ -165,7 +165,7 @@ class TestToDict:
             "changes": {"name": [None, "v1.0"], "slug": [None, "v1-0"],
                         "deadline": [None, "2016-07-22T00:00:00Z"], "status": [None, "open"]},
             "issues": {"open": 3, "closed": 5}, "reason": None, "error": None,
-            "adopted": False, "attempted": True}
+            "adopted": False, "attempted": True, "extra": None}
         assert doc["version"] == 2
         assert doc["summary_by_kind"] == {"milestone": doc["summary"]}
         assert doc["requests"] == {"source": 7, "target_read": 3,

@@ -9,6 +9,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import reliability_support as support
@@ -46,14 +47,34 @@ def _signal_at(proc: subprocess.Popen[str], phase: str, signum: int, *, times: i
 
 def _interrupted_run(sb: Sandbox, config: Path, phase: str, signum: int,
                      times: int = 1) -> subprocess.CompletedProcess[str]:
+    """One signal during `phase`; with `times=2`, a second one once the run said it got the
+    first (sent together, the kernel may deliver two signals as one)."""
     proc = support.start_cli(["migrate", "-c", str(config), "--no-progress", "-q"],
                              support.token_env(sb))
-    unsubscribe = sb.log.subscribe(_signal_at(proc, phase, signum, times=times))
+    unsubscribe = sb.log.subscribe(_signal_at(proc, phase, signum))
+    lines: dict[str, list[str]] = {"out": [], "err": []}
+
+    def read(name: str, stream: Any) -> None:
+        for line in stream:
+            lines[name].append(line)
+            if name == "err" and times > 1 and "stopping after the requests" in line:
+                proc.send_signal(signum)
+
+    readers = [threading.Thread(target=read, args=(name, stream), daemon=True)
+               for name, stream in (("out", proc.stdout), ("err", proc.stderr))]
     try:
-        out, err = proc.communicate(timeout=support.RUN_TIMEOUT_S)
+        for reader in readers:
+            reader.start()
+        proc.wait(timeout=support.RUN_TIMEOUT_S)
+        for reader in readers:
+            reader.join(timeout=support.RUN_TIMEOUT_S)
     finally:
         unsubscribe()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(lines["out"]),
+                                       "".join(lines["err"]))
 
 
 class TestOneSignal:

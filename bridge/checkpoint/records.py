@@ -27,6 +27,7 @@ class Record:
     target_updated_at: str | None  # the target's updated_at right after our last write
     error: str | None
     updated_at: str  # when this record was written (ISO 8601, UTC)
+    target_slug: str | None = None  # the slug or number it has there (an issue's number)
 
 
 @dataclass(frozen=True, slots=True)

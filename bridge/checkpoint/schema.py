@@ -36,7 +36,7 @@ ISSUES_TABLE = ("CREATE TABLE issues (id INTEGER PRIMARY KEY, milestone_id INTEG
 ITEMS_TABLE = ("CREATE TABLE {name} (kind TEXT NOT NULL, source_id INTEGER NOT NULL, "
                "target_id TEXT, natural_key TEXT NOT NULL, state TEXT NOT NULL, "
                "written_hash TEXT, target_updated_at TEXT, error TEXT, updated_at TEXT NOT NULL, "
-               "PRIMARY KEY (kind, source_id)) WITHOUT ROWID;")
+               "target_slug TEXT, PRIMARY KEY (kind, source_id)) WITHOUT ROWID;")
 
 # Version 3 also has `seen`: per kind, the stamp of a GitLab object whose children are all
 # moved (an issue's `updated_at` and note count once its comments are all on SourceCraft),
@@ -51,7 +51,7 @@ MIGRATIONS = {
     2: ("BEGIN IMMEDIATE; " + ITEMS_TABLE.format(name="items_v3") +
         " INSERT INTO items_v3 SELECT"
         " 'milestone', source_id, target_id, slug, state, "
-        "written_hash, target_updated_at, error, updated_at FROM items; DROP TABLE items; "
+        "written_hash, target_updated_at, error, updated_at, slug FROM items; DROP TABLE items; "
         "ALTER TABLE items_v3 RENAME TO items; ALTER TABLE issues RENAME TO milestone_issues; "
         + SEEN_TABLE + " PRAGMA user_version = 3; COMMIT;"),
 }
@@ -71,18 +71,18 @@ COMMIT;
 """
 
 SELECT_ITEMS = ("SELECT kind, source_id, target_id, natural_key, state, written_hash, "
-                "target_updated_at, error, updated_at FROM items WHERE kind = ?")
+                "target_updated_at, error, updated_at, target_slug FROM items WHERE kind = ?")
 SELECT_ITEM = SELECT_ITEMS + " AND source_id = ?"
 COUNT_ITEMS = "SELECT kind, state, count(*) FROM items GROUP BY kind, state"
 # One statement, one row, one commit: recording costs the same with 10 items or 10,000.
 UPSERT_ITEM = (
     "INSERT INTO items (kind, source_id, target_id, natural_key, state, written_hash, "
-    "target_updated_at, error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "target_updated_at, error, updated_at, target_slug) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(kind, source_id) DO UPDATE SET target_id = excluded.target_id, "
     "natural_key = excluded.natural_key, state = excluded.state, "
     "written_hash = excluded.written_hash, "
     "target_updated_at = excluded.target_updated_at, error = excluded.error, "
-    "updated_at = excluded.updated_at")
+    "updated_at = excluded.updated_at, target_slug = excluded.target_slug")
 INSERT_RUN = "INSERT INTO runs (command, dry_run, pid, started_at) VALUES (?, ?, ?, ?)"
 FINISH_RUN = "UPDATE runs SET finished_at = ?, summary = ?, exit_code = ? WHERE id = ?"
 LAST_RUN = ("SELECT id, command, started_at, finished_at, summary, exit_code, dry_run "

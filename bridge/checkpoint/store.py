@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -104,6 +105,21 @@ class Checkpoint:
         with self._mutex:
             return self._conn.execute(sql, args).lastrowid
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Several statements committed (and fsync'd) together, or after a crash none."""
+        if self.readonly or self._conn is None:
+            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
+        with self._mutex:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         if self._conn is None:
             return []  # a read-only view of a checkpoint that does not exist yet
@@ -128,12 +144,14 @@ class Checkpoint:
 
     def record(self, kind: str, source_id: int, *, key: str, state: str,
                target_id: str | None = None, written_hash: str | None = None,
-               target_updated_at: str | None = None, error: str | None = None) -> None:
+               target_updated_at: str | None = None, error: str | None = None,
+               target_slug: str | None = None) -> None:
         """Replace the record of one object: one upsert, durable once this returns."""
         if state not in STATES:
             raise ValueError(f"unknown checkpoint state {state!r}")
         self._write(schema.UPSERT_ITEM, (kind, source_id, target_id, key, state, written_hash,
-                                         target_updated_at, error, iso(self._clock())))
+                                         target_updated_at, error, iso(self._clock()),
+                                         target_slug))
 
     def begin_run(self, command: str, *, dry_run: bool = False) -> int:
         """Note that a run started; returns its id for `end_run`."""
@@ -162,20 +180,10 @@ class Checkpoint:
 
     def save_seen(self, kind: str, stamps: Mapping[int, str]) -> None:
         """Save stamps, in one durable transaction."""
-        if not stamps:
-            return
-        if self.readonly or self._conn is None:
-            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
-        with self._mutex:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+        if stamps:
+            with self._transaction() as conn:
                 conn.executemany(schema.UPSERT_SEEN,
                                  ((kind, sid, stamp) for sid, stamp in sorted(stamps.items())))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     def meta(self) -> dict[str, str]:
         """Notes kept between runs: the source the checkpoint belongs to, scan bookmarks."""
@@ -217,21 +225,12 @@ class Checkpoint:
         without touching their `updated_at`), `prune` drops rows `scan` did not write,
         and `meta` notes are set: all of it or, after a crash, none of it.
         """
-        if self.readonly or self._conn is None:
-            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
-        with self._mutex:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(schema.UPSERT_ISSUE, ((*row, scan) for row in rows))
-                conn.executemany(schema.UNLINK_ISSUES, ((m,) for m in sorted(unlink)))
-                if prune:
-                    conn.execute(schema.PRUNE_ISSUES, (scan,))
-                conn.executemany(schema.UPSERT_META, sorted((meta or {}).items()))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._transaction() as conn:
+            conn.executemany(schema.UPSERT_ISSUE, ((*row, scan) for row in rows))
+            conn.executemany(schema.UNLINK_ISSUES, ((m,) for m in sorted(unlink)))
+            if prune:
+                conn.execute(schema.PRUNE_ISSUES, (scan,))
+            conn.executemany(schema.UPSERT_META, sorted((meta or {}).items()))
 
     def _has_issues(self) -> bool:
         return self._conn is not None and self.version >= 2  # schema 2 added the table

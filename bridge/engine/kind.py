@@ -53,12 +53,15 @@ class Kind(Protocol):
         """The managed fields a mirror brings in line (a milestone's slug only on request)."""
         ...
 
-    def transform(self, source: SourceSet, refs: Refs, *,
-                  reserved: Mapping[int, str]) -> list[Any]:
-        """Map every source object to what it should become, or to a `Skipped`."""
+    def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
+                  target: Sequence[Any]) -> list[Any]:
+        """Map every source object to what it should become, or to a `Skipped`.
+
+        `target` is what the target listing found (so texts can point at what is there).
+        """
         ...
 
-    def target_pages(self) -> Iterator[Sequence[Any]]:
+    def target_pages(self, refs: Refs) -> Iterator[Sequence[Any]]:
         """Every object of this kind on the target, page by page."""
         ...
 

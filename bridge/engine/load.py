@@ -20,6 +20,7 @@ import tenacity
 
 from bridge.checkpoint import Checkpoint, content_hash
 from bridge.engine.refs import Refs
+from bridge.engine.sequences import run_in_sequences
 from bridge.errors import (
     AmbiguousWriteError,
     ApiError,
@@ -87,33 +88,11 @@ class Loader:
         Once one fails, the rest of its sequence is not attempted: a later comment never
         lands before an earlier one.
         """
-        sequence_of = getattr(self._kind, "sequence_of", None)
         with ThreadPoolExecutor(max_workers=self._concurrency,
                                 thread_name_prefix="load") as pool:
-            if sequence_of is None:
+            if getattr(self._kind, "sequence_of", None) is None:
                 return list(pool.map(self._one, actions))
-            groups: dict[Any, list[int]] = {}
-            for index, planned in enumerate(actions):
-                groups.setdefault(sequence_of(planned), []).append(index)
-            outcomes: list[ItemOutcome | None] = [None] * len(actions)
-
-            def in_turn(indices: list[int]) -> None:
-                broken: str | None = None
-                for index in indices:
-                    planned = actions[index]
-                    if broken is not None:
-                        outcomes[index] = ItemOutcome(planned, ok=False,
-                                                      target=target_of(planned), error=broken,
-                                                      attempted=False)
-                        continue
-                    outcome = self._one(planned)
-                    outcomes[index] = outcome
-                    if not outcome.ok:
-                        broken = ("not attempted: an earlier one of the same "
-                                  f"{self._kind.sequence_name} did not go through")
-
-            list(pool.map(in_turn, groups.values()))
-            return [outcome for outcome in outcomes if outcome is not None]
+            return run_in_sequences(pool, actions, self._kind, self._one)
 
     def _one(self, planned: Planned) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:
@@ -125,8 +104,10 @@ class Loader:
         except ApiError as exc:
             # Refused credentials, or a target that stays unreachable after every retry:
             # the items left would only meet the same answer.
+            # And an error that says going on would do harm (a kept number that drifted).
             if self.fatal is None and (exc.status in _RUN_FATAL
-                                       or isinstance(exc, ConnectionFailedError)):
+                                       or isinstance(exc, ConnectionFailedError)
+                                       or getattr(exc, "stops_the_run", False)):
                 self.fatal = exc
                 self._fatal_set.set()
             outcome = ItemOutcome(planned, ok=False, target=target_of(planned), error=str(exc))
@@ -262,7 +243,8 @@ class Loader:
         self._checkpoint.record(self._kind.name, source_id, key=target.key or "", state=state,
                                 target_id=target.id,
                                 written_hash=content_hash(target.managed()),
-                                target_updated_at=target.updated_at)
+                                target_updated_at=target.updated_at,
+                                target_slug=self._kind.slug_of(target))
 
     def _record_failure(self, planned: Planned, error: str) -> None:
         source_id = source_id_of(planned)
@@ -275,4 +257,5 @@ class Loader:
             state="failed",
             target_id=known.target_id if known else (target.id if target is not None else None),
             written_hash=known.written_hash if known else None,
-            target_updated_at=known.target_updated_at if known else None, error=error)
+            target_updated_at=known.target_updated_at if known else None, error=error,
+            target_slug=known.target_slug if known else None)

@@ -158,7 +158,15 @@ def _diff(wanted: Any, target: Any, keys: tuple[str, ...]) -> dict[str, tuple[An
 
 def _migrate(kind: PlanRules, wanted: Any, target: Any, record: Record | None,
              diff: dict[str, tuple[Any, Any]]) -> Planned:
-    """Migrate creates and closes; it reopens only what it closed itself, and updates nothing."""
+    """Migrate creates and closes; it reopens only what it closed itself, and updates nothing.
+
+    Except what scbridge still owes its own writes: a text whose references could not point
+    at their target yet (a kind's `owed`), finished now that the target exists.
+    """
+    owed = getattr(kind, "owed", None)
+    if set(diff) == {"description"} and owed is not None and owed(wanted, target):
+        return Change(kind.name, Action.UPDATE, wanted, target, diff,
+                      reason="references completed: what they point at exists now")
     status = diff.pop("status", None)
     others = MIGRATE_DIFFERS if diff else None
     reasons = [others] if others else []

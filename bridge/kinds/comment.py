@@ -22,6 +22,7 @@ from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import comment_body, not_a_comment
 from bridge.kinds.context import KindContext
+from bridge.kinds.issue_refs import reference_map
 from bridge.models import Gone, ItemOutcome, Planned, Skip, Skipped, source_of
 from bridge.sources.gitlab import IssueRef, SourceNote
 from bridge.targets.records import TargetComment
@@ -97,7 +98,7 @@ class CommentKind(CommentRows):
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
         self._issues: dict[int, IssueRef] = {}  # every issue whose notes were read this run
-        self._wanted_issues: set[int] = set()
+        self._with_comments: set[int] = set()  # issues read this run that have comments
         self._refs = Refs()  # where the issues are, as the plan of issues left them
 
     def compare_keys(self) -> tuple[str, ...]:
@@ -126,6 +127,10 @@ class CommentKind(CommentRows):
             ctx.on_page("notes", len(notes))
             kinds = [(note, not_a_comment(note)) for note in notes]
             items.extend(note for note, what in kinds if what is None)
+            if any(what is None for _, what in kinds):
+                self._with_comments.add(issue.id)
+                counts = ctx.shared.setdefault("comment_counts", {})
+                counts[issue.id] = sum(1 for _, what in kinds if what is None)
             skipped = [(note, what) for note, what in kinds if what is not None]
             if skipped:
                 items.append(SkippedNotes(
@@ -140,12 +145,17 @@ class CommentKind(CommentRows):
         return SourceSet(items=tuple(items), pages=len(to_read), in_scope=in_scope,
                          extra={"issues_read": len(to_read), "issues_skipped": len(settled)})
 
-    def transform(self, source: SourceSet, refs: Refs, *,
-                  reserved: Mapping[int, str]) -> list[Any]:
+    def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
+                  target: Sequence[Any]) -> list[Any]:
         """Each note a comment on the issue it belongs to, if that issue is on SourceCraft."""
-        del reserved
+        del reserved, target
         self._refs = refs
         project = self._ctx.reader.project()
+        numbers: dict[int, str | None] = {}
+        for issue in self._ctx.shared.get("issue_items", ()):
+            ref = refs.get("issue", issue.id)
+            numbers[issue.iid] = ref.slug if ref is not None and ref.slug else None
+        refmap = reference_map(self._ctx, refs, numbers)
         out: list[Any] = []
         for item in source.items:
             if isinstance(item, SkippedNotes):
@@ -160,16 +170,16 @@ class CommentKind(CommentRows):
                 continue
             issue = self._issues[item.issue_id]
             url = issue_text.issue_url(issue, project.web_url)
-            body = comment_body(item, url, project.web_url, self._ctx.gitlab_url)
-            self._wanted_issues.add(item.issue_id)
+            body = comment_body(item, url, refmap)
             out.append(WantedComment(item, key=f"{url}#note_{item.id}", body=body))
         return out
 
-    def target_pages(self) -> Iterator[Sequence[TargetComment]]:
+    def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetComment]]:
         """The comments of each issue with wanted comments that existed before this run."""
+        self._refs = refs
         numbers = []
-        for issue_id in sorted(self._wanted_issues):
-            ref = self._refs.get("issue", issue_id)
+        for issue_id in sorted(self._with_comments):
+            ref = refs.get("issue", issue_id)
             if ref is not None and not ref.new and ref.slug:  # a new issue has no comments yet
                 numbers.append(ref.slug)
         with ThreadPoolExecutor(max_workers=self._ctx.concurrency,

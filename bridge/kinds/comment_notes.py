@@ -13,6 +13,8 @@ import functools
 import re
 
 from bridge.kinds import issue_text
+from bridge.kinds.reference_map import ReferenceMap
+from bridge.kinds.references import rewrite
 from bridge.sources.gitlab import SourceNote
 
 _ONE_WORD = re.compile(r"[a-z0-9_+\-]+")
@@ -40,13 +42,16 @@ def not_a_comment(note: SourceNote) -> str | None:
     return None
 
 
-def comment_body(note: SourceNote, issue_url: str, project_web_url: str | None,
-                 gitlab_url: str) -> str:
-    """The header (a link to the note, its author and date), then the note's text."""
+def comment_body(note: SourceNote, issue_url: str, refs: ReferenceMap) -> str:
+    """The header (a link to the note, its author and date), then the note's text.
+
+    The text's references are rewritten (never the header's own link: it is the key).
+    """
     url = f"{issue_url}#note_{note.id}"
     when = issue_text.day(note.created_at)
     header = f"> From GitLab: [comment]({url}) by {issue_text.who(note.author)} on {when}"
-    text = issue_text.absolute_uploads(note.body, project_web_url)
+    text = issue_text.absolute_uploads(rewrite(note.body, refs).text, refs.project_web_url)
+    gitlab_url = refs.gitlab_url
     if note.attachment:  # before 8.x's markdown uploads, a note could carry one file
         link = f"{gitlab_url.rstrip('/')}/uploads/note/attachment/{note.id}/{note.attachment}"
         text = f"{text}\n\n[{note.attachment}]({link})" if text else f"[{note.attachment}]({link})"

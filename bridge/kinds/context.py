@@ -35,6 +35,9 @@ class KindContext:
     users: Mapping[str, str] = field(default_factory=dict)  # GitLab username -> SourceCraft slug
     gitlab_url: str = ""  # the GitLab server's root, for links the API does not give
     concurrency: int = 4  # reads a kind makes per object (notes per issue) run on this many
+    numbering: str = "sourcecraft"  # or "preserve": see Config.numbering
+    #: Where a SourceCraft issue is shown, with `{number}`: references are rewritten to it.
+    issue_url_pattern: str = "https://sourcecraft.dev/{org}/{repo}/issues/{number}"
     #: What one kind's extract leaves for a later one: "issues" (a list) asks the milestone
     #: scan to keep the issues it reads, so issues are read once per run, not twice.
     shared: dict[str, Any] = field(default_factory=dict)

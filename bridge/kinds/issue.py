@@ -14,31 +14,39 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+import structlog
+
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.errors import FatalApiError
 from bridge.kinds import issue_text
 from bridge.kinds.context import KindContext
+from bridge.kinds.issue_complete import ReferenceCompletion
 from bridge.kinds.issue_links import resolve_links
 from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
-from bridge.models import Skipped
+from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
+from bridge.kinds.issue_refs import iid_of, issue_numbers, reference_map
+from bridge.kinds.reference_map import ReferenceMap
+from bridge.models import Change, Create, Planned, Skipped, Unchanged
 from bridge.rules import RecordError
 from bridge.targets.records import ISSUE_FIELDS, TargetIssue
 
+log = structlog.get_logger(__name__)
 
-class IssueKind(IssueRows):
+class IssueKind(IssueRows, ReferenceCompletion):
     """GitLab issues as SourceCraft issues."""
 
     plural = "issues"
     depends_on: tuple[str, ...] = ("label", "milestone")
     fields = ISSUE_FIELDS
     key_name = "GitLab URL"
+    sequence_name = "run with issues: numbering: preserve"
 
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
         self._user_ids: dict[str, str | None] = {}  # SourceCraft user slug -> id, looked up once
         self._changed: frozenset[int] | None = None  # set by an incremental mirror scan
-        self._mapped: list[WantedIssue] = []
+        self._refmap: ReferenceMap | None = None
 
     def compare_keys(self) -> tuple[str, ...]:
         """Every managed field."""
@@ -58,6 +66,11 @@ class IssueKind(IssueRows):
                             if i.assignee is not None and i.assignee.username in self._ctx.users}):
             self._user_ids[slug] = self._ctx.tracker.user_id(slug)
         self._ctx.shared["issue_items"] = kept  # the comments kind reads their notes
+        if self._ctx.numbering == PRESERVE:
+            known = (iid_of(record.key) for record in self._ctx.checkpoint.records(self.name)
+                     .values())
+            kept = [*kept, *placeholders(kept, (i for i in known if i),
+                                         self._ctx.reader.project().path)]
         if self._ctx.shared.get("issue_scan") != "incremental":
             return SourceSet(items=tuple(kept), pages=pages)
         # A mirror run that read only the issues updated since its bookmark plans only those:
@@ -67,32 +80,43 @@ class IssueKind(IssueRows):
         return SourceSet(items=tuple(kept), pages=pages,
                          in_scope=lambda record: record.source_id in changed)
 
-    def transform(self, source: SourceSet, refs: Refs, *,
-                  reserved: Mapping[int, str]) -> list[Any]:
+    def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
+                  target: Sequence[Any]) -> list[Any]:
         """Each issue mapped, linked to its migrated milestone and labels, headed."""
         del reserved
-        web_url = self._ctx.reader.project().web_url
+        numbers = issue_numbers(self._ctx.shared.get("issue_items", source.items),
+                                self._ctx.checkpoint.records(self.name),
+                                ((t.key, t.slug) for t in target))
+        refused = None
+        if self._ctx.numbering == PRESERVE:
+            refused = cannot_apply(target)
+            numbers = {issue.iid: str(issue.iid) for issue in source.items}  # known ahead
+        self._refmap = reference_map(self._ctx, refs, numbers)
         rules = self._ctx.mapping.section("issue")
         out: list[Any] = []
         for issue in sorted(source.items, key=lambda item: item.id):
+            if refused is not None:
+                out.append(Skipped(issue, reason="numbering cannot be kept", error=refused))
+                continue
             links = resolve_links(issue, refs, users=self._ctx.users, user_ids=self._user_ids)
             if links.error is not None:
                 out.append(Skipped(issue, reason="not created without what it points at",
                                    error=links.error))
                 continue
             try:
-                out.append(map_issue(issue, rules.values(issue_record(issue)), links, web_url))
+                out.append(map_issue(issue, rules.values(issue_record(issue)), links,
+                                     self._refmap))
             except RecordError as exc:
                 out.append(Skipped(issue, reason="mapping failed", error=str(exc)))
-        self._mapped = [item for item in out if isinstance(item, WantedIssue)]
         return out
 
-    def target_pages(self) -> Iterator[Sequence[TargetIssue]]:
+    def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetIssue]]:
         """Every issue of the repository, each with the key its header holds (None: not ours).
 
         After an incremental scan only the changed issues' counterparts: by the id the
         checkpoint holds (one read each), else by their key (a title look-up each).
         """
+        del refs
         if self._changed is not None:
             yield self._counterparts(self._changed)
             return
@@ -103,12 +127,15 @@ class IssueKind(IssueRows):
         records = self._ctx.checkpoint.records(self.name)
         ids = [records[i].target_id for i in sorted(changed)
                if i in records and records[i].target_id]
-        unknown = [w for w in self._mapped
-                   if w.source.id not in records or not records[w.source.id].target_id]
+        web_url = self._ctx.reader.project().web_url
+        unknown = [(issue.title.strip(), issue_text.issue_url(issue, web_url))
+                   for issue in self._ctx.shared.get("issue_items", ())
+                   if issue.id in changed and not (issue.id in records
+                                                   and records[issue.id].target_id)]
         with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
                                 thread_name_prefix="issues") as pool:
             found = [*pool.map(self._ctx.tracker.issue_by_id, [i for i in ids if i]),
-                     *pool.map(self.find, unknown)]
+                     *pool.map(lambda pair: self._find(*pair), unknown)]
         return [replace(issue, key=issue_text.key_of(issue.description))
                 for issue in found if issue is not None]
 
@@ -131,11 +158,35 @@ class IssueKind(IssueRows):
         if wanted.links.assignee_id:
             body["assignee_id"] = wanted.links.assignee_id
         created = self._ctx.tracker.create_issue(body)
+        if self._ctx.numbering == PRESERVE:
+            check(wanted.source.iid, wanted.key, created)
         return replace(created, key=issue_text.key_of(created.description))
+
+    def extra_counts(self, planned: Planned) -> dict[str, int] | None:
+        """What the report says beside an issue: comments read for it, references rewritten."""
+        if not isinstance(planned, Create | Change | Unchanged):
+            return None
+        wanted: WantedIssue = planned.wanted
+        written = isinstance(planned, Create | Change)  # an unchanged text rewrites nothing
+        counts = {"references": wanted.references if written else 0,
+                  "comments": self._ctx.shared.get("comment_counts", {}).get(wanted.source.id, 0)}
+        return {name: n for name, n in counts.items() if n} or None
+
+    def sequence_of(self, planned: Planned) -> Any:
+        """Kept numbers: every create one after another (else None: all in parallel)."""
+        keep = self._ctx.numbering == PRESERVE and isinstance(planned, Create)
+        return "numbers" if keep else None
+
+    def sequence_rank(self, planned: Planned) -> int:
+        """Kept numbers are created in iid order (placeholders included)."""
+        return int(planned.wanted.source.iid) if isinstance(planned, Create) else 0
 
     def find(self, wanted: WantedIssue) -> TargetIssue | None:
         """The issue holding our key: the title filter (a prefix match) first, else a listing."""
-        quoted = wanted.title.replace("\\", "\\\\").replace('"', '\\"')
+        return self._find(wanted.title, wanted.key)
+
+    def _find(self, title: str, key: str) -> TargetIssue | None:
+        quoted = title.replace("\\", "\\\\").replace('"', '\\"')
         try:
             pages = list(self._ctx.tracker.issue_pages(f'title="{quoted}"'))
         except FatalApiError as exc:
@@ -144,8 +195,8 @@ class IssueKind(IssueRows):
             pages = list(self._ctx.tracker.issue_pages())  # a filter it refuses: list them all
         for page in pages:
             for issue in page:
-                if issue_text.key_of(issue.description) == wanted.key:
-                    return replace(issue, key=wanted.key)
+                if issue_text.key_of(issue.description) == key:
+                    return replace(issue, key=key)
         return None
 
     def change(self, target: TargetIssue, wanted: WantedIssue | None,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bridge.kinds import issue_text
 from bridge.kinds.issue_links import Links
+from bridge.kinds.reference_map import ReferenceMap
+from bridge.kinds.references import rewrite
 from bridge.rules import RecordError
 from bridge.rules.dates import is_datetime
 from bridge.sources.gitlab import IssueRef
@@ -27,11 +29,22 @@ class WantedIssue:
     links: Links
     visibility: str = "public"
     deadline: str | None = None
+    raw_body: str = ""  # GitLab's text as the mapping gave it, before references are rewritten
+    pending: tuple[int, ...] = ()  # iids referred to that SourceCraft does not have yet
+    references: int = 0  # references rewritten
 
     @property
     def note(self) -> str | None:
         """What the report should say about links that could not be kept."""
         return "; ".join(self.links.notes) or None
+
+    def render(self, refs: ReferenceMap) -> WantedIssue:
+        """This issue with its text rewritten again, with what `refs` knows now."""
+        done = rewrite(self.raw_body, refs)
+        text = issue_text.description(self.source, done.text,
+                                      project_web_url=refs.project_web_url,
+                                      unmapped_assignee=self.links.unmapped_assignee)
+        return replace(self, description=text, pending=done.pending, references=done.rewritten)
 
     def managed(self) -> dict[str, Any]:
         """The mapped fields, comparable with `TargetIssue.managed()`."""
@@ -70,7 +83,7 @@ class IssueRows:
 
 
 def map_issue(issue: IssueRef, values: Mapping[str, Any], links: Links,
-              web_url: str | None) -> WantedIssue:
+              refs: ReferenceMap) -> WantedIssue:
     """The wanted issue from the rules' values; RecordError for one SourceCraft would refuse."""
     title = str(values.get("title") or "").strip()
     if not title:
@@ -84,16 +97,16 @@ def map_issue(issue: IssueRef, values: Mapping[str, Any], links: Links,
     deadline = values.get("deadline") or None
     if deadline is not None and not is_datetime(str(deadline)):
         raise RecordError(f"deadline '{deadline}' is not a date-time (add date_to_datetime)")
-    text = issue_text.description(issue, str(values.get("description") or ""),
-                                  project_web_url=web_url,
-                                  unmapped_assignee=links.unmapped_assignee)
-    size = len(text.encode("utf-8"))
+    web_url = refs.project_web_url
+    wanted = WantedIssue(issue, key=issue_text.issue_url(issue, web_url), title=title,
+                         description="", status=status, links=links, visibility=visibility,
+                         deadline=str(deadline) if deadline else None,
+                         raw_body=str(values.get("description") or "")).render(refs)
+    size = len(wanted.description.encode("utf-8"))
     if size > issue_text.DESCRIPTION_LIMIT:
         raise RecordError(f"the description is {size} bytes, over SourceCraft's 64 KB limit; "
                           "it is not cut: shorten it in GitLab, or leave the issue out")
-    return WantedIssue(issue, key=issue_text.issue_url(issue, web_url), title=title,
-                       description=text, status=status, links=links,
-                       visibility=visibility, deadline=str(deadline) if deadline else None)
+    return wanted
 
 
 def issue_record(issue: IssueRef) -> dict[str, Any]:

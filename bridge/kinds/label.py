@@ -117,12 +117,13 @@ class LabelKind(LabelRows):
             items.extend(page)
             self._ctx.on_page("labels", len(page))
         notes = (NO_DESCRIPTION,) if any(label.description for label in items) else ()
+        self._ctx.shared["label_items"] = items  # issue texts refer to them (~bug, ~4)
         return SourceSet(items=tuple(items), pages=pages, notes=notes)
 
-    def transform(self, source: SourceSet, refs: Refs, *,
-                  reserved: Mapping[int, str]) -> list[Any]:
+    def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
+                  target: Sequence[Any]) -> list[Any]:
         """Each label through the mapping's `label:` rules, its colour made six hex digits."""
-        del refs, reserved
+        del refs, reserved, target
         rules = self._ctx.mapping.section("label")
         out: list[Any] = []
         for label in sorted(source.items, key=lambda item: item.id):
@@ -132,8 +133,9 @@ class LabelKind(LabelRows):
                 out.append(Skipped(label, reason="mapping failed", error=str(exc)))
         return out
 
-    def target_pages(self) -> Iterator[Sequence[TargetLabel]]:
+    def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetLabel]]:
         """Every label of the repository."""
+        del refs
         return self._ctx.tracker.label_pages()
 
     def conflict(self, wanted: WantedLabel, found: TargetLabel) -> str | None:

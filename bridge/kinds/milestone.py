@@ -89,20 +89,22 @@ class MilestoneKind(MilestoneRows):
         else:
             got = extract(ctx.reader, on_page=ctx.on_page, keep=keep)
         ctx.shared["issue_scan"] = got.issue_scan
+        ctx.shared["milestone_items"] = got.milestones  # issue texts refer to them (%5)
         return SourceSet(items=got.milestones, pages=got.pages,
                          census_complete=got.census_complete, extra={"issues": got.issues})
 
-    def transform(self, source: SourceSet, refs: Refs, *,
-                  reserved: Mapping[int, str]) -> list[Any]:
+    def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
+                  target: Sequence[Any]) -> list[Any]:
         """The mapping applied to each milestone, then slugs made distinct (by ascending id)."""
-        del refs
+        del refs, target
         mapping = self._ctx.mapping
         results = [mapping.apply(m) for m in sorted(source.items, key=lambda m: m.id)]
         return distinct_slugs(results, reserved,
                               keep_reserved=not mapping.slugs_follow_renames)
 
-    def target_pages(self) -> Iterator[Sequence[TargetMilestone]]:
+    def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetMilestone]]:
         """Every milestone of the repository."""
+        del refs
         return self._ctx.target.milestone_pages()
 
     def conflict(self, wanted: WantedMilestone, found: TargetMilestone) -> str | None:

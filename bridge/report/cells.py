@@ -50,9 +50,11 @@ def printable(text: str) -> str:
 
 
 def show(value: Any) -> str:
-    """A field value as a person reads it: ∅ for none, "" for an empty string."""
-    if value is None:
+    """A field value as a person reads it: ∅ for none, "" for an empty string, a list as words."""
+    if value is None or (isinstance(value, list | tuple) and not value):
         return NOTHING
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
     if value == "":
         return '""'
     return str(value)
@@ -77,14 +79,15 @@ def pad(text: str, width: int) -> str:
 def change_lines(item: ReportItem, *, hide_shown: bool = False) -> list[str]:
     """One "field: before → after" line per change; a create's fields read "field: value".
 
-    With `hide_shown`, a create's name and slug are left out where the row's title and slug
-    columns already say the same, and so is the status "open" every new milestone starts with.
+    With `hide_shown`, a create's name (or title) and slug are left out where the row's title
+    and slug columns already say the same, and so is the status "open" every new object
+    starts with.
     """
     lines = []
     for name, pair in item.changes.items():
         before, after = [*pair, None, None][:2]
         if hide_shown and item.action == "create" and (
-                (name == "name" and after == item.title)
+                (name in ("name", "title") and after == item.title)
                 or (name == "slug" and after == item.target_slug)
                 or (name == "status" and after == "open")):
             continue
@@ -166,13 +169,23 @@ def problems(report: RunReport) -> list[ReportItem]:
     return [item for item in report.items if item.failed or item.action == "conflict"]
 
 
-def masked(report: RunReport) -> RunReport:
-    """The report with every registered secret masked, so no renderer can print a token."""
-    def item(it: ReportItem) -> ReportItem:
-        return replace(it, title=mask_text(it.title), changes=mask_value(it.changes),
-                       target_slug=None if it.target_slug is None else mask_text(it.target_slug),
-                       reason=None if it.reason is None else mask_text(it.reason),
-                       error=None if it.error is None else mask_text(it.error),
-                       project_path=mask_text(it.project_path))
+def masked_item(it: ReportItem) -> ReportItem:
+    """One item with every registered secret masked."""
+    return replace(it, title=mask_text(it.title), changes=mask_value(it.changes),
+                   target_slug=None if it.target_slug is None else mask_text(it.target_slug),
+                   reason=None if it.reason is None else mask_text(it.reason),
+                   error=None if it.error is None else mask_text(it.error),
+                   project_path=mask_text(it.project_path),
+                   ref=None if it.ref is None else mask_text(it.ref))
+
+
+def masked(report: RunReport, *, items: bool = True) -> RunReport:
+    """The report with every registered secret masked, so no renderer can print a token.
+
+    With `items=False` only the run's settings and notes are masked: a renderer that shows
+    a few of 30,000 items masks those with `masked_item` as it prints them.
+    """
     return replace(report, source=mask_value(report.source), target=mask_value(report.target),
-                   items=tuple(item(it) for it in report.items))
+                   notes=tuple(mask_text(note) for note in report.notes),
+                   items=tuple(masked_item(it) for it in report.items) if items
+                   else report.items)

@@ -6,10 +6,8 @@ from html import escape
 
 from bridge.report.cells import (
     ARROW,
-    COLUMNS,
     action_cell,
     change_lines,
-    issues_cell,
     masked,
     notes,
     printable,
@@ -17,7 +15,16 @@ from bridge.report.cells import (
     summary_line,
     title_line,
 )
-from bridge.report.model import SUMMARY_KEYS, RunReport
+from bridge.report.grouping import (
+    by_kind,
+    counts_cell,
+    file_columns,
+    key_words,
+    only_milestones,
+    plural,
+    summary_columns,
+)
+from bridge.report.model import SUMMARY_KEYS, ReportItem, RunReport
 
 # Row colours by action; an action not in this list (a newer report) gets no class at all,
 # so nothing from the data ever lands in an attribute unescaped.
@@ -54,8 +61,42 @@ def _list(lines: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>"
 
 
+def _kind_summary(report: RunReport) -> str:
+    keys = summary_columns(report)
+    return ("<table class=\"summary kinds\"><thead><tr><th>kind</th>"
+            + "".join(f"<th>{_e(key_words(key))}</th>" for key in keys)
+            + "</tr></thead><tbody>"
+            + "".join("<tr><th>" + _e(plural(kind)) + "</th>"
+                      + "".join(f"<td>{counts.get(key, 0)}</td>" for key in keys) + "</tr>"
+                      for kind, counts in report.summary_by_kind().items())
+            + "</tbody></table>")
+
+
+def _items_table(kind: str, items: list[ReportItem]) -> str:
+    """Every item of one kind (the page has no size limit to keep within)."""
+    heads = (f"{name} ({ARROW})" if name == "what changes" else name
+             for name in file_columns(kind))
+    out = ["<table class=\"items\"><thead><tr>"
+           + "".join(f"<th>{_e(head)}</th>" for head in heads)
+           + "</tr></thead><tbody>"]
+    for item in items:
+        css = "failed" if item.failed else item.action if item.action in _ACTIONS else ""
+        note = "\n".join(f"{label}: {text}" for label, text in notes(item))
+        out.append(
+            (f"<tr class=\"{css}\">" if css else "<tr>")
+            + f"<td class=\"action\">{_e(action_cell(item))}</td>"
+            + f"<td>{_e(item.title)}</td><td class=\"ref\">{_e(item.reference)}</td>"
+            + f"<td>{_e(item.target_slug or '')}</td>"
+            + f"<td class=\"issues\">{_e(counts_cell(item))}</td>"
+            + f"<td>{_list(change_lines(item))}</td>"
+            + f"<td class=\"note\">{_e(note)}</td></tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
 def render_html(report: RunReport) -> str:
-    """A standalone page: title, summary counts, the table of items, problems highlighted."""
+    """A standalone page: title, summary counts (per kind too), every item in a table per kind,
+    problems highlighted."""
     report = masked(report)
     summary = report.summary()
     head = (
@@ -76,24 +117,15 @@ def render_html(report: RunReport) -> str:
            + "</tr></thead><tbody><tr>"
            + "".join(f"<td>{summary[key]}</td>" for key in SUMMARY_KEYS)
            + "</tr></tbody></table>"]
-    if report.items:
-        heads = (f"{name} ({ARROW})" if name == "what changes" else name for name in COLUMNS)
-        out.append("<table class=\"items\"><thead><tr>"
-                   + "".join(f"<th>{_e(head)}</th>" for head in heads)
-                   + "</tr></thead><tbody>")
-        for item in report.items:
-            css = "failed" if item.failed else item.action if item.action in _ACTIONS else ""
-            note = "\n".join(f"{label}: {text}" for label, text in notes(item))
-            out.append(
-                (f"<tr class=\"{css}\">" if css else "<tr>")
-                + f"<td class=\"action\">{_e(action_cell(item))}</td>"
-                + f"<td>{_e(item.title)}</td><td class=\"ref\">{_e(item.reference)}</td>"
-                + f"<td>{_e(item.target_slug or '')}</td>"
-                + f"<td class=\"issues\">{_e(issues_cell(item))}</td>"
-                + f"<td>{_list(change_lines(item))}</td>"
-                + f"<td class=\"note\">{_e(note)}</td></tr>")
-        out.append("</tbody></table>")
-    else:
+    grouped = not only_milestones(report)
+    if grouped:
+        out.append(_kind_summary(report))
+        out.extend(f"<p class=\"note\">{_e(note)}</p>" for note in report.notes)
+    for kind, items in by_kind(report.items).items():
+        if grouped:
+            out.append(f"<h2>{_e(plural(kind))} ({len(items):,})</h2>")
+        out.append(_items_table(kind, items))
+    if not report.items:
         out.append("<p>No milestones.</p>")
     trouble = problems(report)
     if trouble:

@@ -30,7 +30,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
 #: The keys of one item in the JSON report, in schema order.
 ITEM_KEYS: tuple[str, ...] = (
     "kind", "source_id", "source_iid", "title", "reference", "action", "target_slug", "changes",
-    "issues", "reason", "error", "adopted", "attempted")
+    "issues", "reason", "error", "adopted", "attempted", "extra")
 
 
 class ReportRows(Protocol):
@@ -66,6 +66,7 @@ class ReportItem:
     ref: str | None = None  # GitLab's reference; None: built as a milestone's (version 1)
     attempted: bool = True  # False: the run stopped before this item's turn
     adopted: bool = False  # found on SourceCraft by its key and recorded as ours, not created
+    extra: dict[str, int] | None = None  # small counts a kind adds (an issue's comments, refs)
 
     @property
     def failed(self) -> bool:
@@ -124,7 +125,21 @@ class ReportItem:
             error=error, project_path=path, ok=error is None, kind=kind.name,
             ref=kind.reference(source, source_id, path), attempted=attempted,
             adopted=bool(getattr(planned, "adopted", False)
-                         or (outcome is not None and outcome.adopted)))
+                         or (outcome is not None and outcome.adopted)),
+            extra=_extra(kind, planned))
+
+
+def _extra(kind: ReportRows, planned: Planned) -> dict[str, int] | None:
+    """The kind's optional `extra_counts(planned)`: counts shown beside the item, or None.
+
+    Without one, a create or update whose wanted text had references rewritten counts them.
+    """
+    counts = getattr(kind, "extra_counts", None)
+    found = counts(planned) if callable(counts) else None
+    if found is None and str(planned.action) in ("create", "update"):
+        rewritten = getattr(wanted_of(planned), "references", 0)
+        found = {"references": rewritten} if isinstance(rewritten, int) and rewritten else None
+    return {str(k): int(v) for k, v in found.items()} if found else None
 
 
 def _changes(planned: Planned) -> dict[str, list[Any]]:
@@ -251,4 +266,5 @@ def _item_from_dict(raw: Mapping[str, Any], project_path: str) -> ReportItem:
                 if raw.get("issues") is not None else None),
         reason=raw["reason"], error=error, project_path=project_path, ok=error is None,
         kind=str(raw.get("kind", "milestone")), ref=raw.get("reference"),
-        adopted=bool(raw.get("adopted", False)), attempted=bool(raw.get("attempted", True)))
+        adopted=bool(raw.get("adopted", False)), attempted=bool(raw.get("attempted", True)),
+        extra=({str(k): int(v) for k, v in raw["extra"].items()} if raw.get("extra") else None))

@@ -9,9 +9,8 @@ from rich.cells import cell_len
 
 from bridge.report.cells import (
     action_cell,
-    change_lines,
-    issues_cell,
     masked,
+    masked_item,
     notes,
     one_line,
     pad,
@@ -20,11 +19,25 @@ from bridge.report.cells import (
     title_line,
     truncate,
 )
+from bridge.report.grouping import (
+    SHOWN_PER_KIND,
+    by_kind,
+    first,
+    more_line,
+    only_milestones,
+    plural,
+)
 from bridge.report.model import ReportItem, RunReport
+from bridge.report.textkinds import (
+    change_cells,
+    count_cell,
+    kind_headers,
+    summary_table,
+    title_cell,
+)
 
-#: Two-line headers keep the columns narrow.
-HEADERS = (("", "action"), ("GitLab", "milestone"), ("SourceCraft", "slug"), ("", "issues"),
-           ("what changes", "and why"))
+#: Two-line headers keep the columns narrow (a milestone's; other kinds name their own).
+HEADERS = kind_headers("milestone")
 ACTION, TITLE, SLUG, ISSUES, CHANGES = range(5)
 GAP = "  "
 INDENT = "  "  # a wrapped line's continuation
@@ -91,11 +104,11 @@ def _cut(word: str, room: int) -> str:
 
 def _cells(item: ReportItem) -> list[list[str]]:
     """The row's columns, each as logical lines; every reason is shown, not only in files."""
-    changes = [one_line(line) for line in change_lines(item, hide_shown=True)]
+    changes = change_cells(item)
     if item.reason:
         changes.append(f"({one_line(item.reason)})")
-    return [[action_cell(item)], [truncate(one_line(item.title), MAX_TITLE)],
-            [one_line(item.target_slug or "")], [issues_cell(item)], changes]
+    return [[action_cell(item)], [truncate(one_line(title_cell(item)), MAX_TITLE)],
+            [one_line(item.target_slug or "")], [count_cell(item)], changes]
 
 
 def _longest_word(lines: list[str], extra: int = 0) -> int:
@@ -103,14 +116,15 @@ def _longest_word(lines: list[str], extra: int = 0) -> int:
                default=0)
 
 
-def _widths(rows: list[list[list[str]]], width: int | None) -> tuple[list[int], bool]:
+def _widths(rows: list[list[list[str]]], width: int | None,
+            heads: tuple[tuple[str, str], ...] = HEADERS) -> tuple[list[int], bool]:
     """Each column's width, and whether the changes get a column (else they go below the row)."""
-    columns = [[*HEADERS[i], *(line for row in rows for line in row[i])] for i in range(5)]
+    columns = [[*heads[i], *(line for row in rows for line in row[i])] for i in range(5)]
     natural = [max(cell_len(line) for line in col) for col in columns]
     widths = list(natural)
     fixed = sum(natural[i] for i in (ACTION, SLUG, ISSUES)) + len(GAP) * 3
     # Laid out without the changes column, the headers are one line each: wider.
-    stacked = [max(natural[i], cell_len(" ".join(HEADERS[i]).strip())) for i in range(4)]
+    stacked = [max(natural[i], cell_len(" ".join(heads[i]).strip())) for i in range(4)]
     fixed_stacked = sum(stacked[i] for i in (ACTION, SLUG, ISSUES)) + len(GAP) * 3
     room = (width or PIPE_WIDTH) - fixed - len(GAP)  # for the title and the changes
     atom = _longest_word(columns[CHANGES], len(INDENT))
@@ -126,7 +140,7 @@ def _widths(rows: list[list[list[str]]], width: int | None) -> tuple[list[int], 
     if widths[CHANGES] >= max(min(natural[CHANGES], MIN_CHANGES), atom):
         return widths, True
     shortest = min(natural[TITLE], _longest_word(columns[TITLE]))
-    stacked[TITLE] = max(min(shortest, 12), cell_len("GitLab milestone"),
+    stacked[TITLE] = max(min(shortest, 12), cell_len(" ".join(heads[TITLE])),
                          min(natural[TITLE], width - fixed_stacked))
     return stacked, False
 
@@ -148,25 +162,47 @@ def _below(changes: list[str], widths: list[int], width: int) -> list[str]:
     return [offset + piece for line in changes for piece in wrap(line, room)]
 
 
-def _table(items: list[ReportItem], width: int | None) -> list[str]:
-    rows = [_cells(item) for item in items]
-    widths, beside = _widths(rows, width)
-    headers = [list(h) for h in HEADERS]
+def _table(items: list[ReportItem], width: int | None, kind: str = "milestone") -> list[str]:
+    heads = kind_headers(kind)
+    rows = [_cells(masked_item(item)) for item in items]
+    widths, beside = _widths(rows, width, heads)
+    headers = [list(h) for h in heads]
     if not beside:  # one header line, and the changes' heading where the changes go
-        headers = [[" ".join(h).strip()] for h in HEADERS[:CHANGES]]
+        headers = [[" ".join(h).strip()] for h in heads[:CHANGES]]
     out = _lines(headers, widths)
     if not beside:
-        out.extend(_below([" ".join(HEADERS[CHANGES])], widths, width or PIPE_WIDTH))
+        out.extend(_below([" ".join(heads[CHANGES])], widths, width or PIPE_WIDTH))
     out.append(GAP.join("─" * w for w in widths))
     for row in rows:
         out.extend(_lines(row[:len(widths)], widths))
         if not beside:
             out.extend(_below(row[CHANGES], widths, width or PIPE_WIDTH))
-    out.append("(issues: open/closed)")
+    if kind == "milestone":
+        out.append("(issues: open/closed)")
     return out
 
 
+def _kinds(report: RunReport, width: int | None, quiet: bool,
+           report_path: str | None) -> list[str]:
+    """The summary table per kind, then each kind's first items and "... N more"."""
+    screen = width or PIPE_WIDTH
+    out = [] if quiet else summary_table(report, screen)
+    if not quiet:
+        out += [piece for note in report.notes for piece in wrap(f"note: {one_line(note)}", screen)]
+    for kind, all_items in by_kind(report.items).items():
+        items = [item for item in all_items
+                 if not quiet or item.outcome not in ("unchanged", "skip")]
+        if not items:
+            continue
+        shown = first(items, SHOWN_PER_KIND)
+        out += ["", f"{plural(kind)} ({len(items):,})", *_table(shown.items, width, kind)]
+        if shown.more:
+            out.extend(wrap(more_line(kind, shown, report_path), screen))
+    return out[1:] if out and out[0] == "" else out
+
+
 def _detail(item: ReportItem, width: int) -> list[str]:
+    item = masked_item(item)
     head = f"  {action_cell(item):<9} {item.reference}  {one_line(item.title)}"
     lines = wrap(truncate(one_line(head), MAX_TITLE + 40), width, indent="    ")
     for label, text in notes(item):
@@ -177,7 +213,8 @@ def _detail(item: ReportItem, width: int) -> list[str]:
     return lines
 
 
-def render_text(report: RunReport, *, width: int | None = None, quiet: bool = False) -> str:
+def render_text(report: RunReport, *, width: int | None = None, quiet: bool = False,
+                report_path: str | None = None) -> str:
     """The table (action, GitLab milestone, SourceCraft slug, issues, what changes) and summary.
 
     `width` is the screen's (None: a pipe or a file, see PIPE_WIDTH). Titles and slugs are
@@ -185,17 +222,24 @@ def render_text(report: RunReport, *, width: int | None = None, quiet: bool = Fa
     too narrow for a changes column the changes go below each row. With `quiet` only the
     rows that did (or would do) something or need a look are shown, and the closing line
     starts with the time and what ran, so an hourly log reads one line per quiet run.
+
+    A report of more kinds than milestones opens with a summary table per kind and shows
+    the first SHOWN_PER_KIND items of each kind, then "... N more" naming `report_path`
+    (the `--report` file) where every item is; every failure and conflict is listed below.
     """
-    report = masked(report)
+    report = masked(report, items=False)  # the items shown are masked as they are laid out
     screen = width or PIPE_WIDTH
-    items = list(report.items)
-    if quiet:
-        items = [item for item in items if item.outcome not in ("unchanged", "skip")]
     out = [] if quiet else [*wrap(one_line(title_line(report)), screen), ""]
-    if items:
-        out.extend(_table(items, width))
-    elif not quiet:
-        out.append("no milestones")
+    if only_milestones(report):
+        items = list(report.items)
+        if quiet:
+            items = [item for item in items if item.outcome not in ("unchanged", "skip")]
+        if items:
+            out.extend(_table(items, width))
+        elif not quiet:
+            out.append("no milestones")
+    else:
+        out.extend(_kinds(report, width, quiet, report_path))
     trouble = problems(report)
     if trouble:
         out += ["", "conflicts and failures:"]

@@ -18,7 +18,8 @@ from bridge.rules.sections import compile_section as compile_kind_section
 from bridge.rules.transforms import read_date_settings
 from bridge.rules.yamlnodes import Reader
 
-TOP_KEYS = ("version", "dates", "slugs", "milestone", "label", "issue", "include", "exclude")
+TOP_KEYS = ("version", "dates", "slugs", "references", "milestone", "label", "issue",
+            "include", "exclude")
 SUPPORTED_VERSIONS = (1,)
 #: SourceCraft fields a mapping must give a rule for; the others may be left out.
 REQUIRED = ("name", "slug", "status")
@@ -38,12 +39,10 @@ def load_mapping(path: str | Path) -> CompiledMapping:
     dates = DateSettings()
     if "dates" in found:
         dates = read_date_settings(reader, found["dates"][1], "dates", dates)
-    follow = False
-    if "slugs" in found:
-        slug_entries = reader.entries(found["slugs"][1], "slugs", "a mapping")
-        reader.refuse_unknown(slug_entries, ("follow_renames",), "slugs", "slug setting")
-        for _, _, value in slug_entries:
-            follow = reader.boolean(value, "slugs.follow_renames", "follow_renames")
+    follow = _switch(reader, found.get("slugs"), "slugs", "follow_renames", default=False,
+                     what="slug setting")
+    rewrite = _switch(reader, found.get("references"), "references", "rewrite", default=True,
+                      what="reference setting")
     if "milestone" not in found:
         raise reader.error(root, "milestone", "missing: the section that says where each "
                            "SourceCraft field comes from")
@@ -55,7 +54,20 @@ def load_mapping(path: str | Path) -> CompiledMapping:
              for kind in SECTIONS if kind in found}
     return CompiledMapping(path=path, file=reader.file, version=version, rules=rules,
                            filters=filters, dates=dates, slugs_follow_renames=follow,
-                           sections=kinds)
+                           sections=kinds, rewrite_references=rewrite)
+
+
+def _switch(reader: Reader, found: tuple[yaml.Node, yaml.Node] | None, section: str, key: str,
+            *, default: bool, what: str) -> bool:
+    """A section holding one true/false setting (`slugs.follow_renames`, `references.rewrite`)."""
+    if found is None:
+        return default
+    entries = reader.entries(found[1], section, "a mapping")
+    reader.refuse_unknown(entries, (key,), section, what)
+    value = default
+    for _, _, node in entries:
+        value = reader.boolean(node, f"{section}.{key}", key)
+    return value
 
 
 def _version(reader: Reader, root: yaml.Node, found: tuple[yaml.Node, yaml.Node] | None) -> int:

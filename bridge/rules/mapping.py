@@ -24,7 +24,8 @@ class CompiledMapping:
 
     def __init__(self, *, path: Path, file: str, version: int, rules: Mapping[str, FieldRule],
                  filters: Filters, dates: DateSettings, slugs_follow_renames: bool = False,
-                 sections: Mapping[str, SectionRules] | None = None) -> None:
+                 sections: Mapping[str, SectionRules] | None = None,
+                 rewrite_references: bool = True) -> None:
         self.path = path
         self.file = file  # the name errors show, as the user wrote it
         self.version = version
@@ -34,6 +35,14 @@ class CompiledMapping:
         #: False (default): a mirror run keeps a milestone's slug when its title changes.
         self.slugs_follow_renames = slugs_follow_renames
         self._sections = dict(sections or {})
+        self._own = frozenset(self._sections)
+        #: True (default): `#12`, `%v1.0`, `~bug`... in issues and comments are made to point
+        #: at their SourceCraft counterparts (docs/references.md); False leaves texts as they are.
+        self.rewrite_references = rewrite_references
+
+    def has_section(self, kind: str) -> bool:
+        """Whether this mapping file itself has a `label:` or `issue:` section."""
+        return kind in self._own
 
     def section(self, kind: str) -> SectionRules:
         """The rules of the `label:` or `issue:` section; the bundled one if this file has none."""

@@ -8,10 +8,19 @@ from bridge.rules.mapping import CompiledMapping
 def validate_report(mapping: CompiledMapping) -> str:
     """Plain text, one line per SourceCraft field and per filter, for people checking a mapping."""
     rows = mapping.describe()
-    width = max(len(name) for name, _ in rows)
+    width = max(len(name) for name, _ in [*rows, *mapping.section("issue").describe()])
     lines = [f"mapping {mapping.file} (version {mapping.version}) compiles.", "",
              "SourceCraft fields and where they come from:"]
     lines += [f"  {name.ljust(width)}  <- {words}" for name, words in rows]
+    for kind in ("label", "issue"):
+        section = mapping.section(kind)
+        origin = "" if mapping.has_section(kind) else " (the bundled rules: this file has none)"
+        lines += ["", f"{kind.capitalize()}s, when `transfer:` moves them{origin}:"]
+        lines += [f"  {name.ljust(width)}  <- {words}" for name, words in section.describe()]
+    lines += ["", "References in issue and comment texts: " + (
+        "rewritten to point at SourceCraft (references.rewrite: true)."
+        if mapping.rewrite_references else "left as GitLab has them (references.rewrite: "
+                                           "false).")]
     lines += ["", "Milestones kept:"]
     filters = mapping.filters.describe()
     lines += [f"  {line}" for line in filters] or ["  every milestone (no include/exclude rules)"]

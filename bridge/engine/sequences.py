@@ -1,0 +1,48 @@
+"""Running a kind's actions in sequences: one after another within one, in parallel across.
+
+Comments of one issue must land in order, and kept issue numbers need every create
+in iid order; everything else may run side by side. A kind says which sequence an
+action belongs to (`sequence_of`, None: none) and, if the plan's order is not the
+one to keep, how to rank it (`sequence_rank`). Once an action of a sequence fails,
+the rest of that sequence is not attempted: nothing lands out of its turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bridge.models import ItemOutcome, Planned, target_of
+
+
+def run_in_sequences(pool: ThreadPoolExecutor, actions: Sequence[Planned], kind: Any,
+                     one: Callable[[Planned], ItemOutcome]) -> list[ItemOutcome]:
+    """Every action through `one`, sequences kept; outcomes in the plan's order."""
+    sequence_of = kind.sequence_of
+    groups: dict[Any, list[int]] = {}
+    for index, planned in enumerate(actions):
+        key = sequence_of(planned)
+        groups.setdefault(("alone", index) if key is None else key, []).append(index)
+    rank = getattr(kind, "sequence_rank", None)
+    if rank is not None:
+        for indices in groups.values():
+            indices.sort(key=lambda i: rank(actions[i]))
+    outcomes: list[ItemOutcome | None] = [None] * len(actions)
+
+    def in_turn(indices: list[int]) -> None:
+        broken: str | None = None
+        for index in indices:
+            planned = actions[index]
+            if broken is not None:
+                outcomes[index] = ItemOutcome(planned, ok=False, target=target_of(planned),
+                                              error=broken, attempted=False)
+                continue
+            outcome = one(planned)
+            outcomes[index] = outcome
+            if not outcome.ok:
+                broken = (f"not attempted: an earlier one of the same {kind.sequence_name} "
+                          "did not go through")
+
+    list(pool.map(in_turn, groups.values()))
+    return [outcome for outcome in outcomes if outcome is not None]

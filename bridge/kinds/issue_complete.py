@@ -1,0 +1,76 @@
+"""Finishing what an issue's text points at, once the issues it names exist.
+
+Issues are created in parallel, so a text naming `#12` may be written before #12
+is on SourceCraft; its reference then stays a GitLab link (`pending`). After the
+issues are loaded, one PATCH per such issue completes it; if that PATCH never
+happens (a kill, a refusal), the next migrate sees a text that differs only by
+those references (`owed`) and sends it then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import structlog
+
+from bridge.checkpoint import content_hash
+from bridge.errors import ApiError
+from bridge.kinds.context import KindContext
+from bridge.kinds.issue_map import WantedIssue
+from bridge.kinds.reference_map import ReferenceMap
+from bridge.models import Change, Create, ItemOutcome, Planned, Unchanged
+from bridge.targets.records import TargetIssue
+
+log = structlog.get_logger(__name__)
+
+
+class ReferenceCompletion:
+    """The issue kind's part that completes references after the load."""
+
+    name = "issue"
+    _ctx: KindContext
+    _refmap: ReferenceMap | None
+
+    def owed(self, wanted: WantedIssue, target: TargetIssue) -> bool:
+        """True when `target` differs only by references scbridge could not finish before."""
+        if self._refmap is None or target.description == wanted.description:
+            return False
+        header, _, body = target.description.partition("\n\n")
+        if header != wanted.description.partition("\n\n")[0]:
+            return False
+        again = replace(wanted, raw_body=body).render(self._refmap)
+        return again.description == wanted.description
+
+    def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
+        """One PATCH per issue whose text pointed at issues created after it, now they exist."""
+        if self._refmap is None:
+            return
+        done = [(p.wanted, o.target) for p, o in zip(actions, outcomes, strict=True)
+                if o.ok and o.target is not None and isinstance(p, Create | Change | Unchanged)]
+        numbers = {**self._refmap.issues,
+                   **{wanted.source.iid: target.slug for wanted, target in done}}
+        self._refmap = replace(self._refmap, issues=numbers)
+        owed = [(wanted, target) for wanted, target in done if wanted.pending]
+        with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
+                                thread_name_prefix="references") as pool:
+            list(pool.map(lambda pair: self._complete(*pair), owed))
+
+    def _complete(self, wanted: WantedIssue, target: TargetIssue) -> None:
+        again = wanted.render(self._refmap) if self._refmap is not None else wanted
+        if again.description == target.description:
+            return
+        try:
+            updated = replace(self._ctx.tracker.update_issue(
+                target, {"description": again.description}), key=wanted.key)
+        except ApiError as exc:  # the next run finishes it (`owed`)
+            log.warning("references_not_completed", issue=wanted.key, error=str(exc))
+            return
+        known = self._ctx.checkpoint.get(self.name, wanted.source.id)
+        self._ctx.checkpoint.record(
+            self.name, wanted.source.id, key=wanted.key,
+            state=known.state if known else "created", target_id=updated.id,
+            written_hash=content_hash(updated.managed()), target_updated_at=updated.updated_at,
+            target_slug=updated.slug)
+

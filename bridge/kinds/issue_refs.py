@@ -1,0 +1,68 @@
+"""The reference map an issue's or comment's text is rewritten with, from what the run knows.
+
+Issue numbers come from the checkpoint (each issue record keeps its number) and from
+the target listing (a run without its checkpoint still finds them); milestones and
+labels from what their kinds left in `Refs`. An issue GitLab has but SourceCraft does
+not (yet) maps to None: its references stay GitLab links and are `pending`, fixed by
+one PATCH once the issue exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from bridge.checkpoint import Record
+from bridge.engine.refs import Refs
+from bridge.kinds.context import KindContext
+from bridge.kinds.reference_map import ReferenceMap
+from bridge.models import SourceMilestone
+from bridge.sources.gitlab import IssueRef, SourceLabel, label_id
+
+_IID = re.compile(r"/issues/(\d+)$")
+
+
+def iid_of(url: str | None) -> int | None:
+    """The iid at the end of a GitLab issue URL."""
+    match = _IID.search(url or "")
+    return int(match.group(1)) if match else None
+
+
+def issue_numbers(issues: Iterable[IssueRef], records: Mapping[int, Record],
+                  listed: Iterable[tuple[str | None, str]]) -> dict[int, str | None]:
+    """GitLab iid -> SourceCraft number, None for an issue not on SourceCraft yet."""
+    numbers: dict[int, str | None] = {issue.iid: None for issue in issues}
+    for record in records.values():
+        iid = iid_of(record.key)
+        if iid is not None and record.target_slug and record.state != "deleted":
+            numbers[iid] = record.target_slug
+    for key, number in listed:
+        iid = iid_of(key)
+        if iid is not None and number:
+            numbers[iid] = number
+    return numbers
+
+
+def reference_map(ctx: KindContext, refs: Refs, numbers: Mapping[int, str | None]
+                  ) -> ReferenceMap:
+    """Everything a rewrite needs, as the run knows it now."""
+    project = ctx.reader.project()
+    milestones: list[SourceMilestone] = list(ctx.shared.get("milestone_items", ()))
+    labels: list[SourceLabel] = list(ctx.shared.get("label_items", ()))
+    slugs: dict[int, str | None] = {}
+    for milestone in milestones:
+        ref = refs.get("milestone", milestone.id)
+        slugs[milestone.iid] = ref.slug if ref is not None else None
+    targets = {}
+    for label in labels:
+        ref = refs.get("label", label_id(label.name))
+        if ref is not None:
+            targets[label.name] = ref.name
+    return ReferenceMap(
+        gitlab_url=ctx.gitlab_url, project_path=project.path,
+        sourcecraft_issue_url=ctx.issue_url_pattern, project_web_url=project.web_url,
+        issues=dict(numbers), milestone_slugs=slugs,
+        milestone_titles={m.title: m.iid for m in milestones},
+        label_names={label.gitlab_id: label.name for label in labels
+                     if label.gitlab_id is not None},
+        label_targets=targets, enabled=ctx.mapping.rewrite_references)
