@@ -11,10 +11,10 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bridge import __version__
 from bridge.errors import BridgeError
@@ -42,6 +42,30 @@ class _Parser(argparse.ArgumentParser):
                     message += f"; did you mean {near[0]}?"
                     break
         super().error(message)
+
+
+def _plan_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """`apply` and `verify` (SPEC §12, §13)."""
+    text = "carry out a plan saved by --dry-run --plan-out, refusing it if anything changed"
+    sub = commands.add_parser("apply", help=text, description=text)
+    sub.add_argument("plan", type=Path, help="the plan file")
+    sub.add_argument("-c", "--config", type=Path,
+                     help="the config file (default: the one the plan was made with)")
+    sub.add_argument("--report", type=Path, metavar="PATH",
+                     help="also write the report: .json, .md or .html")
+    sub.add_argument("--checkpoint", metavar="PATH",
+                     help="checkpoint file (overrides the config; DIR/ for its name in DIR)")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(sub)
+    text = "compare SourceCraft with the mapped GitLab project, every field; write nothing"
+    sub = commands.add_parser("verify", help=text, description=text)
+    sub.add_argument("-c", "--config", required=True, type=Path, help="the config file")
+    sub.add_argument("--report", type=Path, metavar="PATH",
+                     help="also write the differences: .json, .md or .html")
+    sub.add_argument("--checkpoint", metavar="PATH",
+                     help="checkpoint to read settled slugs from (default: the config's)")
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(sub)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,8 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         shards(sub)
         sub.add_argument("--fresh", action="store_true",
                          help="start over: move the old checkpoint aside (never deleted)")
+        sub.add_argument("--plan-out", type=Path, metavar="PATH",
+                         help="with --dry-run: save the plan for `scbridge apply`")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar")
         common(sub)
+
+    _plan_commands(commands, common)
 
     for name, text in (("validate", "check config and mapping, no network"),
                        ("status", "what the checkpoint holds")):

@@ -26,13 +26,16 @@ if TYPE_CHECKING:
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     """Run the parsed command; return its exit code."""
-    if getattr(args, "config", None) is not None and is_fleet_config(args.config):
+    single = args.command in ("apply", "verify")  # one project each: a fleet's are not covered
+    if not single and getattr(args, "config", None) is not None \
+            and is_fleet_config(args.config):
         from bridge.fleet.command import fleet_command
         return fleet_command(args, stop)  # many projects (SPEC §14)
     if getattr(args, "shard", None) is not None or getattr(args, "shards", None) is not None:
         raise ConfigError("--shard and --shards need a config with projects: or discover:")
-    if args.command in ("migrate", "mirror"):
-        return cmd_run(args, stop)
+    runs = {"migrate": cmd_run, "mirror": cmd_run, "apply": cmd_apply, "verify": cmd_verify}
+    if args.command in runs:
+        return runs[args.command](args, stop)
     if args.command == "validate":
         return cmd_validate(args)
     if args.command == "status":
@@ -54,20 +57,81 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(REPORT_FORMATS))}")
+    if args.plan_out is not None and not args.dry_run:
+        raise ConfigError("--plan-out needs --dry-run: a plan is made without writing, then "
+                          "carried out by `scbridge apply`")
     config = _with_secrets_registered(load_config(args.config))
     prepare_report(args.report)  # before any request: a run must not end unable to save
+    from bridge.plans.collect import PlanCollector
+    collector = PlanCollector() if args.plan_out is not None else None
     options = RunOptions(command=args.command, dry_run=args.dry_run, fresh=args.fresh,
                          checkpoint=_checkpoint(args.checkpoint, config),
-                         progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
+                         progress=not args.no_progress and sys.stderr.isatty(), stop=stop,
+                         on_planned=collector)
     result = run(config, options)
     sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
                                  quiet=args.quiet,
                                  report_path=None if args.report is None else str(args.report)))
     if args.report is not None:
         write_report(result.report, args.report)
+    if collector is not None:
+        from bridge.plans import document
+        doc = document.build(config, command=args.command, kinds=collector.kinds,
+                             actions=collector.actions, notes=result.report.notes)
+        document.save(doc, args.plan_out)
+        writes = sum(len(entry["writes"]) for entry in collector.actions)
+        print(f"scbridge: plan saved to {args.plan_out} ({writes} writes); carry it out with "
+              f"`scbridge apply {args.plan_out}`", file=sys.stderr)
     if result.error is not None:
         print(f"scbridge: error: {result.error}", file=sys.stderr)
     return result.report.exit_code
+
+
+def cmd_apply(args: argparse.Namespace, stop: threading.Event) -> int:
+    """`apply PLAN`: the saved plan, checked against both sides, then carried out."""
+    from bridge.outputs import prepare_report
+    from bridge.pipeline import RunOptions
+    from bridge.plans import document
+    from bridge.plans.apply import apply_plan
+    from bridge.report import REPORT_FORMATS, render_text, write_report
+    from bridge.report.text import report_width
+    if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
+        raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
+                          f"{', '.join(sorted(REPORT_FORMATS))}")
+    doc = document.load(args.plan)
+    config = _with_secrets_registered(load_config(args.config or Path(doc["config_path"])))
+    document.check_identity(doc, config, args.plan)
+    prepare_report(args.report)
+    options = RunOptions(checkpoint=_checkpoint(args.checkpoint, config),
+                         progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
+    result = apply_plan(doc, config, options)
+    sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
+                                 quiet=args.quiet))
+    if args.report is not None:
+        write_report(result.report, args.report)
+    if result.error is not None:
+        print(f"scbridge: error: {result.error}", file=sys.stderr)
+    return result.report.exit_code
+
+
+def cmd_verify(args: argparse.Namespace, stop: threading.Event) -> int:
+    """`verify`: every difference between SourceCraft and the mapped source; no write."""
+    from bridge.outputs import prepare_report
+    from bridge.pipeline import RunOptions
+    from bridge.verify import render
+    from bridge.verify.run import verify
+    if args.report is not None and args.report.suffix.lower() not in render.FORMATS:
+        raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
+                          f"{', '.join(sorted(render.FORMATS))}")
+    config = _with_secrets_registered(load_config(args.config))
+    prepare_report(args.report)
+    options = RunOptions(checkpoint=_checkpoint(args.checkpoint, config),
+                         progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
+    report = verify(config, options)
+    sys.stdout.write(render.render_text(report))
+    if args.report is not None:
+        render.write(report, args.report)
+    return report.exit_code
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import importlib.resources
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from yaml.nodes import MappingNode, ScalarNode
 
 from bridge.configfile import Entry, Spec, YamlFile, convert
-from bridge.confignames import check_names
+from bridge.configkinds import read_users, transfer_kinds
+from bridge.confignames import REFUSAL, check_names, check_url
 from bridge.yamlread import describe
 
 
@@ -86,19 +85,6 @@ class MirrorConfig:
     on_target_edited: OnTargetEdited = "source-wins"
 
 
-#: Which kinds a run moves by default: milestones only, as before `transfer:` existed.
-TRANSFER_DEFAULTS = {"milestones": True, "labels": False, "issues": False, "comments": False}
-
-
-def transfer_kinds(transfer: Mapping[str, bool]) -> dict[str, bool]:
-    """`transfer:` as kind names; issues bring the labels and milestones they point at."""
-    on = {**TRANSFER_DEFAULTS, **transfer}
-    comments = bool(on["comments"])
-    issues = bool(on["issues"]) or comments  # comments live on issues
-    return {"label": bool(on["labels"]) or issues, "milestone": bool(on["milestones"]) or issues,
-            "issue": issues, "comment": comments}
-
-
 @dataclass(frozen=True, slots=True)
 class Config:
     path: Path  # the config file, for messages and relative paths
@@ -119,8 +105,7 @@ class Config:
 
 # -- the loader ----------------------------------------------------------------------------
 
-_REFUSAL = ("tokens never go in the config file (it gets committed, copied and shown); "
-            "name an environment variable with token_env, or a file with token_file")
+
 
 
 _SECTIONS: dict[str, dict[str, Spec]] = {
@@ -150,44 +135,9 @@ FLEET_KEYS = ("projects", "discover", "fleet")
 _PER_PROJECT = (("source", "project"), ("target", "repo"))
 
 
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses: the only hosts plain http may reach by default."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def bundled_mapping() -> Path:
     """The mapping shipped inside the package, used when the config names none."""
     return Path(str(importlib.resources.files("bridge").joinpath("data", _BUNDLED_MAPPING)))
-
-
-def _check_url(doc: YamlFile, entry: Entry, url: str, allow_insecure: bool) -> str:
-    parts = urlsplit(url.strip())
-    try:
-        parts.port  # noqa: B018 - parsing the port is the check
-    except ValueError:
-        raise doc.error(f"{entry.key} {url!r} has a bad port", entry.line, entry.key) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url.strip():
-        raise doc.error(f"{entry.key} {url!r} is not a valid http(s) URL", entry.line, entry.key)
-    if parts.username or parts.password:
-        raise doc.error(f"{entry.key} must not carry credentials; {_REFUSAL}", entry.line,
-                        entry.key)
-    if parts.query or parts.fragment:
-        raise doc.error(f"{entry.key} {url!r} must be the server root, without ?query or #part",
-                        entry.line, entry.key)
-    if re.search(r"/api/v\d+/?$", parts.path):
-        raise doc.error(f"{entry.key} {url!r} should be the server root: scbridge adds the "
-                        "/api/... part itself", entry.line, entry.key)
-    if parts.scheme == "http" and not allow_insecure and not is_loopback(parts.hostname):
-        raise doc.error(f"{entry.key} {url!r} is plain http to a non-loopback host, which would "
-                        "send the token in clear; use https or set allow_insecure_http: true",
-                        entry.line, entry.key)
-    return url.strip().rstrip("/")
 
 
 def default_checkpoint(folder: Path, org: str, repo: str) -> Path:
@@ -261,7 +211,7 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
     """
     path = Path(path)
     env = os.environ if env is None else env
-    doc = YamlFile(path, refuse=("token",), why=_REFUSAL)
+    doc = YamlFile(path, refuse=("token",), why=REFUSAL)
     doc.refuse_anywhere(doc.root)
     base = path.resolve().parent
     top = doc.entries(doc.root, "", {*_SECTIONS, *_TOP, "users", *FLEET_KEYS})
@@ -286,7 +236,7 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
     for name in ("source", "target"):
         values, found = sections[name]
         if "url" in values:
-            values["url"] = _check_url(doc, found["url"], values["url"], insecure)
+            values["url"] = check_url(doc, found["url"], values["url"], insecure)
     source_values, target_values = sections["source"][0], sections["target"][0]
     check_names(doc, sections["source"], sections["target"])
     source_token = _token(doc, "source", sections["source"], default_env="GITLAB_TOKEN",
@@ -307,21 +257,4 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
         http=HttpConfig(**sections["http"][0]), mirror=MirrorConfig(**sections["mirror"][0]),
         allow_insecure_http=insecure, transfer=transfer_kinds(sections["transfer"][0]),
         numbering=sections["issues"][0].get("numbering", "sourcecraft"),
-        users=_users(doc, top.get("users")))
-
-
-def _users(doc: YamlFile, entry: Entry | None) -> dict[str, str]:
-    """`users:`, GitLab username -> SourceCraft user slug, both plain strings."""
-    if entry is None or (isinstance(entry.node, ScalarNode) and doc.value(entry.node) is None):
-        return {}
-    if not isinstance(entry.node, MappingNode):
-        raise doc.error("users must map GitLab usernames to SourceCraft user slugs, not "
-                        f"{describe(entry.node, doc.value(entry.node))}", entry.line, "users")
-    users: dict[str, str] = {}
-    for key_node, value_node in entry.node.value:
-        name, slug = doc.value(key_node), doc.value(value_node)
-        if not isinstance(name, str) or not isinstance(slug, str) or not slug.strip():
-            raise doc.error(f"users.{name}: give the SourceCraft user slug as a string",
-                            key_node.start_mark.line + 1, f"users.{name}")
-        users[name] = slug.strip()
-    return users
+        users=read_users(doc, top.get("users")))

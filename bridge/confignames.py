@@ -6,6 +6,7 @@ reading the config, they are exit 2 with file:line and what to write instead.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,45 @@ _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SLUG_MAX = 256
 
 Section = tuple[dict[str, Any], dict[str, Entry]]
+
+REFUSAL = ("tokens never go in the config file (it gets committed, copied and shown); "
+            "name an environment variable with token_env, or a file with token_file")
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses: the only hosts plain http may reach by default."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(doc: YamlFile, entry: Entry, url: str, allow_insecure: bool) -> str:
+    """The server root of a `url:` key, or a ConfigError saying what is wrong with it."""
+    parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise doc.error(f"{entry.key} {url!r} has a bad port", entry.line, entry.key) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url.strip():
+        raise doc.error(f"{entry.key} {url!r} is not a valid http(s) URL", entry.line, entry.key)
+    if parts.username or parts.password:
+        raise doc.error(f"{entry.key} must not carry credentials; {REFUSAL}", entry.line,
+                        entry.key)
+    if parts.query or parts.fragment:
+        raise doc.error(f"{entry.key} {url!r} must be the server root, without ?query or #part",
+                        entry.line, entry.key)
+    if re.search(r"/api/v\d+/?$", parts.path):
+        raise doc.error(f"{entry.key} {url!r} should be the server root: scbridge adds the "
+                        "/api/... part itself", entry.line, entry.key)
+    if parts.scheme == "http" and not allow_insecure and not is_loopback(parts.hostname):
+        raise doc.error(f"{entry.key} {url!r} is plain http to a non-loopback host, which would "
+                        "send the token in clear; use https or set allow_insecure_http: true",
+                        entry.line, entry.key)
+    return url.strip().rstrip("/")
 
 
 def _project_path(url: str) -> str:

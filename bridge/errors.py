@@ -2,7 +2,8 @@
 
 SPEC §7: 2 is a usage, config, mapping or checkpoint problem found before any
 request; 3 means the run cannot proceed (auth refused, project missing, a
-server that keeps answering garbage); 4 is a held lock; 130 an interruption.
+server that keeps answering garbage); 4 is a held lock; 5 a saved plan that no longer
+matches the source or the target (§11, §13); 130 an interruption.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ class LockHeldError(BridgeError):
     """Another run holds the checkpoint's lock; this run wrote nothing."""
 
     exit_code = 4
+
+
+class StalePlanError(BridgeError):
+    """A saved plan's objects changed on GitLab or SourceCraft since it was made: no write."""
+
+    exit_code = 5
 
 
 class Interrupted(BridgeError):  # noqa: N818 - a signal is an event, not a fault

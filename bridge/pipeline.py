@@ -33,7 +33,7 @@ from bridge.outputs import check_checkpoint, open_checkpoint
 from bridge.preflight import preflight
 from bridge.progress import Progress
 from bridge.report import ReportItem, RunReport
-from bridge.rules import load_mapping
+from bridge.rules import CompiledMapping, load_mapping
 from bridge.rules.lint import refuse_problems
 from bridge.sources.gitlab import GitLabReader
 from bridge.targets.sourcecraft import SourceCraftClient
@@ -56,6 +56,8 @@ class RunOptions:
     stop: threading.Event = field(default_factory=threading.Event)
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = random.random
+    #: Called with each kind's actions once they are planned (and loaded), refs as learned.
+    on_planned: Callable[[Kind, Sequence[Planned], Refs], None] | None = None
 
 
 def _now() -> str:
@@ -120,27 +122,9 @@ def run(config: Config, options: RunOptions) -> RunResult:
                  project=config.source.project, org=config.target.org, repo=config.target.repo)
         source_http, target_http = _clients(config, options)
         try:
-            reader = GitLabReader(source_http, project=config.source.project,
-                                  per_page=config.source.per_page,
-                                  concurrency=config.http.concurrency,
-                                  api_prefix=f"/api/{config.source.api_version}")
-            target = SourceCraftClient(target_http, org=config.target.org,
-                                       repo=config.target.repo, silent=config.target.silent,
-                                       page_size=config.target.page_size)
-            preflight(config, reader, source_http, target)  # exit 3 before any page is read
-            _claim(config, options, checkpoint)
-            tracker = TrackerClient(target_http, org=config.target.org, repo=config.target.repo,
-                                    silent=config.target.silent,
-                                    page_size=config.target.page_size)
-            ctx = KindContext(reader=reader, target=target, tracker=tracker, mapping=mapping,
-                              checkpoint=checkpoint, command=options.command,
-                              save=not options.dry_run, on_page=_on_page(options, progress),
-                              users=dict(config.users), gitlab_url=config.source.url,
-                              concurrency=config.http.concurrency, numbering=config.numbering,
-                              issue_url_pattern=issue_url_pattern(
-                                  config.target.org, config.target.repo,
-                                  web=sourcecraft_web(config.target.url)))
-            kinds = build_kinds(config.transfer, ctx)
+            reader, kinds = _kinds(config, options, mapping, checkpoint=checkpoint,
+                                   progress=progress, source_http=source_http,
+                                   target_http=target_http)
             items, notes, fatal = _run_kinds(kinds, config, options, checkpoint=checkpoint,
                                              progress=progress, target_http=target_http,
                                              project_path=reader.project().path)
@@ -163,6 +147,33 @@ def run(config: Config, options: RunOptions) -> RunResult:
     log.info("run_finished", command=options.command, dry_run=options.dry_run,
              exit_code=report.exit_code, **report.summary())
     return RunResult(report, fatal)
+
+
+def _kinds(config: Config, options: RunOptions, mapping: CompiledMapping, *,
+           checkpoint: Checkpoint, progress: Progress, source_http: HttpClient,
+           target_http: HttpClient) -> tuple[GitLabReader, list[Kind]]:
+    """The GitLab reader and the kinds `transfer:` asks for, once both sides answered.
+
+    `run`, `apply` and `verify` build their kinds here.
+    """
+    reader = GitLabReader(source_http, project=config.source.project,
+                          per_page=config.source.per_page, concurrency=config.http.concurrency,
+                          api_prefix=f"/api/{config.source.api_version}")
+    target = SourceCraftClient(target_http, org=config.target.org, repo=config.target.repo,
+                               silent=config.target.silent, page_size=config.target.page_size)
+    preflight(config, reader, source_http, target)  # exit 3 before any page is read
+    _claim(config, options, checkpoint)
+    tracker = TrackerClient(target_http, org=config.target.org, repo=config.target.repo,
+                            silent=config.target.silent, page_size=config.target.page_size)
+    ctx = KindContext(reader=reader, target=target, tracker=tracker, mapping=mapping,
+                      checkpoint=checkpoint, command=options.command,
+                      save=not options.dry_run, on_page=_on_page(options, progress),
+                      users=dict(config.users), gitlab_url=config.source.url,
+                      concurrency=config.http.concurrency, numbering=config.numbering,
+                      issue_url_pattern=issue_url_pattern(
+                          config.target.org, config.target.repo,
+                          web=sourcecraft_web(config.target.url)))
+    return reader, build_kinds(config.transfer, ctx)
 
 
 def _claim(config: Config, options: RunOptions, checkpoint: Checkpoint) -> None:
@@ -213,6 +224,8 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
             if after is not None:
                 after(actions, outcomes)
         learn(kind, refs, actions, outcomes)
+        if options.on_planned is not None:  # a saved plan (--plan-out) records each kind here
+            options.on_planned(kind, actions, refs)
         items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
                      for a, o in zip(actions, outcomes, strict=True))
     return items, notes, fatal

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import Config, Secret, bundled_mapping, is_loopback, load_config
+from bridge.config import Config, Secret, bundled_mapping, load_config
+from bridge.confignames import is_loopback
 from bridge.errors import ConfigError
 
 ENV = {"GITLAB_TOKEN": "glpat-source-secret", "SOURCECRAFT_TOKEN": "sc-target-secret"}

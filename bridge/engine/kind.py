@@ -4,6 +4,13 @@ The engine (plan, load, the pipeline's loop, the report) is written once over
 this protocol and never names a kind; each kind is one module in `bridge.kinds`
 that declares its fields and endpoints and answers these few questions, the way
 GitLab's importers declare a handful of hooks over one template.
+
+`scbridge verify` also reads two optional members where a kind defines them:
+`verify_order(matched)`, checks over the matched (wanted, target) pairs that no
+single object shows, such as comments out of order (`bridge.verify.compare`);
+and `lists_by_refs = True` for a kind whose `target_pages(refs)` needs the refs
+of the kinds before it (comments: the issues' numbers), so its listing is not
+read ahead with the others.
 """
 
 from __future__ import annotations
@@ -14,6 +21,14 @@ from typing import Any, Protocol
 
 from bridge.checkpoint import Record
 from bridge.engine.refs import Refs, TargetRef
+
+#: How a body names the id of an object the same plan creates (see `Kind.create_body`).
+PLACEHOLDER_PREFIX = "$plan:"
+
+
+def placeholder(kind: str, source_id: int) -> str:
+    """`$plan:milestone:12`: the id GitLab milestone 12 gets once the plan has created it."""
+    return f"{PLACEHOLDER_PREFIX}{kind}:{source_id}"
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,10 @@ class Kind(Protocol):
     fields: tuple[str, ...]
     #: What the natural key is called in messages ("slug", "name", "GitLab URL").
     key_name: str
+    #: True when a target object's key names a GitLab object (an issue's header URL), so
+    #: `verify` reports one whose GitLab object does not map to it as extra; False when any
+    #: object may hold such a key (a label's name, a milestone's slug).
+    key_claims_source: bool
 
     def extract(self) -> SourceSet:
         """Read every object of this kind from GitLab."""
@@ -74,6 +93,19 @@ class Kind(Protocol):
 
         A kind whose create cannot set the status gets a close right after it (`change`).
         """
+        ...
+
+    def create_body(self, wanted: Any, refs: Refs) -> dict[str, Any]:
+        """The exact JSON body `create` POSTs (a saved plan shows it, `apply` compares it).
+
+        An id of an object the same plan creates and `refs` does not know yet is written as
+        `placeholder(kind, source_id)`; a real run only creates once those ids are known.
+        """
+        ...
+
+    def change_body(self, target: Any, wanted: Any | None,
+                    changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> dict[str, Any]:
+        """The exact JSON body `change` PATCHes for `changes` (ids as in `create_body`)."""
         ...
 
     def find(self, wanted: Any) -> Any | None:

@@ -6,7 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from bridge.config import Config, default_checkpoint, transfer_kinds
+from bridge.config import Config, default_checkpoint
+from bridge.configkinds import transfer_kinds
 from bridge.fleet.spec import FleetConfig, ProjectSpec
 
 

@@ -26,6 +26,7 @@ from bridge.kinds.issue_refs import reference_map
 from bridge.models import Gone, ItemOutcome, Planned, Skip, Skipped, source_of
 from bridge.sources.gitlab import IssueRef, SourceNote
 from bridge.targets.records import TargetComment
+from bridge.verify.compare import Difference
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,8 @@ class CommentKind(CommentRows):
     depends_on: tuple[str, ...] = ("issue",)
     fields: tuple[str, ...] = ("body",)
     key_name = "GitLab note URL"
+    key_claims_source = True
+    lists_by_refs = True  # `target_pages` lists the issues' comments by their numbers in refs
     sequence_name = "issue's comments"
 
     def __init__(self, ctx: KindContext) -> None:
@@ -196,8 +199,35 @@ class CommentKind(CommentRows):
         ref = refs.get("issue", wanted.source.issue_id)
         if ref is None or not ref.slug:
             raise AssertionError("a comment is planned only for an issue on the target")
-        created = self._ctx.tracker.create_comment(ref.slug, wanted.body)
+        created = self._ctx.tracker.create_comment(ref.slug,
+                                                   self.create_body(wanted, refs)["body"])
         return replace(created, key=wanted.key)
+
+    def create_body(self, wanted: WantedComment, refs: Refs) -> dict[str, Any]:
+        """{body}; it goes to the issue's comments (its number: the issue's once created)."""
+        del refs
+        return {"body": wanted.body}
+
+    def change_body(self, target: TargetComment, wanted: WantedComment | None,
+                    changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> dict[str, Any]:
+        """{body}: the mapped one, or the change's new value."""
+        del target, refs
+        return {"body": wanted.body if wanted is not None else str(changes["body"][1])}
+
+    def verify_order(self, matched: Sequence[tuple[WantedComment, TargetComment]]
+                     ) -> list[Difference]:
+        """`scbridge verify`: each issue's comments in their notes' (created_at, id) order."""
+        by_issue: dict[str, list[SourceNote]] = {}
+        for wanted, target in matched:  # in SourceCraft's listing order, oldest first
+            by_issue.setdefault(target.issue, []).append(wanted.source)
+        out: list[Difference] = []
+        for number, notes in by_issue.items():
+            expected = sorted(notes, key=lambda n: (n.created_at or "", n.id))
+            if notes != expected:
+                out.append(Difference(self.name, "order", f"#{notes[0].issue_iid}",
+                                      field="comments", expected=[n.id for n in expected],
+                                      found=[n.id for n in notes], target=f"#{number}"))
+        return out
 
     def find(self, wanted: WantedComment) -> TargetComment | None:
         """The issue's comment holding our key, by listing them (comments have no filter)."""
@@ -212,8 +242,7 @@ class CommentKind(CommentRows):
     def change(self, target: TargetComment, wanted: WantedComment | None,
                changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> TargetComment:
         """PATCH the body."""
-        del refs
-        body = wanted.body if wanted is not None else str(changes["body"][1])
+        body = self.change_body(target, wanted, changes, refs)["body"]
         return replace(self._ctx.tracker.update_comment(target, body), key=target.key)
 
     def delete(self, target: TargetComment) -> None:

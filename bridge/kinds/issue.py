@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from bridge.engine.kind import SourceSet
+from bridge.engine.kind import SourceSet, placeholder
 from bridge.engine.refs import Refs, TargetRef
 from bridge.errors import FatalApiError
 from bridge.kinds import issue_text
@@ -40,6 +40,7 @@ class IssueKind(IssueRows, ReferenceCompletion):
     depends_on: tuple[str, ...] = ("label", "milestone")
     fields = ISSUE_FIELDS
     key_name = "GitLab URL"
+    key_claims_source = True
     sequence_name = "run with issues: numbering: preserve"
 
     def __init__(self, ctx: KindContext) -> None:
@@ -143,8 +144,8 @@ class IssueKind(IssueRows, ReferenceCompletion):
         """An issue whose header names our GitLab URL was written by scbridge: ours."""
         return None
 
-    def create(self, wanted: WantedIssue, refs: Refs) -> TargetIssue:
-        """POST the issue with its status, milestone, labels and assignee in the one request."""
+    def create_body(self, wanted: WantedIssue, refs: Refs) -> dict[str, Any]:
+        """The issue with its status, milestone, labels and assignee, for one request."""
         body: dict[str, Any] = {"title": wanted.title, "description": wanted.description,
                                 "status_slug": wanted.status, "visibility": wanted.visibility}
         if wanted.deadline:
@@ -157,7 +158,32 @@ class IssueKind(IssueRows, ReferenceCompletion):
             body["label_ids"] = labels
         if wanted.links.assignee_id:
             body["assignee_id"] = wanted.links.assignee_id
-        created = self._ctx.tracker.create_issue(body)
+        return body
+
+    def change_body(self, target: TargetIssue, wanted: WantedIssue | None,
+                    changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> dict[str, Any]:
+        """The PATCH body; `label_ids`, when the labels change, is the whole set (PUT apart)."""
+        del target
+        body: dict[str, Any] = {}
+        for name, (_before, after) in changes.items():
+            if name == "status":
+                body["status_slug"] = after
+            elif name == "milestone":
+                link = wanted.links.milestone if wanted is not None else None
+                body["milestone_id"] = _id_of(refs, "milestone", link) or ""
+            elif name == "assignee":
+                body["assignee_id"] = (wanted.links.assignee_id if wanted else None) or ""
+            elif name == "labels":
+                if wanted is not None:
+                    ids = [_id_of(refs, "label", label) for label in wanted.links.labels]
+                    body["label_ids"] = [i for i in ids if i]
+            else:
+                body[name] = after
+        return body
+
+    def create(self, wanted: WantedIssue, refs: Refs) -> TargetIssue:
+        """POST the issue with its status, milestone, labels and assignee in the one request."""
+        created = self._ctx.tracker.create_issue(self.create_body(wanted, refs))
         if self._ctx.numbering == PRESERVE:
             check(wanted.source.iid, wanted.key, created)
         return replace(created, key=issue_text.key_of(created.description))
@@ -202,21 +228,11 @@ class IssueKind(IssueRows, ReferenceCompletion):
     def change(self, target: TargetIssue, wanted: WantedIssue | None,
                changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> TargetIssue:
         """PATCH the changed fields by id; labels are PUT as a whole set."""
-        body: dict[str, Any] = {}
-        for name, (_before, after) in changes.items():
-            if name == "status":
-                body["status_slug"] = after
-            elif name == "milestone":
-                link = wanted.links.milestone if wanted is not None else None
-                body["milestone_id"] = _id_of(refs, "milestone", link) or ""
-            elif name == "assignee":
-                body["assignee_id"] = (wanted.links.assignee_id if wanted else None) or ""
-            elif name != "labels":
-                body[name] = after
+        body = self.change_body(target, wanted, changes, refs)
+        label_ids = body.pop("label_ids", None)
         updated = self._ctx.tracker.update_issue(target, body) if body else target
-        if "labels" in changes and wanted is not None:
-            ids = [_id_of(refs, "label", label) for label in wanted.links.labels]
-            self._ctx.tracker.set_issue_labels(target, [i for i in ids if i])
+        if label_ids is not None and wanted is not None:
+            self._ctx.tracker.set_issue_labels(target, label_ids)
             updated = replace(updated, labels=tuple(sorted(x.name for x in wanted.links.labels)))
         return replace(updated, key=target.key)
 
@@ -232,8 +248,13 @@ class IssueKind(IssueRows, ReferenceCompletion):
 
 
 def _id_of(refs: Refs, kind: str, link: Any) -> str | None:
-    """The target id of a linked object, as refs know it now (after that kind was loaded)."""
+    """The target id of a linked object, as refs know it now (after that kind was loaded).
+
+    One a plan creates and has not yet (a dry run) is named by its placeholder.
+    """
     if link is None:
         return None
     ref = refs.get(kind, link.source_id)
-    return ref.id if ref is not None else None
+    if ref is None:
+        return None
+    return ref.id if ref.id is not None else placeholder(kind, link.source_id)

@@ -100,6 +100,7 @@ class LabelKind(LabelRows):
     depends_on: tuple[str, ...] = ()
     fields = LABEL_FIELDS
     key_name = "name"
+    key_claims_source = False
 
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
@@ -142,10 +143,20 @@ class LabelKind(LabelRows):
         """A label of our name is the label we want: adopted, never duplicated."""
         return None
 
+    def create_body(self, wanted: WantedLabel, refs: Refs) -> dict[str, Any]:
+        """{name, color}."""
+        del refs
+        return {"name": wanted.name, "color": wanted.color}
+
+    def change_body(self, target: TargetLabel, wanted: WantedLabel | None,
+                    changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> dict[str, Any]:
+        """Each changed field's new value (the colour)."""
+        del target, wanted, refs
+        return {name: after for name, (_before, after) in changes.items()}
+
     def create(self, wanted: WantedLabel, refs: Refs) -> TargetLabel:
         """POST {name, color}; a 409 (the name exists) is looked up and adopted by the loader."""
-        del refs
-        return self._ctx.tracker.create_label({"name": wanted.name, "color": wanted.color})
+        return self._ctx.tracker.create_label(self.create_body(wanted, refs))
 
     def find(self, wanted: WantedLabel) -> TargetLabel | None:
         """The repository's label of this name, by listing (no filter finds one by name)."""
@@ -158,9 +169,8 @@ class LabelKind(LabelRows):
     def change(self, target: TargetLabel, wanted: WantedLabel | None,
                changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> TargetLabel:
         """PATCH the colour by id."""
-        del wanted, refs
-        body = {name: after for name, (_before, after) in changes.items()}
-        return self._ctx.tracker.update_label(target, body)
+        return self._ctx.tracker.update_label(target,
+                                              self.change_body(target, wanted, changes, refs))
 
     def delete(self, target: TargetLabel) -> None:
         """DELETE by id."""

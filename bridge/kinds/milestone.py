@@ -70,6 +70,7 @@ class MilestoneKind(MilestoneRows):
     depends_on: tuple[str, ...] = ()
     fields = TARGET_FIELDS
     key_name = "slug"
+    key_claims_source = False
 
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
@@ -114,10 +115,20 @@ class MilestoneKind(MilestoneRows):
         return (f"slug '{wanted.slug}' is taken by a SourceCraft milestone named "
                 f"'{found.name}' that scbridge did not create")
 
+    def create_body(self, wanted: WantedMilestone, refs: Refs) -> dict[str, Any]:
+        """Name, slug, description, dates: a milestone is created open (closed after)."""
+        del refs
+        return create_body(wanted)
+
+    def change_body(self, target: TargetMilestone, wanted: WantedMilestone | None,
+                    changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> dict[str, Any]:
+        """Each changed field's new value."""
+        del target, wanted, refs
+        return {name: after for name, (_before, after) in changes.items()}
+
     def create(self, wanted: WantedMilestone, refs: Refs) -> TargetMilestone:
         """POST the milestone once."""
-        del refs
-        return self._ctx.target.create(create_body(wanted))
+        return self._ctx.target.create(self.create_body(wanted, refs))
 
     def find(self, wanted: WantedMilestone) -> TargetMilestone | None:
         """The milestone holding our slug, if any."""
@@ -126,8 +137,7 @@ class MilestoneKind(MilestoneRows):
     def change(self, target: TargetMilestone, wanted: WantedMilestone | None,
                changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> TargetMilestone:
         """PATCH the changed fields by id."""
-        del wanted, refs
-        body = {name: after for name, (_before, after) in changes.items()}
+        body = self.change_body(target, wanted, changes, refs)
         return self._ctx.target.update(target, body) or replace(target, **body)
 
     def delete(self, target: TargetMilestone) -> None:

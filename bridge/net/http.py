@@ -17,7 +17,8 @@ import structlog
 import tenacity
 from requests.adapters import HTTPAdapter
 
-from bridge.config import HttpConfig, is_loopback
+from bridge.config import HttpConfig
+from bridge.confignames import is_loopback
 from bridge.errors import (
     AmbiguousWriteError,
     ApiError,
