@@ -23,7 +23,8 @@ def _fill(path: Path, start: int, stop: int) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(UPSERT_ITEM, (
-            (sid, f"id-{sid}", f"milestone-{sid}", "closed", "0" * 64, _STAMP, None, _STAMP)
+            ("milestone", sid, f"id-{sid}", f"milestone-{sid}", "closed", "0" * 64, _STAMP, None,
+             _STAMP)
             for sid in range(start, stop)))
         conn.execute("COMMIT")
     finally:

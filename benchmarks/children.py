@@ -31,7 +31,7 @@ target:
 http:
   concurrency: {concurrency}
 checkpoint: checkpoint.sqlite
-"""
+{transfer}"""
 
 
 @dataclass
@@ -67,12 +67,17 @@ def measure(argv: list[str], *, env: dict[str, str], cwd: Path, stdout: Path,
 
 
 def write_config(folder: Path, info: dict[str, Any], *, per_page: int, page_size: int,
-                 concurrency: int) -> Path:
-    """A config for the sandbox described by `info` (tokens stay in the environment)."""
+                 concurrency: int, issues: bool = False) -> Path:
+    """A config for the sandbox described by `info` (tokens stay in the environment).
+
+    `issues`: move labels, issues and comments too, not milestones alone.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "scbridge.yaml"
+    transfer = ("transfer: {labels: true, issues: true, comments: true}\n" if issues else "")
     path.write_text(CONFIG.format(per_page=per_page, page_size=page_size,
-                                  concurrency=concurrency, **info), encoding="utf-8")
+                                  concurrency=concurrency, transfer=transfer, **info),
+                    encoding="utf-8")
     return path
 
 

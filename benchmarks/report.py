@@ -19,10 +19,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"
 
 
-def _runs(results: dict[str, Any]) -> str:
-    shape = results["shape"]
+def _run_tables(runs: list[dict[str, Any]]) -> str:
     rows = []
-    for row in results["runs"]:
+    for row in runs:
         bound = row["bound"]["total"]
         rows.append([row["run"], f"{row['wall_s']:.2f}", f"{row['run_s']:.2f}",
                      f"{bound:.2f}", f"{row['wall_s'] / bound:.2f}" if bound else "-",
@@ -32,11 +31,37 @@ def _runs(results: dict[str, Any]) -> str:
     text = _table(["run", "wall s", "in-run s", "bound s", "wall/bound", "in-run/bound",
                    "client CPU s", "sandbox CPU s", "peak RSS MB"], rows)
     counts = []
-    for row in results["runs"]:
+    for row in runs:
         got, want = row["requests"], row["expected"]
-        counts.append([row["run"], *(f"{got[k]} / {want[k]}" for k in KINDS),
+        counts.append([row["run"], *(f"{got.get(k, 0)} / {want[k]}" for k in KINDS),
                        "yes" if row["exact"] else "NO"])
-    text += "\n" + _table(["requests (seen / formula)", *KINDS, "exact"], counts)
+    return text + "\n" + _table(["requests (seen / formula)", *KINDS, "exact"], counts)
+
+
+def _issue_runs(results: dict[str, Any]) -> str:
+    shape = results["issue_shape"]
+    text = (f"issue project: {shape['milestones']} milestones, {shape['issues']:,} issues, "
+            f"{shape['notes']:,} notes, {shape['labels']} labels "
+            "(transfer: labels, issues, comments)\n")
+    text += _run_tables(results["issue_runs"])
+    migration = results["issue_runs"][0]
+    return text + ("\nlower bound per phase (issue migration): " + ", ".join(
+        f"{k} {v:.3f}s" for k, v in migration["bound"].items()) + "\n")
+
+
+def _rate_limit(rate: dict[str, Any]) -> str:
+    got = rate["requests"]
+    return (f"rate limit {rate['limit']} requests/s per server (dry run): "
+            f"{got.get('source_read', 0)} GitLab reads, ideal {rate['ideal_s']:.2f}s "
+            f"(reads / limit); in-run {rate['run_s']:.2f}s "
+            f"({rate['run_s'] / rate['ideal_s']:.2f}x), wall {rate['wall_s']:.2f}s; "
+            f"429s: GitLab {rate['refused'].get('gitlab', 0)}, SourceCraft "
+            f"{rate['refused'].get('sourcecraft', 0)}; exit {rate['exit_code']}\n")
+
+
+def _runs(results: dict[str, Any]) -> str:
+    shape = results["shape"]
+    text = _run_tables(results["runs"])
     dry, migration = results["runs"][0], results["runs"][1]
     load_s = (migration["run_s"] or 0) - (dry["run_s"] or 0)
     created = migration["target_after"]["total"]
@@ -84,7 +109,13 @@ def render(results: dict[str, Any]) -> str:
                 f"latency {shape['latency_s'] * 1000:g} ms, concurrency {shape['concurrency']}, "
                 f"per_page {shape['per_page']}, page_size {shape['page_size']}\n")]
     if "runs" in results:
-        parts += [_runs(results), _extraction(results["extraction"])]
+        parts.append(_runs(results))
+    if "issue_runs" in results:
+        parts.append(_issue_runs(results))
+    if "rate_limit" in results:
+        parts.append(_rate_limit(results["rate_limit"]))
+    if "runs" in results:
+        parts.append(_extraction(results["extraction"]))
     if "placement" in results:
         p = results["placement"]
         parts.append(f"sandbox placement (extraction s): own process "

@@ -25,8 +25,20 @@ def _target(sandbox: Any) -> dict[str, int]:
     # Every repository's milestones: one per project (a fleet sandbox has several).
     milestones = [m for repo in sandbox.repos
                   for m in sandbox.sourcecraft.milestones(sandbox.org, repo)]
+    state = sandbox.sourcecraft
     return {"total": len(milestones),
-            "closed": sum(1 for m in milestones if m.get("status") == "closed")}
+            "closed": sum(1 for m in milestones if m.get("status") == "closed"),
+            "labels": len(state.labels.by_id), "issues": len(state.issues.by_id),
+            "comments": len(state.comments.by_id)}
+
+
+def _refused(sandbox: Any) -> dict[str, int]:
+    """How many answers were 429s, per server, since the last `clear`."""
+    out = {"gitlab": 0, "sourcecraft": 0}
+    for record in sandbox.log.entries:
+        if record.status == 429:
+            out[record.server] = out.get(record.server, 0) + 1
+    return out
 
 
 def _cpu() -> float:
@@ -58,14 +70,18 @@ def _memoise(sandbox: Any) -> None:
         synthetic.stored = issues.__getitem__
 
 
-def _start(milestones: int, issues: int, latency_ms: float, seed: int, projects: int = 1) -> Any:
+def _start(milestones: int, issues: int, latency_ms: float, seed: int, projects: int = 1, *,
+           notes: int = 0, labels: int = 6, rate_limit: int = 0) -> Any:
     from bridge.sandbox import Sandbox
 
-    sandbox = Sandbox.synthetic(milestones=milestones, issues=issues, seed=seed,
-                                **({"projects": projects} if projects > 1 else {}))
+    sandbox = Sandbox.synthetic(milestones=milestones, issues=issues, seed=seed, notes=notes,
+                                labels=labels, **({"projects": projects} if projects > 1 else {}))
     _memoise(sandbox)
     if latency_ms > 0:
         sandbox.faults.add("both", "latency", ms=latency_ms)
+    if rate_limit > 0:  # each server its own budget of `rate_limit` requests a second
+        sandbox.faults.add("gitlab", "rate_limit", limit=rate_limit)
+        sandbox.faults.add("sourcecraft", "rate_limit", limit=rate_limit)
     return sandbox.start()
 
 
@@ -97,11 +113,13 @@ class SandboxProcess:
     """A sandbox served by a child Python process, driven over its stdin and stdout."""
 
     def __init__(self, milestones: int, issues: int, latency_ms: float, seed: int = 0,
-                 projects: int = 1) -> None:
+                 projects: int = 1, *, notes: int = 0, labels: int = 6,
+                 rate_limit: int = 0) -> None:
         self._proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--milestones", str(milestones),
              "--issues", str(issues), "--latency-ms", str(latency_ms), "--seed", str(seed),
-             "--projects", str(projects)],
+             "--projects", str(projects), "--notes", str(notes), "--labels", str(labels),
+             "--rate-limit", str(rate_limit)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         self.info = self._read()
 
@@ -130,6 +148,10 @@ class SandboxProcess:
         """How many milestones SourceCraft holds, and how many of them are closed."""
         return dict(self._ask("target"))
 
+    def refused(self) -> dict[str, int]:
+        """429 answers per server since the last `clear`."""
+        return dict(self._ask("refused"))
+
     def cpu(self) -> float:
         """CPU seconds the sandbox process has used so far."""
         return float(self._ask("cpu")["seconds"])
@@ -154,10 +176,15 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--projects", type=int, default=1)
+    parser.add_argument("--notes", type=int, default=0)
+    parser.add_argument("--labels", type=int, default=6)
+    parser.add_argument("--rate-limit", type=int, default=0)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    sandbox = _start(args.milestones, args.issues, args.latency_ms, args.seed, args.projects)
+    sandbox = _start(args.milestones, args.issues, args.latency_ms, args.seed, args.projects,
+                     notes=args.notes, labels=args.labels, rate_limit=args.rate_limit)
     answers = {"counts": sandbox.log.counts, "target": lambda: _target(sandbox),
+               "refused": lambda: _refused(sandbox),
                "cpu": lambda: {"seconds": _cpu()},
                "clear": lambda: sandbox.log.clear() or {}}
     try:

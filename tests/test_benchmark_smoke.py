@@ -23,17 +23,20 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bounds import Shape, expected_requests, lower_bound  # noqa: E402
 
 MILESTONES, ISSUES = 20, 2_000
+KIND_ISSUES, NOTES = 30, 40
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One small benchmark run without python-gitlab, its JSON results and printed table."""
+    """`run.py --quick` on tiny sizes without python-gitlab: its JSON results and table."""
     out = tmp_path_factory.mktemp("bench") / "results.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--milestones", str(MILESTONES),
-         "--issues", str(ISSUES), "--latency-ms", "0", "--concurrency", "4",
-         "--no-python-gitlab", "--no-placement", "--checkpoint-items", "0",
-         "--rss-issues", "0", "--startup-rounds", "2", "--json", str(out)],
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
+         "--milestones", str(MILESTONES), "--issues", str(ISSUES), "--latency-ms", "0",
+         "--concurrency", "4", "--issue-milestones", "3", "--issue-issues", str(KIND_ISSUES),
+         "--notes", str(NOTES), "--labels", "4", "--rate-limit", "15",
+         "--no-python-gitlab", "--checkpoint-items", "0", "--startup-rounds", "2",
+         "--json", str(out)],
         capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return {"results": json.loads(out.read_text(encoding="utf-8")), "stdout": proc.stdout}
@@ -76,6 +79,32 @@ class TestBenchmarkSmoke:
         assert "NO" not in out.split()
 
 
+class TestQuickParts:
+    """The parts --quick adds to the milestone runs: the issue project and the rate limit."""
+
+    def test_issue_runs_make_exactly_the_formula_s_requests(self, smoke: dict[str, Any]) -> None:
+        """Fresh: one notes page per issue with notes and one write per object; re-run: none."""
+        runs = {row["run"]: row for row in smoke["results"]["issue_runs"]}
+        fresh, again = runs["issue migration"], runs["issue re-run"]
+        assert fresh["exact"]
+        assert again["exact"]
+        with_notes = min(NOTES, KIND_ISSUES - math.ceil(KIND_ISSUES / 5))
+        assert fresh["requests"]["source_read"] == 1 + 1 + 1 + 1 + with_notes
+        after = fresh["target_after"]
+        assert (after["labels"], after["issues"], after["comments"]) == (4, KIND_ISSUES, NOTES)
+        assert fresh["requests"]["target_write"] == (after["total"] + after["closed"] + 4
+                                                     + KIND_ISSUES + NOTES)
+        assert again["requests"]["target_write"] == 0
+        assert again["requests"]["source_read"] == 4  # project, milestones, labels, issues
+
+    def test_the_rate_limited_run_is_never_refused(self, smoke: dict[str, Any]) -> None:
+        """22 reads at 15 a second: held until the window resets, so not one 429."""
+        rate = smoke["results"]["rate_limit"]
+        assert rate["exit_code"] == 0
+        assert rate["requests"]["source_read"] == 1 + 1 + math.ceil(ISSUES / 100)
+        assert rate["refused"] == {"gitlab": 0, "sourcecraft": 0}
+
+
 class TestBounds:
     """The request formula and the network's lower bound."""
 
@@ -96,6 +125,19 @@ class TestBounds:
         assert bound["issues"] == pytest.approx(76 * 0.02)
         assert bound["writes"] == pytest.approx(137 * 0.02)
         assert bound["total"] == pytest.approx(sum(v for k, v in bound.items() if k != "total"))
+
+    def test_issue_kinds_add_labels_notes_and_target_listings(self) -> None:
+        """3,000 issues, 6,000 notes: 2,400 notes pages fresh, none on a re-run."""
+        shape = Shape(milestones=30, issues=3_000, labels=20, notes=6_000, move_issues=True)
+        fresh = expected_requests(shape, target_before=0, writes=100)
+        assert fresh["source_read"] == 1 + 1 + 30 + 1 + 2_400
+        assert fresh["target_read"] == 1 + 1 + 1 + 1
+        again = expected_requests(shape, target_before=33, writes=0, labels_before=20,
+                                  issues_before=3_000)
+        assert again["source_read"] == 1 + 1 + 30 + 1
+        assert again["target_read"] == 1 + 1 + 1 + 30
+        bound = lower_bound(shape, target_before=0, writes=100)
+        assert bound["notes"] == pytest.approx(600 * 0.02)
 
     def test_concurrency_one_is_sequential(self) -> None:
         """With one worker every page waits for the one before."""

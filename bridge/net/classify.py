@@ -6,6 +6,7 @@ import html
 import json
 import re
 import time
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -123,19 +124,28 @@ def raise_for_response(response: requests.Response) -> None:
     raise FatalApiError(message, status=status, request_id=request_id)
 
 
-def remember_json(response: requests.Response) -> Any:
-    """Parse the body once and keep the result on the response; garbage is retriable."""
+def remember_json(response: requests.Response,
+                  decoder: Callable[[bytes], Any] | None = None) -> Any:
+    """Parse the body once and keep the result on the response; garbage is retriable.
+
+    `decoder` is a client's fast typed reading of the body (msgspec); when it answers None
+    (a body it cannot type), `json.loads` reads the body as before and the client's dict
+    parsers judge it.
+    """
     cached = getattr(response, _PARSED, _MISSING)
     if cached is not _MISSING:
         return cached
     if not response.content:
         raise RetriableApiError(f"{_where(response)}: {response.status_code} with an empty body",
                                 status=None)
-    try:
-        data = json.loads(response.content)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than any real answer
-        raise RetriableApiError(f"{_where(response)}: {response.status_code} with a body that "
-                                f"is not JSON: {_one_line(response.text, 80)!r}") from None
+    data = decoder(response.content) if decoder is not None else None
+    if data is None:
+        try:
+            data = json.loads(response.content)
+        except (ValueError, RecursionError):  # RecursionError: deeper than any real answer
+            raise RetriableApiError(f"{_where(response)}: {response.status_code} with a body "
+                                    f"that is not JSON: {_one_line(response.text, 80)!r}"
+                                    ) from None
     setattr(response, _PARSED, data)
     return data
 

@@ -28,6 +28,7 @@ from bridge.errors import (
     RetriableApiError,
 )
 from bridge.net.classify import parse_json, raise_for_response, remember_json
+from bridge.net.ratelimit import RateLimiter
 from bridge.net.retry import build_retrying
 from bridge.net.transport import address, cause, never_sent
 
@@ -95,6 +96,8 @@ class HttpClient:
         self._secrets = sorted({value for value in [*headers.values(), *values]
                                 if len(value) >= 4}, key=len, reverse=True)
         self._lock = threading.Lock()
+        # Shared by every thread: holds them all when the server's rate limit is spent.
+        self.limiter = RateLimiter(sleep=sleep, clock=clock)
         self._session = session or requests.Session()
         self._session.headers.update(headers)
         self._session.verify = http.verify_tls
@@ -104,9 +107,14 @@ class HttpClient:
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
-    def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> requests.Response:
-        """GET with retries; a 2xx body that is not JSON counts as retriable garbage."""
-        return self._retried("GET", path_or_url, params=params, check_json=True)
+    def get(self, path_or_url: str, params: Mapping[str, Any] | None = None, *,
+            decoder: Callable[[bytes], Any] | None = None) -> requests.Response:
+        """GET with retries; a 2xx body that is not JSON counts as retriable garbage.
+
+        `decoder` reads the body into typed records when it can (see `remember_json`).
+        """
+        return self._retried("GET", path_or_url, params=params, check_json=True,
+                             decoder=decoder)
 
     def patch(self, path: str, json: Any, params: Mapping[str, Any] | None = None
               ) -> requests.Response:
@@ -181,7 +189,8 @@ class HttpClient:
         return path_or_url
 
     def _retried(self, method: str, path_or_url: str, *, params: Mapping[str, Any] | None,
-                 check_json: bool, json: Any = None) -> requests.Response:
+                 check_json: bool, json: Any = None,
+                 decoder: Callable[[bytes], Any] | None = None) -> requests.Response:
         url = self._url(path_or_url)
         retrying = build_retrying(self._http, sleep=self._sleep, jitter=self._jitter,
                                   clock=self._clock,
@@ -198,7 +207,7 @@ class HttpClient:
                         # GET bodies must be JSON; a PATCH may answer with none at all.
                         if check_json and response.status_code != 204 and (
                                 method == "GET" or response.content):
-                            remember_json(response)
+                            remember_json(response, decoder)
                     except (requests.ConnectionError, requests.Timeout) as error:
                         raise ConnectionFailedError(
                             f"{method} {urlsplit(url).path}: cannot reach {self.address}: "
@@ -221,10 +230,12 @@ class HttpClient:
               json: Any) -> requests.Response:
         with self._lock:
             self.requests_made["read" if method == "GET" else "write"] += 1
+        self.limiter.acquire()
         started = self._clock()
         status: int | None = None
+        answer: requests.Response | None = None
         try:
-            response = self._session.request(
+            response = answer = self._session.request(
                 method, url, params=params, json=json, allow_redirects=False,
                 timeout=(self._http.connect_timeout_s, self._http.timeout_s))
             status = response.status_code
@@ -238,6 +249,7 @@ class HttpClient:
                 f"({verdict.group(1).strip() or 'verify failed'}); for a private CA, set "
                 "http.verify_tls to its CA bundle path") from None
         finally:
+            self.limiter.release(status, answer.headers if answer is not None else None)
             log.debug("http_request", server=self.kind, method=method, path=urlsplit(url).path,
                       status=status, ms=round((self._clock() - started) * 1000, 1),
                       attempt=attempt)

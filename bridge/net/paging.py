@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -171,8 +171,9 @@ class _Ahead:
     however many pages the server announces.
     """
 
-    def __init__(self, client: HttpClient, workers: int) -> None:
-        self._client, self._workers = client, workers
+    def __init__(self, client: HttpClient, workers: int,
+                 decoder: Callable[[bytes], Any] | None = None) -> None:
+        self._client, self._workers, self._decoder = client, workers, decoder
         self._url = ""
         self._params: dict[str, Any] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -215,8 +216,8 @@ class _Ahead:
         assert self._pool is not None
         while self._next <= self.horizon and len(self._pending) < self._workers:
             params = {**self._params, "page": self._next}
-            self._pending.append((self._next, self._pool.submit(self._client.get, self._url,
-                                                                 params)))
+            self._pending.append((self._next, self._pool.submit(
+                self._client.get, self._url, params, decoder=self._decoder)))
             self._next += 1
 
 
@@ -229,18 +230,20 @@ def _page_items(response: requests.Response, what: str) -> list[Any]:
 
 
 def walk_pages(client: HttpClient, path: str, params: Mapping[str, Any], *,
-               concurrency: int = 1, what: str = "items") -> Iterator[list[Any]]:
+               concurrency: int = 1, what: str = "items",
+               decoder: Callable[[bytes], Any] | None = None) -> Iterator[list[Any]]:
     """Every page of a GitLab list, in order, one list per page, streamed.
 
     The end is an empty page or a response with no next page; totals only decide which
     pages may be fetched ahead (when the server states them and `concurrency` > 1), and
-    the walk goes on past them if the server keeps offering a next page.
+    the walk goes on past them if the server keeps offering a next page. A page `decoder`
+    could type holds its typed records, any other page plain JSON values.
     """
     paginator = GitLabPaginator(path, params)
-    ahead = _Ahead(client, max(1, concurrency))
+    ahead = _Ahead(client, max(1, concurrency), decoder)
     try:
         request = paginator.first(path)
-        response = client.get(request.url, request.params)
+        response = client.get(request.url, request.params, decoder=decoder)
         while True:
             items = _page_items(response, what)
             yield items
@@ -256,7 +259,7 @@ def walk_pages(client: HttpClient, path: str, params: Mapping[str, Any], *,
                 ahead.schedule(following, total)
             fetched = ahead.take(page) if page is not None and page <= ahead.horizon else None
             if fetched is None:
-                fetched = client.get(following.url, following.params)
+                fetched = client.get(following.url, following.params, decoder=decoder)
             response = fetched
     finally:
         ahead.close()

@@ -40,7 +40,7 @@ class Sandbox:
         self._ports = (gitlab_port, sourcecraft_port)
         self._sleep = sleep
         self._now = now
-        self.faults = Faults(seed)
+        self.faults = Faults(seed, wall=now)
         self.log = RequestLog()
         # `projects` > 1: one GitLab project (and SourceCraft repo) per copy; see sandbox.fleet.
         datasets = [project_dataset(self.dataset, n) for n in range(1, max(1, projects) + 1)]

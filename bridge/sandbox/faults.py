@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +14,8 @@ from typing import Any
 MODIFIERS: frozenset[str] = frozenset({"latency", "page_cap", "foreign_link", "repeat_page"})
 #: Faults that decide the response (or its absence) themselves, or spoil the app's answer.
 TERMINAL: frozenset[str] = frozenset({
-    "status", "drop", "commit_then_drop", "html_error", "truncated", "rack_attack"})
+    "status", "drop", "commit_then_drop", "html_error", "truncated", "rack_attack",
+    "rate_limit"})
 FAULT_KINDS: frozenset[str] = MODIFIERS | TERMINAL
 SERVERS: frozenset[str] = frozenset({"gitlab", "sourcecraft", "both"})
 
@@ -33,6 +36,8 @@ class Fault:
     matched: int = 0
     fired: int = 0
     route: str | None = None  # a route name as the request log records it, e.g. "comments"
+    window: float = -1.0  # rate_limit: the start of the current window (Unix time)
+    used: int = 0  # rate_limit: requests counted in it
 
     def matches(self, server: str, method: str, path: str, route: str = "") -> bool:
         """Whether a request to `server` with `method` on `path` is one this fault is about."""
@@ -69,13 +74,15 @@ class Decision:
     repeat_page: bool = False  # repeat_page: "next" points at the page just served
     terminal: Fault | None = None
     fired: list[str] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)  # rate_limit's RateLimit-*
 
 
 class Faults:
     """The faults in force on a sandbox; add and clear them at any time, even mid-run."""
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, wall: Any = time.time) -> None:
         self._seed = seed
+        self.wall = wall  # rate_limit's clock: windows start on multiples of its period
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._added = 0
@@ -92,7 +99,10 @@ class Faults:
         at most `times` times. Kind parameters: latency `ms`, `jitter_ms`; status `status`,
         `retry_after` (seconds or an HTTP date), `retry_after_date` (seconds from now, sent as
         an HTTP date), `ratelimit_reset`; page_cap `max`; html_error `status`; rack_attack
-        `retry_after`; foreign_link `base` (default http://evil.example); repeat_page none.
+        `retry_after`; foreign_link `base` (default http://evil.example); repeat_page none;
+        rate_limit `limit` requests per `period` seconds (default 1) in fixed windows, as
+        GitLab counts them: every answer carries RateLimit-Limit/-Remaining/-Reset (a Unix
+        time), and a request over the limit gets 429 with Retry-After.
         """
         if server not in SERVERS:
             raise ValueError(f"unknown server {server!r}; one of {', '.join(sorted(SERVERS))}")
@@ -137,7 +147,13 @@ class Faults:
             for fault in self._faults:
                 if not fault.matches(server, method, path, route) or not fault.roll():
                     continue
-                if fault.kind == "latency":
+                if fault.kind == "rate_limit":
+                    if not self._count(fault, decision):
+                        fault.fired -= 1  # within the limit: served, so it did not fire
+                        continue
+                    if decision.terminal is None:
+                        decision.terminal = fault
+                elif fault.kind == "latency":
                     jitter = float(fault.params.get("jitter_ms", 0))
                     decision.latency_ms += float(fault.params.get("ms", 0)) + (
                         fault.rng.uniform(0, jitter) if jitter else 0.0)
@@ -157,6 +173,24 @@ class Faults:
         return decision
 
 
+    def _count(self, fault: Fault, decision: Decision) -> bool:
+        """Count one request in the fault's window; True when it is over the limit."""
+        limit, period = int(fault.params["limit"]), float(fault.params.get("period", 1))
+        now = float(self.wall())
+        window = math.floor(now / period) * period
+        if window != fault.window:
+            fault.window, fault.used = window, 0
+        fault.used += 1
+        reset = window + period
+        over = fault.used > limit
+        decision.headers[:] = [("RateLimit-Limit", str(limit)),
+                               ("RateLimit-Remaining", str(max(0, limit - fault.used))),
+                               ("RateLimit-Reset", f"{reset:.0f}" if period >= 1 else f"{reset}")]
+        if over:
+            decision.headers.append(("Retry-After", str(max(1, math.ceil(reset - now)))))
+        return over
+
+
 def _check_params(kind: str, params: dict[str, Any]) -> None:
     """Refuse parameters a fault kind does not know, so a typo fails in the test that made it."""
     known = {
@@ -170,11 +204,15 @@ def _check_params(kind: str, params: dict[str, Any]) -> None:
         "html_error": {"status"},
         "truncated": set(),
         "rack_attack": {"retry_after", "retry_after_date"},
+        "rate_limit": {"limit", "period"},
     }[kind]
     unknown = set(params) - known
     if unknown:
         raise ValueError(f"fault {kind!r} takes no parameter {', '.join(sorted(unknown))}")
     if kind == "status" and not 400 <= int(params.get("status", 503)) <= 599:
         raise ValueError("status fault takes a 4xx or 5xx status (429, 500, 502, 503, 504 usually)")
+    if kind == "rate_limit" and (int(params.get("limit", 0)) < 1
+                                 or float(params.get("period", 1)) <= 0):
+        raise ValueError("rate_limit needs limit=N with N >= 1 and a period above 0")
     if kind == "page_cap" and int(params.get("max", 0)) < 1:
         raise ValueError("page_cap needs max=N with N >= 1")

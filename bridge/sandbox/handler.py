@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import socket
 import sys
 import threading
@@ -91,6 +92,11 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         """`Server: nginx`, as GitLab.com and most gateways answer."""
         return "nginx"
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header on the sandbox's clock (injectable, like the rest of its time)."""
+        return email.utils.formatdate(self.server.fake.now() if timestamp is None
+                                      else timestamp, usegmt=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the stdlib's stderr access log; the RequestLog is the record."""

@@ -97,8 +97,12 @@ class FakeServer:
                 response.body = response.body[: max(1, len(response.body) // 2 - 1)]
         elif fault.kind == "drop":
             response = None
+        elif fault.kind == "rate_limit":
+            response = Response(429, b"Retry later\n", "text/plain")
         else:
             response = self._fault_response(request, fault)
+        if response is not None:
+            response.headers.extend(decision.headers)
         # Logged before the answer goes out: a client holding its answer always finds the record,
         # and a subscriber that kills the client does so with the write committed, answer unseen.
         try:

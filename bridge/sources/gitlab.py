@@ -10,6 +10,7 @@ from bridge.errors import FatalApiError
 from bridge.models import SourceMilestone
 from bridge.net.http import HttpClient, parse_json
 from bridge.net.paging import GitLabPaginator, walk_pages
+from bridge.sources import gitlab_wire as wire
 from bridge.sources.records import (
     GitLabUser,
     IssueRef,
@@ -43,6 +44,8 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
 
 def parse_milestone(data: Any, project: Project) -> SourceMilestone:
     """One v3 milestone object; `start_date` may be missing (before 8.15), `web_url` too."""
+    if isinstance(data, wire.WireMilestone):
+        return wire.milestone_record(data, project)
     if not isinstance(data, dict):
         raise FatalApiError(f"GitLab sent a milestone that is not an object: {str(data)[:120]!r}")
     milestone_id = _need(data, "id", int, "milestone")
@@ -70,6 +73,8 @@ def parse_issue(data: Any, project: Project, cache: MilestoneCache | None = None
     `cache` lets a reader parse each embedded milestone once per version instead of once per
     issue (a profile showed that parse taking most of the extract stage's own CPU).
     """
+    if isinstance(data, wire.WireIssue):
+        return wire.issue_record(data, project, cache, _CACHE_LIMIT)
     if not isinstance(data, dict):
         raise FatalApiError(f"GitLab sent an issue that is not an object: {str(data)[:120]!r}")
     issue_id = _need(data, "id", int, "issue")
@@ -100,6 +105,8 @@ def parse_issue(data: Any, project: Project, cache: MilestoneCache | None = None
 
 def parse_note(data: Any, issue: IssueRef) -> SourceNote:
     """One note of `issue`; fields a version lacks are None."""
+    if isinstance(data, wire.WireNote):
+        return wire.note_record(data, issue)
     if not isinstance(data, dict):
         raise FatalApiError(f"GitLab sent a note that is not an object: {str(data)[:120]!r}")
     return SourceNote(id=_need(data, "id", int, "note"), issue_id=issue.id, issue_iid=issue.iid,
@@ -150,7 +157,8 @@ class GitLabReader:
         seen: set[int] = set()
         path = f"{self._prefix}/projects/{project.id}/milestones"
         for page in walk_pages(self._client, path, {"per_page": self._per_page},
-                               concurrency=self._concurrency, what="milestones"):
+                               concurrency=self._concurrency, what="milestones",
+                               decoder=wire.decode_milestones):
             milestones = [parse_milestone(item, project) for item in page]
             fresh = [m for m in milestones if m.id not in seen]
             seen.update(m.id for m in fresh)
@@ -181,7 +189,7 @@ class GitLabReader:
                                  "per_page": self._per_page, **(params or {})}
         path = f"{self._prefix}/projects/{project.id}/issues"
         for page in walk_pages(self._client, path, query, concurrency=self._concurrency,
-                               what="issues"):
+                               what="issues", decoder=wire.decode_issues):
             issues = [parse_issue(item, project, cache) for item in page]
             fresh = [issue for issue in issues if issue.id not in seen]
             seen.update(issue.id for issue in fresh)
@@ -198,7 +206,7 @@ class GitLabReader:
         path = f"{self._prefix}/projects/{project.id}/issues/{ref}/notes"
         found: dict[int, SourceNote] = {}
         for page in walk_pages(self._client, path, {"per_page": self._per_page},
-                               concurrency=1, what="notes"):
+                               concurrency=1, what="notes", decoder=wire.decode_notes):
             for item in page:
                 note = parse_note(item, issue)
                 found.setdefault(note.id, note)
@@ -215,7 +223,8 @@ class GitLabReader:
         request = paginator.first(path)
         cache: MilestoneCache = {}
         while True:
-            response = self._client.get(request.url, request.params)
+            response = self._client.get(request.url, request.params,
+                                        decoder=wire.decode_issues)
             data = parse_json(response)
             if not isinstance(data, list):
                 raise FatalApiError(f"GitLab answered a page of issues with a JSON "
