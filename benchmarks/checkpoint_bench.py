@@ -24,7 +24,7 @@ def _fill(path: Path, start: int, stop: int) -> None:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(UPSERT_ITEM, (
             ("milestone", sid, f"id-{sid}", f"milestone-{sid}", "closed", "0" * 64, _STAMP, None,
-             _STAMP)
+             _STAMP, None)
             for sid in range(start, stop)))
         conn.execute("COMMIT")
     finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import gc
 import hashlib
 import json
 import sqlite3
@@ -146,6 +148,30 @@ class TestRecords:
             assert view.get("milestone", 7) == Record("milestone", 7, "t-7", "v1", "closed", "h",
                                                       "2026-01-01T00:00:00Z",
                                          None, "2026-03-01T12:30:05.000Z")
+
+    @pytest.mark.parametrize("gc_enabled", [True, False])
+    def test_records_are_true_frozen_records(self, path: Path, gc_enabled: bool) -> None:
+        """`records()` (built by a fast path) gives the very Records `get` gives: equal, frozen,
+        usable with `dataclasses.replace`; and it leaves the garbage collector as it found it."""
+        with Checkpoint.open(path, clock=clock) as cp:
+            cp.record("milestone", 7, key="v1", state="closed", target_id="t-7", written_hash="h")
+            cp.record("milestone", 8, key="v2", state="failed", error="boom", target_slug="s")
+            cp.record("label", 7, key="bug", state="created")
+            (gc.enable if gc_enabled else gc.disable)()
+            try:
+                records = cp.records("milestone")
+                assert gc.isenabled() is gc_enabled
+            finally:
+                gc.enable()
+            assert sorted(records) == [7, 8]
+            for sid, record in records.items():
+                assert type(record) is Record
+                assert record == cp.get("milestone", sid)
+                assert hash(record) == hash(cp.get("milestone", sid))
+            assert (records[8].target_slug, records[8].error) == ("s", "boom")
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                records[7].state = "open"  # type: ignore[misc]
+            assert dataclasses.replace(records[7], state="open").state == "open"
 
     def test_record_replaces_every_field(self, path: Path) -> None:
         """Recording again replaces the whole record: fields not given become None."""

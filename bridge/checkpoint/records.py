@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields, make_dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
@@ -28,6 +29,36 @@ class Record:
     error: str | None
     updated_at: str  # when this record was written (ISO 8601, UTC)
     target_slug: str | None = None  # the slug or number it has there (an issue's number)
+
+
+# A resume builds one Record per recorded object (600,000 in benchmarks/checkpoint_bench.py).
+# A frozen dataclass's `__init__` sets each field through `object.__setattr__`; this twin has
+# the same slots, in the same order, and a plain `__init__`, so a row is filled with simple
+# attribute stores and the object then becomes a Record, frozen like any other.
+_Row = make_dataclass("_Row", [(f.name, f.type) for f in fields(Record)], slots=True)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic collection while many objects are made: each would rescan all made so far."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def by_source_id(rows: Iterable[tuple[Any, ...]]) -> dict[int, Record]:
+    """Records from `SELECT_ITEMS` rows, by GitLab id, each equal to `Record(*row)`."""
+    out: dict[int, Record] = {}
+    with _gc_paused():
+        for row in rows:
+            record = _Row(*row)
+            record.__class__ = Record
+            out[row[1]] = record
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from bridge.checkpoint import lock, schema, snapshot, wal
-from bridge.checkpoint.records import STATES, Record, RunInfo, iso, utc_now
+from bridge.checkpoint.records import STATES, Record, RunInfo, by_source_id, iso, utc_now
 from bridge.errors import CheckpointError
 
 Clock = Callable[[], datetime]
@@ -133,7 +133,7 @@ class Checkpoint:
 
     def records(self, kind: str) -> dict[int, Record]:
         """Every record of one kind, by GitLab id."""
-        return {row[1]: Record(*row) for row in self._read(schema.SELECT_ITEMS, (kind,))}
+        return by_source_id(self._read(schema.SELECT_ITEMS, (kind,)))
 
     def counts(self) -> dict[str, dict[str, int]]:
         """How many records of each kind are in each state, for `status`."""
