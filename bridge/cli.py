@@ -64,6 +64,10 @@ def _plan_commands(commands: Any, common: Callable[[argparse.ArgumentParser], No
                      help="also write the differences: .json, .md or .html")
     sub.add_argument("--checkpoint", metavar="PATH",
                      help="checkpoint to read settled slugs from (default: the config's)")
+    sub.add_argument("--shard", metavar="K/N",
+                     help="many projects: only those in shard K of N (by a stable hash)")
+    sub.add_argument("--shards", type=int, metavar="N",
+                     help="many projects: N shards, this one from JOB_COMPLETION_INDEX")
     sub.add_argument("--no-progress", action="store_true", help="no progress bar")
     common(sub)
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def dispatch(args: argparse.Namespace, stop: threading.Event) -> int:
     """Run the parsed command; return its exit code."""
-    single = args.command in ("apply", "verify")  # one project each: a fleet's are not covered
+    single = args.command == "apply"  # a plan is one project's
     if not single and getattr(args, "config", None) is not None \
             and is_fleet_config(args.config):
         from bridge.fleet.command import fleet_command

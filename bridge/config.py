@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from yaml.nodes import MappingNode, ScalarNode
 
@@ -83,6 +83,24 @@ OnTargetEdited = Literal["source-wins", "keep-target", "report"]
 class MirrorConfig:
     on_deleted: OnDeleted = "keep"
     on_target_edited: OnTargetEdited = "source-wins"
+    #: Per kind ("issue", ...): the settings that kind overrides (`mirror: {issues: {...}}`).
+    kinds: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def for_kind(self, kind: str) -> MirrorConfig:
+        """The policy one kind follows: the section's own, with that kind's overrides."""
+        own = self.kinds.get(kind, {})
+        return MirrorConfig(
+            on_deleted=cast(OnDeleted, own.get("on_deleted", self.on_deleted)),
+            on_target_edited=cast(OnTargetEdited,
+                                  own.get("on_target_edited", self.on_target_edited)))
+
+
+_POLICY: tuple[tuple[str, Spec], ...] = (
+    ("on_deleted", Spec("enum", choices=("keep", "close", "delete"))),
+    ("on_target_edited", Spec("enum", choices=("source-wins", "keep-target", "report"))))
+#: `mirror:` keys that override the policy for one kind, and the kind each names.
+MIRROR_KINDS = {"labels": "label", "milestones": "milestone", "issues": "issue",
+                "comments": "comment"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +137,8 @@ _SECTIONS: dict[str, dict[str, Spec]] = {
              "max_attempts": Spec("int", low=1, high=100), "max_backoff_s": Spec("num", low=0),
              "max_wait_s": Spec("num", low=0), "concurrency": Spec("int", low=1, high=64),
              "verify_tls": Spec("tls")},
-    "mirror": {"on_deleted": Spec("enum", choices=("keep", "close", "delete")),
-               "on_target_edited": Spec("enum",
-                                         choices=("source-wins", "keep-target", "report"))},
+    "mirror": {**dict(_POLICY),
+               **{key: Spec("mapping", keys=_POLICY) for key in MIRROR_KINDS}},
     "transfer": {"milestones": Spec("bool"), "labels": Spec("bool"), "issues": Spec("bool"),
                  "comments": Spec("bool")},
     "issues": {"numbering": Spec("enum", choices=("sourcecraft", "preserve"))},
@@ -254,7 +271,15 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
         target=TargetConfig(**target_values, token=target_token),
         mapping=flags.get("mapping") or bundled_mapping(),
         checkpoint=checkpoint or default_checkpoint(base / ".scbridge", org, repo),
-        http=HttpConfig(**sections["http"][0]), mirror=MirrorConfig(**sections["mirror"][0]),
+        http=HttpConfig(**sections["http"][0]), mirror=_mirror(sections["mirror"][0]),
         allow_insecure_http=insecure, transfer=transfer_kinds(sections["transfer"][0]),
         numbering=sections["issues"][0].get("numbering", "sourcecraft"),
         users=read_users(doc, top.get("users")))
+
+
+def _mirror(values: Mapping[str, Any]) -> MirrorConfig:
+    """`mirror:` as a policy, with each kind's overrides (`mirror: {issues: {...}}`) apart."""
+    kinds = {MIRROR_KINDS[key]: dict(value) for key, value in values.items()
+             if key in MIRROR_KINDS}
+    own = {key: value for key, value in values.items() if key not in MIRROR_KINDS}
+    return MirrorConfig(**own, kinds=kinds)

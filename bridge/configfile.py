@@ -28,6 +28,8 @@ class Spec:
     choices: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    #: For kind 'mapping': the keys it may hold, each with its own Spec.
+    keys: tuple[tuple[str, Spec], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,13 @@ def convert(doc: YamlFile, entry: Entry, spec: Spec, base: Path) -> Any:
     """The checked value of one key: its type, range and choices; paths resolved against `base`."""
     value: Any = doc.value(entry.node) if isinstance(entry.node, ScalarNode) else entry.node
     kind = spec.kind
+    if kind == "mapping":  # a nested section, such as mirror.issues
+        if not isinstance(entry.node, MappingNode):
+            raise doc.error(f"{entry.key} must be a mapping of keys, not "
+                            f"{describe(entry.node, value)}", entry.line, entry.key)
+        specs = dict(spec.keys)
+        found = doc.entries(entry.node, entry.key, specs)
+        return {key: convert(doc, item, specs[key], base) for key, item in found.items()}
     ok = {"str": isinstance(value, str) and value.strip() != "",
           "int": isinstance(value, int) and not isinstance(value, bool),
           "num": isinstance(value, int | float) and not isinstance(value, bool),

@@ -246,7 +246,7 @@ def _plan(kind: Kind, source: SourceSet, refs: Refs, *, config: Config, options:
     # A census that lost a page must not read as "those objects were deleted".
     inp = PlanInput(results=results, target=listed, records=records,
                     census_complete=source.census_complete)
-    return plan(kind, inp, mode=options.command, mirror=config.mirror)
+    return plan(kind, inp, mode=options.command, mirror=config.mirror.for_kind(kind.name))
 
 
 def _report(config: Config, options: RunOptions, *, items: list[ReportItem],

@@ -299,3 +299,25 @@ class TestIsLoopback:
     def test_only_loopback_hosts(self, host: str, expected: bool) -> None:
         """Only loopback names and addresses count as loopback."""
         assert is_loopback(host) is expected
+
+
+class TestMirrorPerKind:
+    def test_a_kind_overrides_the_section_s_policy(self, tmp_path: Path) -> None:
+        """`mirror: {issues: {...}}` changes issues only; the rest keep the section's own."""
+        path = tmp_path / "c.yaml"
+        path.write_text("source: {url: 'https://g.example', project: g/p}\n"
+                        "target: {org: o, repo: r}\nmirror:\n  on_deleted: keep\n"
+                        "  issues: {on_deleted: close}\n", encoding="utf-8")
+        config = load_config(path, require_tokens=False)
+        assert config.mirror.for_kind("issue").on_deleted == "close"
+        assert config.mirror.for_kind("milestone").on_deleted == "keep"
+        assert config.mirror.for_kind("issue").on_target_edited == "source-wins"
+
+    def test_a_wrong_value_names_the_key_and_line(self, tmp_path: Path) -> None:
+        """An unknown policy inside a kind is exit 2 at its line, like any other key."""
+        path = tmp_path / "c.yaml"
+        path.write_text("source: {url: 'https://g.example', project: g/p}\n"
+                        "target: {org: o, repo: r}\nmirror:\n  issues:\n"
+                        "    on_deleted: purge\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=r"c.yaml:5: mirror.issues.on_deleted must be one"):
+            load_config(path, require_tokens=False)

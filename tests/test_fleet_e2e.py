@@ -297,6 +297,27 @@ class TestMirrorAndSandbox:
         assert fleet.sb.log.count("target_write") == 0
         assert f"projects {PROJECTS} (exit 0: {PROJECTS})" in result.stdout
 
+    def test_verify_audits_every_project_and_names_the_one_that_differs(
+            self, fleet: Fleet) -> None:
+        """After a fleet migration every project verifies exact; a hand edit in one repository
+        makes the fleet's verify exit 1, that project alone with differences."""
+        config = fleet.write()
+        assert fleet.run(config).returncode == 0
+        fleet.sb.log.clear()
+        clean = fleet.run(config, command="verify")
+        assert clean.returncode == 0, clean.stdout + clean.stderr
+        assert f"verify: {PROJECTS} projects, {PROJECTS} exact" in clean.stdout
+        assert fleet.sb.log.count("target_write") == 0
+        repo = fleet.sb.repos[1]
+        [first, *_] = fleet.sb.sourcecraft.milestones(fleet.sb.org, repo)
+        fleet.sb.sourcecraft.edit_milestone(first["slug"], org=fleet.sb.org, repo=repo,
+                                            description="edited by hand")
+        edited = fleet.run(config, "--report", str(fleet.root / "verify.json"), command="verify")
+        assert edited.returncode == 1
+        assert f"{PROJECTS - 1} exact, 1 with differences" in edited.stdout
+        own = fleet.root / f"verify.{fleet.sb.org}-{repo}.json"
+        assert "edited by hand" in own.read_text(encoding="utf-8")
+
     def test_scbridge_sandbox_projects_prints_a_fleet_config_that_works(
             self, tmp_path: Path) -> None:
         """`scbridge sandbox --projects 3` serves three projects and a config for all of them."""

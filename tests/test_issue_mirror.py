@@ -113,6 +113,26 @@ class TestIssueMirror:
             assert mirror.issue(gone["iid"])["status"]["slug"] == "closed"
             assert sb.log.count("target_write", route="issue", method="PATCH") == 1
 
+    def test_each_kind_may_have_its_own_deletion_policy(self, tmp_path: Path) -> None:
+        """`mirror: {on_deleted: keep, issues: {on_deleted: close}}`: a deleted milestone is
+        kept, a deleted issue closed, in the same run."""
+        with Sandbox() as sb:
+            policy = "mirror:\n  on_deleted: keep\n  issues: {on_deleted: close}\n"
+            mirror = Mirror(sb, tmp_path, policy=policy)
+            gone = next(dict(i) for i in sb.gitlab.issues
+                        if i["state"] == "opened" and i["milestone"] is None)
+            milestone = next(m for m in sb.gitlab.listed() if m["state"] != "closed")
+            sb.gitlab.remove_issue(gone["id"])
+            sb.gitlab.remove_milestone(milestone["id"])
+            mirror.quiet()
+            assert mirror.issue(gone["iid"])["status"]["slug"] == "closed"
+            slugs = {m["slug"]: m for m in sb.sourcecraft.milestones()}
+            report = json.loads(mirror.report.read_text(encoding="utf-8"))
+            kept = [it for it in report["items"]
+                    if it["kind"] == "milestone" and "on_deleted: keep" in (it["reason"] or "")]
+            assert len(kept) == 1
+            assert slugs[kept[0]["target_slug"]]["status"] == "open"
+
     @pytest.mark.parametrize(("policy", "kept"), [
         ("source-wins", False), ("keep-target", True)], ids=["source-wins", "keep-target"])
     def test_a_hand_edit_on_sourcecraft_follows_on_target_edited(

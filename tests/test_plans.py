@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 from collections import Counter
@@ -66,6 +67,14 @@ def _rewrite(path: Path, doc: dict[str, Any], *, reseal: bool) -> None:
 
 
 @pytest.mark.slow
+def _numberless(items: Any) -> list[str]:
+    """The objects as text, SourceCraft issue numbers blanked: issues are created in parallel,
+    so which number each gets (and so what a `#12` link names) differs between two runs;
+    that every link names the right one is `assert_exact`'s to check."""
+    return [re.sub(r"\[#\d+\]\(([^)]*)/issues/\d+\)", r"[#N](\1/issues/N)", repr(item))
+            for item in items]
+
+
 class TestSavedPlans:
     def test_the_plan_holds_every_action_and_body_and_validates(self, bench: Bench) -> None:
         """Every object planned with its exact POST; ids of objects the plan creates are
@@ -101,13 +110,13 @@ class TestSavedPlans:
             twin_writes = Counter((r.method, r.route) for r in twin.log.entries
                                   if r.kind == "target_write")
             twin_urls = (twin.gitlab_url, twin.sourcecraft_url)
-            twin_target = {kind: sorted(map(repr, actual(twin, kind))) for kind in KINDS}
+            twin_target = {kind: sorted(_numberless(actual(twin, kind))) for kind in KINDS}
         bench.make_plan()
         bench.sb.log.clear()
         result = bench.apply()
         assert result.returncode == 0, result.stderr
         assert Counter(bench.writes()) == twin_writes
-        assert {kind: sorted(map(repr, actual(bench.sb, kind))) for kind in KINDS} == {
+        assert {kind: sorted(_numberless(actual(bench.sb, kind))) for kind in KINDS} == {
             kind: sorted(text.replace(twin_urls[0], bench.sb.gitlab_url)
                          .replace(twin_urls[1], bench.sb.sourcecraft_url) for text in texts)
             for kind, texts in twin_target.items()}

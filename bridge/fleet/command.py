@@ -1,4 +1,4 @@
-"""`migrate`, `mirror`, `status` and `validate` over a many-project config (SPEC §14).
+"""`migrate`, `mirror`, `verify`, `status` and `validate` over a many-project config (§14).
 
 As in bridge.commands, the heavy modules (the runner, the network, reports, rich) are
 imported by the command that uses them, so `validate` stays quick.
@@ -39,6 +39,10 @@ def fleet_command(args: argparse.Namespace, stop: threading.Event) -> int:
         shard = choose_shard(args.shard, args.shards, os.environ)
         specs = _specs(fleet, needs_network=False)
         return print_status(_configs(fleet, _in_shard(specs, shard), _folder(args.checkpoint)))
+    if args.command == "verify":
+        from bridge.fleet.verifyall import verify_fleet
+
+        return verify_fleet(args, stop)
     if args.command not in ("migrate", "mirror"):
         raise ConfigError(f"{args.command} does not take a many-project config yet; run it "
                           "with each project's own config")

@@ -129,7 +129,8 @@ class _Apply:
                                  target=self.listed[kind.name])
         inp = PlanInput(results=results, target=self.listed[kind.name], records=records,
                         census_complete=source.census_complete)
-        return plan(kind, inp, mode=self.options.command, mirror=self.config.mirror)
+        return plan(kind, inp, mode=self.options.command,
+                    mirror=self.config.mirror.for_kind(kind.name))
 
     def check(self) -> None:
         """Plan every kind as the dry run did; refuse (exit 5) if the saved plan no longer holds."""
