@@ -35,7 +35,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
          "--milestones", str(MILESTONES), "--issues", str(ISSUES), "--latency-ms", "0",
          "--concurrency", "4", "--issue-milestones", "3", "--issue-issues", str(KIND_ISSUES),
          "--notes", str(NOTES), "--labels", "4", "--rate-limit", "15",
-         "--no-python-gitlab", "--checkpoint-items", "0", "--startup-rounds", "2",
+         "--no-python-gitlab", "--checkpoint-items", "5000", "--startup-rounds", "2",
          "--json", str(out)],
         capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
