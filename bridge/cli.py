@@ -64,12 +64,17 @@ def _plan_commands(commands: Any, common: Callable[[argparse.ArgumentParser], No
                      help="also write the differences: .json, .md or .html")
     sub.add_argument("--checkpoint", metavar="PATH",
                      help="checkpoint to read settled slugs from (default: the config's)")
+    shard_options(sub)
+    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+    common(sub)
+
+
+def shard_options(sub: argparse.ArgumentParser) -> None:
+    """--shard K/N and --shards N, for the commands that take a many-project config."""
     sub.add_argument("--shard", metavar="K/N",
                      help="many projects: only those in shard K of N (by a stable hash)")
     sub.add_argument("--shards", type=int, metavar="N",
                      help="many projects: N shards, this one from JOB_COMPLETION_INDEX")
-    sub.add_argument("--no-progress", action="store_true", help="no progress bar")
-    common(sub)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,12 +82,6 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG, description="Move milestones from GitLab (API v3) into SourceCraft.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def shards(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--shard", metavar="K/N",
-                         help="many projects: only those in shard K of N (by a stable hash)")
-        sub.add_argument("--shards", type=int, metavar="N",
-                         help="many projects: N shards, this one from JOB_COMPLETION_INDEX")
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("-v", "--verbose", action="count", default=0,
@@ -104,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--checkpoint", metavar="PATH",
                          help="checkpoint file (overrides the config); DIR/ for a file in DIR; "
                               "with many projects, their folder")
-        shards(sub)
+        shard_options(sub)
         sub.add_argument("--fresh", action="store_true",
                          help="start over: move the old checkpoint aside (never deleted)")
         sub.add_argument("--plan-out", type=Path, metavar="PATH",
@@ -122,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
             sub.add_argument("--checkpoint", metavar="PATH",
                              help="checkpoint file (overrides the config); DIR/ for a file in "
                                   "DIR; with many projects, their folder")
-            shards(sub)
+            shard_options(sub)
         common(sub)
 
     sub = commands.add_parser(

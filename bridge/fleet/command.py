@@ -49,6 +49,19 @@ def fleet_command(args: argparse.Namespace, stop: threading.Event) -> int:
     return _run(args, stop)
 
 
+def chosen_projects(args: argparse.Namespace
+                    ) -> tuple[FleetConfig, Shard | None, tuple[ProjectSpec, ...], list[Config]]:
+    """The fleet file (its tokens masked from here on), the shard, every project and the
+    configs of those in the shard."""
+    fleet = load_fleet(args.config)
+    for secret in (fleet.base.source.token, fleet.base.target.token):
+        if secret is not None:
+            register_secret(secret.reveal())
+    shard = choose_shard(args.shard, args.shards, os.environ)
+    specs = _specs(fleet)
+    return fleet, shard, specs, _configs(fleet, _in_shard(specs, shard), _folder(args.checkpoint))
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -93,13 +106,7 @@ def _run(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.report is not None and args.report.suffix.lower() not in FLEET_FORMATS:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(FLEET_FORMATS))}")
-    fleet = load_fleet(args.config)
-    for secret in (fleet.base.source.token, fleet.base.target.token):
-        if secret is not None:
-            register_secret(secret.reveal())
-    shard = choose_shard(args.shard, args.shards, os.environ)
-    specs = _specs(fleet)
-    configs = _configs(fleet, _in_shard(specs, shard), _folder(args.checkpoint))
+    fleet, shard, specs, configs = chosen_projects(args)
     for mapping in dict.fromkeys(config.mapping for config in configs):
         load_mapping(mapping)  # every mapping error is found before any project starts
     options = RunOptions(command=args.command, dry_run=args.dry_run, fresh=args.fresh,

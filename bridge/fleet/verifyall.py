@@ -8,19 +8,16 @@ lock), a bounded number at once; its differences print under its name, and with
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 
 from bridge.config import Config
 from bridge.errors import BridgeError, ConfigError
-from bridge.fleet.command import _configs, _folder, _in_shard, _specs
+from bridge.fleet.command import chosen_projects
 from bridge.fleet.render import project_report_path
 from bridge.fleet.report import ProjectResult, worst
 from bridge.fleet.runner import result_of, run_all
-from bridge.fleet.shards import choose_shard
-from bridge.fleet.spec import load_fleet
-from bridge.logs import mask_text, register_secret
+from bridge.logs import mask_text
 
 
 def verify_fleet(args: argparse.Namespace, stop: threading.Event) -> int:
@@ -32,12 +29,7 @@ def verify_fleet(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.report is not None and args.report.suffix.lower() not in render.FORMATS:
         raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
                           f"{', '.join(sorted(render.FORMATS))}")
-    fleet = load_fleet(args.config)
-    for secret in (fleet.base.source.token, fleet.base.target.token):
-        if secret is not None:
-            register_secret(secret.reveal())
-    shard = choose_shard(args.shard, args.shards, os.environ)
-    configs = _configs(fleet, _in_shard(_specs(fleet), shard), _folder(args.checkpoint))
+    fleet, _shard, _all, configs = chosen_projects(args)
     options = RunOptions(progress=False, stop=stop)
     texts: dict[str, str] = {}
 
