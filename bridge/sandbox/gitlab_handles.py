@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 _LABEL_FIELDS = ("name", "color", "description", "priority", "group")
 
 
-class TrackerHandles:
+class TrackerHandles(abc.ABC):
     """Mixed into GitLabState. Note edits bump their issue's `updated_at` from 8.5, as GitLab's
     `touch: true` does; label renames follow into the issues that carry the label."""
 
@@ -27,8 +28,9 @@ class TrackerHandles:
     _stamp: Callable[[], str]
 
     @property
+    @abc.abstractmethod
     def release(self) -> Version:
-        raise NotImplementedError
+        """The GitLab version the handles follow (GitLabState parses it from its dataset)."""
 
     # ---- labels -----------------------------------------------------------------------------
 
