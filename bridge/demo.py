@@ -71,7 +71,7 @@ def run_demo(*, progress: bool = False, stop: threading.Event | None = None,
             code = max(code, result.report.exit_code)
             if number == 1:
                 _banner(out, "3. What SourceCraft holds now")
-                show_target(out, sb.sourcecraft)
+                show_target(out, sb.sourcecraft, report_width(out))
         writes = sb.log.count("target_write")
         out.write(f"\nThe sandbox saw {writes} writes in all; the last run added none.\n")
         return code

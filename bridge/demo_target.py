@@ -9,21 +9,25 @@ from bridge.report.grouping import SHOWN_PER_KIND
 from bridge.report.text import wrap
 from bridge.sandbox.sourcecraft_state import SourceCraftState
 
-WIDTH = 100
+WIDTH = 100  # in a pipe, where nothing says how wide the reader is
 
 
-def show_target(out: TextIO, sc: SourceCraftState) -> None:
-    """Labels by name, milestones by slug, issues by number with status and comment count."""
+def show_target(out: TextIO, sc: SourceCraftState, width: int | None = None) -> None:
+    """Labels by name, milestones by slug, issues by number with status and comment count.
+
+    Fits `width` (the terminal's, or COLUMNS; WIDTH in a pipe): names are cut with `…`.
+    """
+    width = width or WIDTH
     labels = sc.label_list()
     out.write(f"labels ({len(labels)}):\n")
     names = ", ".join(str(label.get("name")) for label in labels)
-    out.write("".join(f"  {line}\n" for line in wrap(names, WIDTH - 2)))
+    out.write("".join(f"  {line}\n" for line in wrap(names, width - 2)))
     milestones = sorted(sc.milestones(), key=lambda m: str(m.get("slug")))
     out.write(f"\nmilestones ({len(milestones)}):\n"
               f"  {'slug':<24} {'status':<7} {'deadline':<21} name\n")
     for item in milestones[:SHOWN_PER_KIND]:
         out.write(f"  {item.get('slug')!s:<24} {item.get('status')!s:<7} "
-                  f"{item.get('deadline') or '-'!s:<21} {item.get('name')}\n")
+                  f"{item.get('deadline') or '-'!s:<21} {_fit(item.get('name'), width - 57)}\n")
     _more(out, len(milestones) - SHOWN_PER_KIND, "milestones")
     issues = sc.issue_list()
     comments = {str(issue["slug"]): len(sc.comment_list(str(issue["slug"]))) for issue in issues}
@@ -37,8 +41,14 @@ def show_target(out: TextIO, sc: SourceCraftState) -> None:
     for issue in shown:
         out.write(f"  {issue['slug']!s:<7} {_gitlab(issue):<7} {_status(issue):<8} "
                   f"{comments[str(issue['slug'])]:>8}  {_milestone(issue):<20} "
-                  f"{issue.get('title')}\n")
+                  f"{_fit(issue.get('title'), width - 59)}\n")
     _more(out, len(issues) - len(shown), "issues")
+
+
+def _fit(text: object, room: int) -> str:
+    """`text` cut to `room` characters (at least 12), with `…` where it was cut."""
+    value, room = str(text), max(12, room)
+    return value if len(value) <= room else value[: room - 1] + "…"
 
 
 def _gitlab(issue: dict[str, Any]) -> str:
