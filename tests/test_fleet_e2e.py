@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fleet_support import Fleet, target_problems, wanted_of
@@ -317,6 +318,33 @@ class TestMirrorAndSandbox:
         assert f"{PROJECTS - 1} exact, 1 with differences" in edited.stdout
         own = fleet.root / f"verify.{fleet.sb.org}-{repo}.json"
         assert "edited by hand" in own.read_text(encoding="utf-8")
+
+    def test_a_crash_in_one_project_s_verify_stops_no_other(
+            self, fleet: Fleet, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> None:
+        """A bug while auditing one project is that project's exit 1; the others are audited."""
+        import bridge.verify.run as verify_run
+        from bridge.cli import main
+
+        config = fleet.write()
+        assert fleet.run(config).returncode == 0
+        real = verify_run.verify
+        broken = fleet.sb.project_paths[0]
+
+        def verify(project_config: Any, options: Any) -> Any:
+            if project_config.source.project == broken:
+                raise RuntimeError("boom")
+            return real(project_config, options)
+
+        monkeypatch.setattr(verify_run, "verify", verify)
+        for name, value in fleet.env().items():
+            monkeypatch.setenv(name, value)
+        code = main(["verify", "-c", str(config), "-q"])
+        out, err = capsys.readouterr()
+        assert code == 1
+        assert f"{PROJECTS - 1} exact, 1 with differences or errors" in out
+        assert f"{broken} -> " in err
+        assert "internal error: RuntimeError: boom" in err
 
     def test_scbridge_sandbox_projects_prints_a_fleet_config_that_works(
             self, tmp_path: Path) -> None:

@@ -38,6 +38,9 @@ def verify_fleet(args: argparse.Namespace, stop: threading.Event) -> int:
             report = verify(config, options)
         except BridgeError as exc:
             return result_of(config, exit_code=exc.exit_code, error=mask_text(str(exc)))
+        except Exception as exc:  # a bug in one project's audit must not stop the others
+            return result_of(config, exit_code=1, error=f"internal error: "
+                             f"{type(exc).__name__}: {mask_text(str(exc))}")
         texts[config.source.project] = render.render_text(report)
         if args.report is not None:
             args.report.parent.mkdir(parents=True, exist_ok=True)
