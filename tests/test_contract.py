@@ -79,6 +79,18 @@ class TestGuaranteesForEveryKind:
         assert posts, "no create was sent"
         assert all(r.fault == "commit_then_drop" for r in posts)
 
+    def test_a_create_answered_with_a_cut_off_body_is_looked_up_not_sent_again(
+            self, run: Run) -> None:
+        """Guarantee 2: each create lands and its 2xx answer is cut short: the outcome is
+        unknown, so the object is found by its key and adopted; one POST per object."""
+        run.sb.faults.add("sourcecraft", "truncated", method="POST", route=ROUTE[run.kind])
+        result = run.migrate()
+        assert result.returncode == 0, result.stderr
+        run.assert_exact()
+        posts = [r for r in run.sb.log.entries if _posts_of(run.kind)(r)]
+        assert posts
+        assert all(r.fault == "truncated" for r in posts)
+
     def test_kill_9_during_creation_then_resume_is_exact(self, run: Run) -> None:
         """Guarantee 3: SIGKILL at the nth create of this kind, five times, then run to the end."""
         rng = random.Random(f"kill:{run.kind}")

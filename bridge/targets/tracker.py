@@ -7,14 +7,16 @@ the one token walk in `bridge.net.paging`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from bridge.errors import FatalApiError
+from bridge.errors import AmbiguousWriteError, ApiError, FatalApiError
 from bridge.net.http import HttpClient, parse_json
 from bridge.net.paging import token_pages
 from bridge.targets.records import TargetComment, TargetIssue, TargetLabel
+
+T = TypeVar("T")
 
 
 def _object(data: Any, what: str) -> dict[str, Any]:
@@ -22,6 +24,17 @@ def _object(data: Any, what: str) -> dict[str, Any]:
         raise FatalApiError(f"SourceCraft sent something that is not a {what}: "
                             f"{str(data)[:120]!r}")
     return data
+
+
+def _created(parse: Callable[[], T]) -> T:
+    """What a create's 2xx answer holds; an answer that cannot be read (cut off, not JSON, not
+    the object) leaves the outcome unknown: the object may well exist, so the loader must
+    look before it sends again, never re-send blind."""
+    try:
+        return parse()
+    except ApiError as exc:
+        raise AmbiguousWriteError(f"created, but the answer cannot be read ({exc})",
+                                  status=exc.status, request_id=exc.request_id) from None
 
 
 def parse_label(data: Any) -> TargetLabel:
@@ -81,7 +94,7 @@ class TrackerClient:
     def create_label(self, body: Mapping[str, Any]) -> TargetLabel:
         """POST once; a name that exists answers 409 (FatalApiError), for the loader to read."""
         response = self._http.post(f"{self._repo}/labels", json=dict(body), params=self._write)
-        return parse_label(parse_json(response))
+        return _created(lambda: parse_label(parse_json(response)))
 
     def update_label(self, label: TargetLabel, body: Mapping[str, Any]) -> TargetLabel:
         """PATCH by id."""
@@ -116,7 +129,7 @@ class TrackerClient:
     def create_issue(self, body: Mapping[str, Any]) -> TargetIssue:
         """POST once; SourceCraft numbers the issue."""
         response = self._http.post(f"{self._repo}/issues", json=dict(body), params=self._write)
-        return parse_issue(parse_json(response))
+        return _created(lambda: parse_issue(parse_json(response)))
 
     def update_issue(self, issue: TargetIssue, body: Mapping[str, Any]) -> TargetIssue:
         """PATCH by id (UpdateIssueBody: "" clears milestone_id and assignee_id)."""
@@ -147,7 +160,7 @@ class TrackerClient:
         """POST once to issue number `issue`."""
         response = self._http.post(f"{self._repo}/issues/{quote(issue, safe='')}/comments",
                                    json={"body": body}, params=self._write)
-        return parse_comment(parse_json(response), issue)
+        return _created(lambda: parse_comment(parse_json(response), issue))
 
     def update_comment(self, comment: TargetComment, body: str) -> TargetComment:
         """PATCH the body by id."""
