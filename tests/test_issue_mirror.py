@@ -150,3 +150,25 @@ class TestIssueMirror:
             assert item["reason"].startswith("edited on SourceCraft; kept (keep-target)" if kept
                                              else "edited on SourceCraft; overwritten "
                                                   "(source-wins)")
+
+
+@pytest.mark.slow
+class TestIssuesTurnedOnLater:
+    def test_a_milestone_mirror_job_that_turns_issues_on_moves_every_issue(
+            self, tmp_path: Path) -> None:
+        """The bookmark a milestones-only mirror saved says nothing of issues: the first run
+        with issues plans every one of them; the one after is quiet again."""
+        with Sandbox() as sb:
+            env = support.token_env(sb)
+            config = support.write_config(tmp_path, sb)
+            for command in ("migrate", "mirror"):
+                assert support.cli([command, "-c", str(config)], env).returncode == 0
+            config = support.write_config(tmp_path, sb, extra="transfer:\n  issues: true\n")
+            turned_on = support.cli(["mirror", "-c", str(config)], env)
+            assert turned_on.returncode == 0, turned_on.stderr
+            assert_exact(sb, "issue")
+            sb.log.clear()
+            quiet = support.cli(["mirror", "-c", str(config)], env)
+            assert quiet.returncode == 0, quiet.stderr
+            assert sb.log.count("target_write") == 0
+            assert sb.log.count("source_read", route="issues") == 2

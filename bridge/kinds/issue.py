@@ -27,11 +27,15 @@ from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_iss
 from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
 from bridge.kinds.issue_refs import iid_of, issue_numbers, reference_map
 from bridge.kinds.reference_map import ReferenceMap
-from bridge.models import Change, Create, Planned, Skipped, Unchanged
+from bridge.models import Change, Create, ItemOutcome, Planned, Skipped, Unchanged
 from bridge.rules import RecordError
 from bridge.targets.records import ISSUE_FIELDS, TargetIssue
 
 log = structlog.get_logger(__name__)
+
+#: Checkpoint note: "1" once a full pass put every GitLab issue on SourceCraft, so a mirror
+#: may plan only the issues updated since the bookmark.
+ISSUES_COMPLETE = "issues.complete"
 
 class IssueKind(IssueRows, ReferenceCompletion):
     """GitLab issues as SourceCraft issues."""
@@ -74,12 +78,42 @@ class IssueKind(IssueRows, ReferenceCompletion):
                                          self._ctx.reader.project().path)]
         if self._ctx.shared.get("issue_scan") != "incremental":
             return SourceSet(items=tuple(kept), pages=pages)
+        if not self._bookmark_covers_issues():
+            # The bookmark says which issues changed since the milestones' last scan, not
+            # that every issue is on SourceCraft: issues just turned on, or one that failed
+            # or never got its answer, need every issue planned once.
+            self._ctx.shared["issue_scan"] = "full"
+            kept = []
+            for page in self._ctx.reader.issue_pages():
+                pages += 1
+                kept.extend(page)
+                self._ctx.on_page("issues", len(page))
+            self._ctx.shared["issue_items"] = kept
+            return SourceSet(items=tuple(kept), pages=pages)
         # A mirror run that read only the issues updated since its bookmark plans only those:
         # the others have not changed in GitLab, and are neither compared nor deleted.
         changed = frozenset(issue.id for issue in kept)
         self._changed = changed
         return SourceSet(items=tuple(kept), pages=pages,
                          in_scope=lambda record: record.source_id in changed)
+
+    def _bookmark_covers_issues(self) -> bool:
+        """True once a full pass moved every issue and no issue record is left unfinished."""
+        if self._ctx.checkpoint.meta().get(ISSUES_COMPLETE) != "1":
+            return False
+        return all(record.state not in ("pending", "failed")
+                   for record in self._ctx.checkpoint.records(self.name).values())
+
+    def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
+        """Complete references; note whether every issue is on SourceCraft; and forget the
+        comment stamps of issues created now (a recreated issue needs its comments again)."""
+        super().after_load(actions, outcomes)
+        created = {p.wanted.source.id: "" for p, o in zip(actions, outcomes, strict=True)
+                   if o.ok and isinstance(p, Create)}
+        self._ctx.checkpoint.save_seen("comment", created)
+        if self._changed is None:  # a full pass: every issue was planned
+            done = all(o.ok for o in outcomes)
+            self._ctx.checkpoint.set_meta(ISSUES_COMPLETE, "1" if done else "0")
 
     def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
                   target: Sequence[Any]) -> list[Any]:
