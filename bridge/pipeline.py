@@ -210,6 +210,8 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
     items: list[ReportItem] = []
     fatal: ApiError | None = None
     for kind in kinds:
+        if fatal is not None:
+            break  # credentials refused, target gone, numbers drifting: the report says so
         actions = _plan(kind, sources[kind.name], refs, config=config, options=options,
                         checkpoint=checkpoint)
         outcomes: list[ItemOutcome | None] = [None] * len(actions)
