@@ -97,7 +97,7 @@ class HttpClient:
                                 if len(value) >= 4}, key=len, reverse=True)
         self._lock = threading.Lock()
         # Shared by every thread: holds them all when the server's rate limit is spent.
-        self.limiter = RateLimiter(sleep=sleep, clock=clock)
+        self.limiter = RateLimiter(sleep=sleep, clock=clock, max_wait_s=http.max_backoff_s)
         self._session = session or requests.Session()
         self._session.headers.update(headers)
         self._session.verify = http.verify_tls

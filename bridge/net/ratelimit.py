@@ -46,8 +46,11 @@ class RateLimiter:
 
     def __init__(self, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time, max_wait_s: float = 120.0) -> None:
         self._sleep, self._clock, self._wall = sleep, clock, wall
+        #: No one wait longer than this, whatever a reset header says (a year, a bad clock):
+        #: after it the request goes, and a refusal is retried as any 429 is.
+        self._max_wait_s = max_wait_s
         self._lock = threading.Lock()
         self._local = threading.local()
         self._budget: float | None = None  # requests we may still send before the reset
@@ -76,7 +79,7 @@ class RateLimiter:
                     self._in_flight += 1
                     return
                 seen = self._reset_at
-                wait = max(0.0, seen - now) + _MARGIN_S
+                wait = min(self._max_wait_s, max(0.0, seen - now) + _MARGIN_S)
                 self.held_s += wait
             self._sleep(wait)
             with self._lock:  # the window is waited out, even by a clock a test stopped
