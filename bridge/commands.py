@@ -197,8 +197,8 @@ def _checkpoint(option: str | None, config: Config) -> Path | None:
     """`--checkpoint`; `DIR/` (a trailing slash) means the config's checkpoint file name in DIR."""
     if option is None:
         return None
-    if option.endswith(("/", os.sep)):
-        return Path(option).expanduser() / config.checkpoint.name
+    if option.endswith(("/", os.sep)) and not Path(option).expanduser().is_file():
+        return Path(option).expanduser() / config.checkpoint.name  # a file there: as before
     return Path(option).expanduser()
 
 

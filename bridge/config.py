@@ -262,9 +262,11 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None,
                           env=env, required=require_tokens, files=token_files)
     org, repo = target_values["org"], target_values["repo"]
     checkpoint: Path | None = flags.get("checkpoint")
-    if (checkpoint is not None and not fleet
+    if (checkpoint is not None and not fleet and not checkpoint.is_file()
             and str(doc.value(top["checkpoint"].node)).rstrip().endswith("/")):
-        # `checkpoint: state/` names a folder: the default file name inside it.
+        # `checkpoint: state/` names a folder: the default file name inside it. Unless a file
+        # is there: the previous scbridge read `state/` as that file, and a mirror job that
+        # has written it for months keeps using it.
         checkpoint = default_checkpoint(checkpoint, org, repo)
     return Config(
         path=path, source=SourceConfig(**source_values, token=source_token),

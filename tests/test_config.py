@@ -321,3 +321,15 @@ class TestMirrorPerKind:
                         "    on_deleted: purge\n", encoding="utf-8")
         with pytest.raises(ConfigError, match=r"c.yaml:5: mirror.issues.on_deleted must be one"):
             load_config(path, require_tokens=False)
+
+
+class TestCheckpointSlashCompat:
+    def test_an_old_checkpoint_file_named_with_a_slash_is_still_read(self, tmp_path: Path) -> None:
+        """`checkpoint: state/` where the previous scbridge wrote its file `state`: kept."""
+        (tmp_path / "state").write_bytes(b"")
+        path = tmp_path / "c.yaml"
+        path.write_text("source: {url: 'https://g.example', project: g/p}\n"
+                        "target: {org: o, repo: r}\ncheckpoint: state/\n", encoding="utf-8")
+        assert load_config(path, require_tokens=False).checkpoint == tmp_path / "state"
+        (tmp_path / "state").unlink()
+        assert load_config(path, require_tokens=False).checkpoint == tmp_path / "state" / "o-r"
