@@ -168,9 +168,12 @@ class _Apply:
                             on_item=lambda _outcome: progress.advance())
             outcomes: list[ItemOutcome | None] = list(loader.run(actions))
             fatal = fatal or loader.fatal
-            after = getattr(kind, "after_load", None)  # as `pipeline._run_kinds` does
+            after = getattr(kind, "after_load", None)  # as `engine.batches.run_kind` does
             if after is not None:
                 after(actions, outcomes)
+            finish = getattr(kind, "after_batches", None)  # one batch: all of the kind
+            if finish is not None:
+                finish()
             learn(kind, refs, actions, outcomes)
             items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
                          for a, o in zip(actions, outcomes, strict=True))
