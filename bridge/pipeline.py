@@ -235,7 +235,7 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
 
 def _plan(kind: Kind, source: SourceSet, refs: Refs, *, config: Config, options: RunOptions,
           checkpoint: Checkpoint) -> list[Planned]:
-    records = checkpoint.records(kind.name)
+    records = checkpoint.records(kind.name).snapshot()  # the plan looks up most of them
     if source.in_scope is not None:
         records = {sid: rec for sid, rec in records.items() if source.in_scope(rec)}
     reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
