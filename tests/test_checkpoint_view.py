@@ -111,17 +111,29 @@ def test_a_view_read_while_loader_threads_write_sees_only_its_moment(cp: Checkpo
     assert len(cp.records("issue")) == 13  # -2 and 0..11
 
 
-def test_a_view_outlives_the_checkpoint_it_came_from(tmp_path: Path) -> None:
-    """Taken inside `with` and read after it, as the dict could be: from memory, as of then."""
+def test_a_view_outlives_the_checkpoint_it_came_from(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Taken inside `with` and read after it, as the dict could be: from memory, as of then;
+    a read that the close overtook goes on to the end."""
+    monkeypatch.setattr(view, "_CHUNK", 3)
     with Checkpoint.open(tmp_path / "checkpoint") as cp:
-        cp.record("milestone", 1, key="a", state="created")
+        for sid in range(1, 11):
+            cp.record("milestone", sid, key="a", state="created")
         records = cp.records("milestone")
+        keys, values = iter(records), iter(records.values())
+        started = ([next(keys) for _ in range(4)], [next(values).source_id for _ in range(2)])
         cp.record("milestone", 1, key="b", state="created")
+        cp.record("milestone", 11, key="b", state="created")
     assert cp._conn is None
-    assert (len(records), records[1].key, list(records), 2 in records) == (1, "a", [1], False)
+    assert (len(records), records[1].key, 11 in records, 2 in records) == (10, "a", False, True)
+    assert [*started[0], *keys] == [*started[1], *(r.source_id for r in values)] == list(
+        range(1, 11))
+    assert list(records) == list(range(1, 11))
+    assert {r.key for r in records.values()} == {"a"}
     with Checkpoint.open(tmp_path / "checkpoint", readonly=True) as view_of:
         seen = view_of.records("milestone")
     assert dict(seen.items())[1].key == "b"
+    assert len(seen) == 11
 
 
 def test_records_for_reads_just_those_ids_in_a_few_queries(cp: Checkpoint) -> None:

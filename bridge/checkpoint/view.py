@@ -56,11 +56,9 @@ class RecordView(Mapping[int, Record]):
         self._mutex = mutex
         self._pinned: dict[int, Row | None] = {}  # written since: the row before, None if new
         self._added = 0  # how many pins are None: ids recorded since the view was taken
-        self._frozen: dict[int, Record] | None = None  # set at close: read from memory then
+        self._frozen: dict[int, Row] | None = None  # set at close: the rows, in id order
 
     def __getitem__(self, source_id: int) -> Record:
-        if self._frozen is not None:
-            return self._frozen[source_id]
         with self._mutex:
             row = self._row(source_id)
         if row is None:
@@ -68,26 +66,21 @@ class RecordView(Mapping[int, Record]):
         return Record(*row)
 
     def __contains__(self, source_id: object) -> bool:
-        if self._frozen is not None:
-            return source_id in self._frozen
         if not isinstance(source_id, int):
             return False
         with self._mutex:
             return self._row(source_id) is not None
 
     def __len__(self) -> int:
-        if self._frozen is not None:
-            return len(self._frozen)
         with self._mutex:
+            if self._frozen is not None:
+                return len(self._frozen)
             conn = self._connect()
             total = 0 if conn is None else int(
                 conn.execute(schema.COUNT_KIND, (self.kind,)).fetchone()[0])
             return total - self._added
 
     def __iter__(self) -> Iterator[int]:
-        if self._frozen is not None:
-            yield from self._frozen
-            return
         for rows in self._chunks(schema.SELECT_ITEM_IDS, key=0):
             for row in rows:
                 yield row[0]
@@ -102,8 +95,6 @@ class RecordView(Mapping[int, Record]):
 
     def snapshot(self) -> dict[int, Record]:
         """Every record of the view in one dict: for a caller that looks most of them up."""
-        if self._frozen is not None:
-            return dict(self._frozen)
         out: dict[int, Record] = {}
         with gc_paused():  # for the whole read: each chunk's would rescan all the ones before
             for rows in self._chunks(schema.SELECT_ITEMS_ORDERED, key=1):
@@ -111,14 +102,13 @@ class RecordView(Mapping[int, Record]):
         return out
 
     def _records(self) -> Iterator[dict[int, Record]]:
-        if self._frozen is not None:
-            yield self._frozen
-            return
         for rows in self._chunks(schema.SELECT_ITEMS_ORDERED, key=1):
             yield by_source_id(rows)
 
     def _row(self, source_id: int) -> Row | None:
         """The row as of the view (the mutex held)."""
+        if self._frozen is not None:
+            return self._frozen.get(source_id)
         pinned = self._pinned.get(source_id, _UNPINNED)
         if pinned is not _UNPINNED:
             return pinned  # type: ignore[return-value]
@@ -129,19 +119,25 @@ class RecordView(Mapping[int, Record]):
         return row
 
     def _chunks(self, sql: str, *, key: int) -> Iterator[list[Row]]:
-        """Rows of `sql` (the GitLab id at `key`) in id order, as of the view, a chunk a time."""
+        """Rows of `sql` (the GitLab id at `key`) in id order, as of the view, a chunk a time.
+
+        A read the checkpoint's close overtook goes on from the rows frozen at close.
+        """
         after: int | None = None
         while True:
             with self._mutex:
-                conn = self._connect()
-                if conn is None:
-                    return
-                if after is None:
-                    raw = conn.execute(sql.format(after=""), (self.kind, _CHUNK)).fetchall()
+                if self._frozen is not None:
+                    rows = [(sid,) if key == 0 else row for sid, row in self._frozen.items()
+                            if after is None or sid > after]
+                    raw = []
                 else:
-                    raw = conn.execute(sql.format(after="AND source_id > ?"),
-                                       (self.kind, after, _CHUNK)).fetchall()
-                rows = self._as_of_view(raw, key=key) if raw and self._pinned else raw
+                    conn = self._connect()
+                    if conn is None:
+                        return
+                    where = "" if after is None else "AND source_id > ?"
+                    args = (self.kind, _CHUNK) if after is None else (self.kind, after, _CHUNK)
+                    raw = conn.execute(sql.format(after=where), args).fetchall()
+                    rows = self._as_of_view(raw, key=key) if raw and self._pinned else raw
             if rows:
                 yield rows
             if len(raw) < _CHUNK:
@@ -166,10 +162,13 @@ class RecordView(Mapping[int, Record]):
             self._added += row is None
 
     def freeze(self) -> None:
-        """Read the whole view into memory (the checkpoint is closing; the mutex not held)."""
+        """Read the whole view's rows into memory (the checkpoint is closing; mutex not held)."""
         if self._frozen is None:
-            self._frozen = self.snapshot()
-            self._pinned.clear()
+            rows = {row[1]: row for chunk in self._chunks(schema.SELECT_ITEMS_ORDERED, key=1)
+                    for row in chunk}
+            with self._mutex:
+                self._frozen = rows
+                self._pinned.clear()
 
 
 class _Items(ItemsView[int, Record]):
