@@ -257,7 +257,10 @@ class Checkpoint:
 
     def close(self) -> None:
         """Close the file and release the run lock; closing twice is harmless."""
-        self._views.freeze()  # a view still held keeps answering, from memory
+        with self._mutex:
+            held = self._views.held()
+        for view in held:  # a view still held keeps answering, from memory
+            view.freeze()
         with self._mutex:
             if self._conn is not None:
                 if not self.readonly:

@@ -188,7 +188,7 @@ class _Values(ValuesView[Record]):
 
 
 class Views:
-    """The live views of one checkpoint: pinned before each write, frozen at close."""
+    """The live views of one checkpoint: pinned before each write, listed to freeze at close."""
 
     def __init__(self) -> None:
         # By serial number (a mapping compares by content, so it cannot be hashed by itself).
@@ -209,7 +209,6 @@ class Views:
             for view in waiting:
                 view.pin(source_id, row)
 
-    def freeze(self) -> None:
-        """Read every live view into memory, so it outlives the connection."""
-        for view in list(self._live.values()):
-            view.freeze()
+    def held(self) -> list[RecordView]:
+        """The views someone still holds (the mutex held): to freeze before closing."""
+        return list(self._live.values())
