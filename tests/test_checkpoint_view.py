@@ -145,6 +145,7 @@ def test_records_for_reads_just_those_ids_in_a_few_queries(cp: Checkpoint) -> No
     assert got == {-2: cp.get("issue", -2), 3: cp.get("issue", 3), 7: cp.get("issue", 7)}
     assert list(got) == [-2, 3, 7]
     assert cp.records_for("label", [3]) == {}
+    assert list(cp.records_for("issue", (i for i in (5, 1)))) == [1, 5]
     seen.clear()
     many = cp.records_for("issue", range(-1000, 1000))
     assert sorted(many) == [-2, 1, 2, 3, 4, 5, 6, 7]

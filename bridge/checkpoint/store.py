@@ -143,14 +143,15 @@ class Checkpoint:
         """Every record of one kind, by GitLab id, as of now: a view read as it is used.
 
         Taking it reads nothing; it keeps answering as of this call while the run records
-        (see `bridge.checkpoint.view`). `.snapshot()` reads it all into a dict at once.
+        (see `bridge.checkpoint.view`). `.snapshot()` reads it all into a dict at once
+        (`dict(view)` would read one row per key); `records_for` reads a few ids.
         """
         with self._mutex:
             return self._views.add(RecordView(kind, lambda: self._conn, self._mutex))
 
-    def records_for(self, kind: str, source_ids: Collection[int]) -> dict[int, Record]:
+    def records_for(self, kind: str, source_ids: Iterable[int]) -> dict[int, Record]:
         """The records of just these GitLab ids of one kind (those recorded), read now."""
-        if self._conn is None or not source_ids:
+        if self._conn is None:
             return {}
         with self._mutex:
             return by_source_id(read_some(self._conn, kind, source_ids))

@@ -21,7 +21,7 @@ import itertools
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Collection, ItemsView, Iterator, Mapping, ValuesView
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from typing import Any
 
 from bridge.checkpoint import schema
@@ -36,7 +36,7 @@ _BATCH = 500  # ids per `IN (...)`: well under SQLite's 999 bound-parameter limi
 _UNPINNED = object()
 
 
-def read_some(conn: sqlite3.Connection, kind: str, ids: Collection[int]) -> list[Row]:
+def read_some(conn: sqlite3.Connection, kind: str, ids: Iterable[int]) -> list[Row]:
     """The rows of these GitLab ids of `kind` (those recorded), in a few `IN (...)` reads."""
     wanted = sorted(set(ids))
     rows: list[Row] = []
