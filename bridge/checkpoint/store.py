@@ -144,13 +144,19 @@ class Checkpoint:
 
         Taking it reads nothing; it keeps answering as of this call while the run records
         (see `bridge.checkpoint.view`). `.snapshot()` reads it all into a dict at once
-        (`dict(view)` would read one row per key); `records_for` reads a few ids.
+        (`dict(view)` would read one row per key); `records_for` reads a few ids. A view
+        held while the run records keeps the old row of each record written since (to
+        answer as of now): take one per phase, not one for a whole run's loading.
         """
         with self._mutex:
             return self._views.add(RecordView(kind, lambda: self._conn, self._mutex))
 
     def records_for(self, kind: str, source_ids: Iterable[int]) -> dict[int, Record]:
-        """The records of just these GitLab ids of one kind (those recorded), read now."""
+        """The records of just these GitLab ids of one kind (those recorded), read now.
+
+        One hold of the mutex for all of them (one read per 500 ids), so they agree
+        with each other; a batch of thousands waits the loader's threads a few ms.
+        """
         if self._conn is None:
             return {}
         with self._mutex:
