@@ -123,7 +123,8 @@ def render(results: dict[str, Any]) -> str:
                      f"{p['same_process_s']:.2f}\n")
     if "checkpoint" in results:
         c = results["checkpoint"]
-        parts.append(f"checkpoint: resume with {c['items']:,.0f} items {c['resume_s']:.3f}s; "
+        parts.append(f"checkpoint: resume with {c['items']:,.0f} items {c['resume_s']:.3f}s "
+                     f"(reading them all {c.get('snapshot_s', float('nan')):.3f}s); "
                      f"{c['batch']:,.0f} records at 1,000 recorded "
                      f"{c['record_batch_small_s']:.2f}s, at {c['items']:,.0f} recorded "
                      f"{c['record_batch_full_s']:.2f}s\n")

@@ -107,10 +107,10 @@ def run_kind(kind: Kind, source: SourceSet, refs: Refs, run: KindRun,
 
 def scoped_records(checkpoint: Checkpoint, kind: Kind, source: SourceSet) -> dict[int, Record]:
     """The kind's records the run may look at (all, or those its extract kept in scope)."""
-    records = checkpoint.records(kind.name)
+    records = checkpoint.records(kind.name).snapshot()  # the plan looks up most of them
     if source.in_scope is not None:
         return {sid: rec for sid, rec in records.items() if source.in_scope(rec)}
-    return dict(records)
+    return records
 
 
 def listing(kind: Kind, refs: Refs, stop: threading.Event) -> list[Any]:

@@ -202,7 +202,7 @@ class IssueKind(IssueRows, ReferenceCompletion):
             yield [replace(issue, key=issue_text.key_of(issue.description)) for issue in page]
 
     def _counterparts(self, changed: frozenset[int]) -> list[TargetIssue]:
-        records = self._ctx.checkpoint.records(self.name)
+        records = self._ctx.checkpoint.records_for(self.name, changed)  # only those are read
         ids = [records[i].target_id for i in sorted(changed)
                if i in records and records[i].target_id]
         web_url = self._ctx.reader.project().web_url

@@ -110,7 +110,7 @@ class _Apply:
 
     def records(self, kind: Kind) -> dict[int, Record]:
         """The checkpoint's records of `kind` that this run's source covers (as `_plan`)."""
-        records = self.checkpoint.records(kind.name)
+        records = self.checkpoint.records(kind.name).snapshot()
         in_scope = self.sources[kind.name].in_scope
         return records if in_scope is None else {
             sid: rec for sid, rec in records.items() if in_scope(rec)}
