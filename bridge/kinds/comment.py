@@ -50,7 +50,8 @@ class CommentKind(CommentRows):
 
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
-        self._with_comments: set[int] = set()  # issues read this run that have comments
+        #: Issues read this run that have comments (their counts) or lost them all.
+        self._listed: tuple[Mapping[int, int], set[int]] = ({}, set())
         self._stamps: dict[int, str] = {}  # the issues of the comments last transformed
         self._refs = Refs()  # where the issues are, as the plan of issues left them
         self._numbers: tuple[tuple[int, int], dict[int, str | None]] | None = None
@@ -66,7 +67,7 @@ class CommentKind(CommentRows):
         got = read_notes(ctx, ctx.shared.get("issue_items", ()), ctx.checkpoint.seen(self.name))
         ctx.shared["comment_counts"] = got.counts
         # Listed on SourceCraft: issues with comments, and those whose notes were all deleted.
-        self._with_comments = {*got.counts, *got.emptied}
+        self._listed = (got.counts, got.emptied)
         issues = got.issues
 
         @functools.cache
@@ -125,7 +126,11 @@ class CommentKind(CommentRows):
                              body=comment_body(item, url, refmap))
 
     def _issue_numbers(self, refs: Refs) -> dict[int, str | None]:
-        """iid -> SourceCraft number of every issue, as refs know them (once per plan)."""
+        """iid -> SourceCraft number of every issue: the issue kind's map, kept up to date as
+        it created them; else as refs know them (once per plan)."""
+        shared = self._ctx.shared.get("issue_numbers")
+        if shared is not None:
+            return dict(shared) if not isinstance(shared, dict) else shared
         if self._numbers is None or self._numbers[0] != (id(refs), refs.version):
             numbers: dict[int, str | None] = {}
             for issue in self._ctx.shared.get("issue_items", ()):
@@ -138,7 +143,7 @@ class CommentKind(CommentRows):
         """The comments of each issue with wanted comments that existed before this run."""
         self._refs = refs
         numbers = []
-        for issue_id in sorted(self._with_comments):
+        for issue_id in sorted({*self._listed[0], *self._listed[1]}):
             ref = refs.get("issue", issue_id)
             if ref is not None and not ref.new and ref.slug:  # a new issue has no comments yet
                 numbers.append(ref.slug)

@@ -43,7 +43,7 @@ ISSUES_COMPLETE = "issues.complete"
 BATCH = 1000
 
 #: What a planned create points at in a dry run: no id or number yet (one object for all).
-_PLANNED = TargetRef(None, "")
+_PLANNED = TargetRef(None, "", new=True)
 
 
 class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion):
@@ -159,6 +159,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion):
             refused = cannot_apply(target)
             numbers = {issue.iid: str(issue.iid) for issue in source.items}  # known ahead
         self._refmap = reference_map(self._ctx, refs, numbers)
+        self._ctx.shared["issue_numbers"] = numbers  # comments rewrite with the same map
         rules = self._ctx.mapping.section("issue")
         out: list[Any] = []
         for issue in sorted(source.items, key=lambda item: item.id):
