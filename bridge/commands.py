@@ -104,7 +104,7 @@ def cmd_apply(args: argparse.Namespace, stop: threading.Event) -> int:
     prepare_report(args.report)
     options = RunOptions(checkpoint=_checkpoint(args.checkpoint, config),
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
-    result = apply_plan(doc, config, options)
+    result = apply_plan(doc, config, options, path=str(args.plan))
     sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
                                  quiet=args.quiet))
     if args.report is not None:

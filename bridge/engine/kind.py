@@ -11,6 +11,11 @@ single object shows, such as comments out of order (`bridge.verify.compare`);
 and `lists_by_refs = True` for a kind whose `target_pages(refs)` needs the refs
 of the kinds before it (comments: the issues' numbers), so its listing is not
 read ahead with the others.
+
+A saved plan (`bridge.plans`) reads two more, on the issue kind
+(`bridge.kinds.issue_plan`): `completions(actions, created)`, the PATCH bodies that
+complete texts once the issues the plan creates exist, and `as_planned(actions,
+created)`, the actions with their texts as the plan made them.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ PLACEHOLDER_PREFIX = "$plan:"
 def placeholder(kind: str, source_id: int) -> str:
     """`$plan:milestone:12`: the id GitLab milestone 12 gets once the plan has created it."""
     return f"{PLACEHOLDER_PREFIX}{kind}:{source_id}"
+
+
+def number_placeholder(source_id: int) -> str:
+    """`$plan:issue-number:1001`: in a text, the SourceCraft number GitLab issue 1001 gets."""
+    return placeholder("issue-number", source_id)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.checkpoint import Record
-from bridge.engine.kind import SourceSet
+from bridge.engine.kind import SourceSet, number_placeholder
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import comment_body, not_a_comment
@@ -104,7 +104,8 @@ class CommentKind(CommentRows):
         numbers: dict[int, str | None] = {}
         for issue in self._ctx.shared.get("issue_items", ()):
             ref = refs.get("issue", issue.id)
-            numbers[issue.iid] = ref.slug if ref is not None and ref.slug else None
+            numbers[issue.iid] = ref.slug if ref is not None and ref.slug else (
+                number_placeholder(issue.id) if ref is not None and ref.new else None)  # planned
         refmap = reference_map(self._ctx, refs, numbers)
         out: list[Any] = []
         for item in source.items:

@@ -25,6 +25,7 @@ from bridge.kinds.issue_complete import ReferenceCompletion
 from bridge.kinds.issue_links import resolve_links
 from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
 from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
+from bridge.kinds.issue_plan import PlannedTexts
 from bridge.kinds.issue_refs import iid_of, issue_numbers, reference_map
 from bridge.kinds.reference_map import ReferenceMap
 from bridge.models import Change, Create, ItemOutcome, Planned, Skipped, Unchanged
@@ -37,7 +38,7 @@ log = structlog.get_logger(__name__)
 #: may plan only the issues updated since the bookmark.
 ISSUES_COMPLETE = "issues.complete"
 
-class IssueKind(IssueRows, ReferenceCompletion):
+class IssueKind(IssueRows, ReferenceCompletion, PlannedTexts):
     """GitLab issues as SourceCraft issues."""
 
     plural = "issues"

@@ -9,9 +9,10 @@ those references (`owed`) and sends it then.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 import structlog
 
@@ -32,6 +33,8 @@ class ReferenceCompletion:
     name = "issue"
     _ctx: KindContext
     _refmap: ReferenceMap | None
+    #: Set by `scbridge apply`: (GitLab id, PATCH body) -> False for one its plan does not list.
+    approve: Callable[[int, dict[str, Any]], bool] | None = None
 
     def owed(self, wanted: WantedIssue, target: TargetIssue) -> bool:
         """True when `target` differs only by references scbridge could not finish before."""
@@ -61,9 +64,11 @@ class ReferenceCompletion:
         again = wanted.render(self._refmap) if self._refmap is not None else wanted
         if again.description == target.description:
             return
+        body = {"description": again.description}
+        if self.approve is not None and not self.approve(wanted.source.id, body):
+            return  # not sent: the saved plan did not approve it (`bridge.plans.approve`)
         try:
-            updated = replace(self._ctx.tracker.update_issue(
-                target, {"description": again.description}), key=wanted.key)
+            updated = replace(self._ctx.tracker.update_issue(target, body), key=wanted.key)
         except ApiError as exc:  # the next run finishes it (`owed`)
             log.warning("references_not_completed", issue=wanted.key, error=str(exc))
             return

@@ -7,7 +7,7 @@ from typing import Any
 
 from bridge.engine.kind import Kind
 from bridge.engine.refs import Refs
-from bridge.models import Planned
+from bridge.models import Create, Planned, source_id_of
 from bridge.plans.entries import entries_of
 
 
@@ -21,4 +21,5 @@ class PlanCollector:
     def __call__(self, kind: Kind, actions: Sequence[Planned], refs: Refs) -> None:
         """Keep one kind's actions, their bodies made with the refs known at this point."""
         self.kinds.append(kind.name)
-        self.actions.extend(entries_of(kind, actions, refs))
+        created = [source_id_of(p) for p in actions if isinstance(p, Create)]
+        self.actions.extend(entries_of(kind, actions, refs, created))
