@@ -183,6 +183,7 @@ class _Apply:
             after = getattr(kind, "after_load", None)  # as `pipeline._run_kinds` does
             if after is not None:
                 after(actions, outcomes)
+            approvals.left(kind, actions, outcomes, refs)
             items.extend(_unsent(ReportItem.from_planned(a, o, project_path=project_path,
                                                          kind=kind), approvals.unsent.get(
                 (kind.name, source_id_of(a))))

@@ -9,7 +9,7 @@ report line says why, and the next `migrate` or `mirror` does what is left.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -17,7 +17,16 @@ import structlog
 from bridge.engine.kind import Kind
 from bridge.engine.refs import Refs
 from bridge.errors import StalePlanError
-from bridge.models import Change, Create, Planned, Skip, Unchanged, source_id_of, source_of
+from bridge.models import (
+    Change,
+    Create,
+    ItemOutcome,
+    Planned,
+    Skip,
+    Unchanged,
+    source_id_of,
+    source_of,
+)
 from bridge.plans.entries import EntryKey, completion_of, loader_writes, resolve, unresolved
 from bridge.plans.entries import writes_of as _writes_of
 from bridge.plans.stale import approved, same_writes
@@ -42,6 +51,7 @@ class Approvals:
     def __init__(self, saved: Mapping[EntryKey, Mapping[str, Any]]) -> None:
         self.saved = saved
         self.unsent: dict[EntryKey, str] = {}  # (kind, GitLab id) -> why its write was not sent
+        self._cut: set[Any] = set()  # sequences (an issue's comments) with a create left undone
 
     def planned(self, kind: Kind, planned: Planned, refs: Refs) -> Planned:
         """`planned` if the plan approved its writes, body for body; else left undone."""
@@ -50,6 +60,12 @@ class Approvals:
         writes = _writes_of(kind, planned, refs)
         if not writes:
             return planned
+        sequence_of = getattr(kind, "sequence_of", None)
+        sequence = sequence_of(planned) if sequence_of is not None else None
+        if isinstance(planned, Create) and sequence is not None and sequence in self._cut:
+            order = getattr(kind, "sequence_name", "sequence")
+            return self._undone(kind, planned, key, f"one before it in its {order} was not "
+                                "sent, and they go in order")
         if entry is not None and (
                 (approved(entry, str(planned.action), writes)
                  and same_writes({"writes": loader_writes(entry)}, writes, refs))
@@ -57,7 +73,11 @@ class Approvals:
                     {"writes": [{"method": "PATCH", "body": completion_of(entry)}]}, writes,
                     refs))):
             return planned  # as approved (or the completion it lists, planned by a resumed load)
-        why = _why(entry, refs)
+        if isinstance(planned, Create) and sequence is not None:
+            self._cut.add(sequence)
+        return self._undone(kind, planned, key, _why(entry, refs))
+
+    def _undone(self, kind: Kind, planned: Planned, key: EntryKey, why: str) -> Planned:
         self.unsent[key] = f"not sent: {why}"
         log.warning("apply_not_in_plan", kind=kind.name, source_id=key[1],
                     action=str(planned.action), why=why)
@@ -66,9 +86,19 @@ class Approvals:
                              reason=f"not sent: {why}; left for the next run")
         if isinstance(planned, Create):
             return Skip(kind.name, source_of(planned), reason=f"not sent: {why}",
-                        error=f"not sent: {why}", wanted=planned.wanted)
+                        error=f"not sent: {why}")  # no wanted: not done (a comment's issue)
         raise StalePlanError(f"{kind.name} {key[1]}: would {planned.action}, which the plan "
                              "does not say; nothing more is written")
+
+    def left(self, kind: Kind, actions: Sequence[Planned],
+             outcomes: Sequence[ItemOutcome | None], refs: Refs) -> None:
+        """After the load: note each listed completion that names an issue still missing."""
+        for planned, outcome in zip(actions, outcomes, strict=True):
+            key = (kind.name, source_id_of(planned))
+            listed = completion_of(self.saved.get(key))
+            if (listed is not None and outcome is not None and outcome.ok
+                    and key not in self.unsent and unresolved(resolve(listed, refs))):
+                self.unsent[key] = f"references not completed: {_why(self.saved[key], refs)}"
 
     def completion(self, refs: Refs) -> Any:
         """The issue kind's `approve`: its references' PATCH, sent only as the plan lists it."""
