@@ -56,7 +56,8 @@ class PlannedTexts:
         out: list[Planned] = []
         for planned in actions:
             wanted = _wanted(planned)
-            if wanted is None or isinstance(planned, Unchanged):
+            if wanted is None or isinstance(planned, Unchanged) or not (
+                    wanted.references or wanted.pending):  # names no issue: the same text
                 out.append(planned)
                 continue
             again = wanted.render(refmap)

@@ -27,8 +27,14 @@ from bridge.models import (
     source_id_of,
     source_of,
 )
-from bridge.plans.entries import EntryKey, completion_of, loader_writes, resolve, unresolved
-from bridge.plans.entries import writes_of as _writes_of
+from bridge.plans.entries import (
+    EntryKey,
+    completion_of,
+    loader_writes,
+    resolve,
+    unresolved,
+    writes_of,
+)
 from bridge.plans.stale import approved, same_writes
 
 log = structlog.get_logger(__name__)
@@ -45,6 +51,20 @@ def _why(entry: Mapping[str, Any] | None, refs: Refs) -> str:
     return "its body differs from the one the plan approved"
 
 
+def _as_approved(entry: Mapping[str, Any] | None, action: str, writes: Sequence[Any],
+                 refs: Refs) -> bool:
+    """True when the loader's `writes` are the entry's (or what is left of them), body for
+    body, or its listed completion (which a resumed load may plan as a change of its own)."""
+    if entry is None:
+        return False
+    if approved(entry, action, writes) and same_writes(
+            {"writes": loader_writes(entry)}, writes, refs):
+        return True
+    listed = completion_of(entry)
+    return listed is not None and same_writes(
+        {"writes": [{"method": "PATCH", "body": listed}]}, writes, refs)
+
+
 class Approvals:
     """The saved plan's entries, and what this apply left unsent and why."""
 
@@ -57,7 +77,7 @@ class Approvals:
         """`planned` if the plan approved its writes, body for body; else left undone."""
         key = (kind.name, source_id_of(planned))
         entry = self.saved.get(key)
-        writes = _writes_of(kind, planned, refs)
+        writes = writes_of(kind, planned, refs)
         if not writes:
             return planned
         sequence_of = getattr(kind, "sequence_of", None)
@@ -66,13 +86,8 @@ class Approvals:
             order = getattr(kind, "sequence_name", "sequence")
             return self._undone(kind, planned, key, f"one before it in its {order} was not "
                                 "sent, and they go in order")
-        if entry is not None and (
-                (approved(entry, str(planned.action), writes)
-                 and same_writes({"writes": loader_writes(entry)}, writes, refs))
-                or (completion_of(entry) is not None and same_writes(
-                    {"writes": [{"method": "PATCH", "body": completion_of(entry)}]}, writes,
-                    refs))):
-            return planned  # as approved (or the completion it lists, planned by a resumed load)
+        if _as_approved(entry, str(planned.action), writes, refs):
+            return planned
         if isinstance(planned, Create) and sequence is not None:
             self._cut.add(sequence)
         return self._undone(kind, planned, key, _why(entry, refs))
