@@ -97,6 +97,35 @@ class TestCompletionsAreListed:
         bench.assert_exact()
 
 
+class TestMirrorPlans:
+    def test_an_update_naming_a_new_issue_lists_and_sends_its_completion(
+            self, bench: Bench) -> None:
+        """After a migrate: a new GitLab issue, and an old one edited to name it. The mirror
+        plan updates the old one (a GitLab link), creates the new one, then completes the
+        old one's text: three writes, all listed, all sent as listed."""
+        assert bench.cli("migrate", "-c", str(bench.config)).returncode == 0
+        new = bench.sb.gitlab.add_issue(title="Added after the migration")
+        old = next(i for i in bench.sb.gitlab.issues if i["id"] == 1001)
+        bench.sb.gitlab.update_issue(old["id"], description=f"Now see #{new['iid']}.")
+        doc = bench.make_plan("mirror")
+        entry = _entry(doc, "issue", 1001)
+        assert entry["action"] == "update"
+        assert [w.get("purpose") for w in entry["writes"]] == [None, COMPLETES]
+        assert NUMBER.findall(entry["writes"][1]["body"]["description"]) == [str(new["id"])] * 2
+        assert [e["action"] for e in doc["actions"] if e["writes"]] == ["update", "create"]
+        bench.sb.log.clear()
+        result = bench.apply()
+        assert result.returncode == 0, result.stderr
+        number = str(_issue_on_target(bench, new["id"])["slug"])
+        assert [(r.method, r.route) for r in bench.sb.log.entries
+                if r.kind == "target_write"] in (
+            [("PATCH", "issue"), ("POST", "issues"), ("PATCH", "issue")],
+            [("POST", "issues"), ("PATCH", "issue"), ("PATCH", "issue")])
+        assert _issue_on_target(bench, 1001)["description"] == _resolved(
+            entry["writes"][1]["body"]["description"], {new["id"]: number})
+        bench.assert_exact()
+
+
 class TestWritesTheLoadWouldChange:
     def test_a_completion_naming_an_issue_that_failed_is_not_sent_and_said(
             self, bench: Bench) -> None:
