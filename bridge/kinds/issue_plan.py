@@ -56,7 +56,7 @@ class PlannedTexts:
         out: list[Planned] = []
         for planned in actions:
             wanted = _wanted(planned)
-            if wanted is None or isinstance(planned, Unchanged) or not (
+            if wanted is None or not isinstance(planned, Create | Change) or not (
                     wanted.references or wanted.pending):  # names no issue: the same text
                 out.append(planned)
                 continue
@@ -64,7 +64,6 @@ class PlannedTexts:
             if isinstance(planned, Create):
                 out.append(replace(planned, wanted=again))
                 continue
-            assert isinstance(planned, Change)
             changes = dict(planned.changes)
             if "description" in changes:
                 before = changes["description"][0]
@@ -95,4 +94,3 @@ class PlannedTexts:
 def _wanted(planned: Planned) -> WantedIssue | None:
     wanted = getattr(planned, "wanted", None)
     return wanted if isinstance(wanted, WantedIssue) else None
-
