@@ -151,6 +151,23 @@ class TestResumedApply:
         bench.assert_exact()
 
 
+    def test_killed_among_the_issues_then_among_the_comments_ends_exact(
+            self, bench: Bench) -> None:
+        """Two kills, then one more apply: every object exact, comments in order, verify 0."""
+        _with_comments(bench, concurrency=1)
+        bench.make_plan()
+        for route, nth in (("", 33), ("comments", 1)):
+            cut = _run_until(bench, ["apply", str(bench.plan), "--no-progress", "-q"], route,
+                             signal.SIGKILL, nth=nth)
+            assert cut.returncode == -signal.SIGKILL
+        final = bench.apply()
+        assert final.returncode == 0, final.stderr
+        bench.assert_exact()
+        bench.sb.log.clear()
+        assert bench.apply().returncode == 0
+        assert bench.writes() == []
+
+
 class TestNoTokenAnywhere:
     def test_apply_never_shows_or_writes_a_token(self, bench: Bench) -> None:
         """stdout and stderr (verbose), the JSON, Markdown and HTML reports, the plan and the

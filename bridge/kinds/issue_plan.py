@@ -38,8 +38,9 @@ class PlannedTexts:
         if refmap is None:
             return out
         for planned in actions:
-            wanted = _wanted(planned)
-            if wanted is None or not wanted.pending:
+            wanted = _wanted(planned)  # after_load completes what was created, changed or kept
+            if (wanted is None or not wanted.pending
+                    or not isinstance(planned, Create | Change | Unchanged)):
                 continue
             text = wanted.render(refmap).description
             if text != wanted.description:
