@@ -1,4 +1,5 @@
-"""No token in anything a many-project run prints or writes (SPEC §8, §14), through the real CLI.
+"""Many-project runs through the real CLI: no token in anything they print or write (SPEC §8,
+§14), and no `--plan-out` (a saved plan is one project's, SPEC §13).
 
 Dry run, a run with a refused write and a missing repository, a second run, status and
 verify, each verbose; then stdout, stderr, every combined and per-project report (JSON,
@@ -53,3 +54,13 @@ def test_no_fleet_output_or_file_holds_a_token(fleet: Fleet) -> None:
     for token in (fleet.sb.gitlab_token, fleet.sb.sourcecraft_token):
         assert len(token) >= 8
         assert [name for name, text in texts.items() if token in text] == []
+
+
+def test_plan_out_with_many_projects_is_refused_before_any_request(fleet: Fleet) -> None:
+    """A saved plan is one project's: a many-project run asked for one exits 2, one line."""
+    result = fleet.run(fleet.write(), "--dry-run", "--plan-out", "plan.json")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "--plan-out" in result.stderr
+    assert not (fleet.root / "plan.json").exists()
+    assert fleet.sb.log.entries == []
