@@ -3,10 +3,12 @@
 In two phases, under the checkpoint's lock. First every kind is read and
 planned afresh exactly as the dry run did, and compared with the saved plan
 (`bridge.plans.stale`): any object changed on either side refuses the plan with
-exit 5, before a single write. Then kind by kind, in dependency order, the
-plan is made again with the ids the earlier kinds were given, each write is
-checked against what was approved, and the one loader every run uses carries
-it out: intents before POSTs, look-ups after unknown outcomes, one record per
+exit 5, a body that is not what the same objects give (an edited plan) with
+exit 2, before a single write. Then kind by kind, in dependency order, the
+plan is made again with the ids the earlier kinds were given, each write (the
+completion of issue references after the load too) is checked, body for body,
+against what was approved (`bridge.plans.approve`), and the one loader every
+run uses carries it out: intents before POSTs, look-ups after unknown outcomes, one record per
 outcome, so a killed apply is simply run again (what it already did now reads
 as done, and the rest is what remains).
 """
