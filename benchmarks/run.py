@@ -39,11 +39,13 @@ ISSUE_RUNS = (("issue migration", "issue-migration", False),
 #: `--quick`: every part, small enough to finish in well under a minute (a smoke check).
 QUICK = {"milestones": 30, "issues": 2_000, "latency_ms": 5.0, "issue_milestones": 10,
          "issue_issues": 300, "notes": 600, "labels": 20, "rate_limit": 20,
-         "checkpoint_items": 10_000, "rss_issues": 0, "startup_rounds": 3, "repeat": 1}
+         "checkpoint_items": 10_000, "rss_issues": 0, "rss_kinds_issues": 0,
+         "startup_rounds": 3, "repeat": 1}
 #: The full benchmark, as RESULTS.md quotes it.
 FULL = {"milestones": 300, "issues": 30_000, "latency_ms": 20.0, "issue_milestones": 30,
         "issue_issues": 3_000, "notes": 6_000, "labels": 20, "rate_limit": 100,
-        "checkpoint_items": 600_000, "rss_issues": 200_000, "startup_rounds": 20, "repeat": 1}
+        "checkpoint_items": 600_000, "rss_issues": 200_000, "rss_kinds_issues": 200_000,
+        "startup_rounds": 20, "repeat": 1}
 
 
 def machine() -> dict[str, Any]:
@@ -156,6 +158,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="items recorded for the checkpoint resume test (0: skip)")
     parser.add_argument("--rss-issues", type=int,
                         help="issues for the peak-RSS comparison dry run (0: skip)")
+    parser.add_argument("--rss-kinds-issues", type=int,
+                        help="issues (two notes each) for the peak-RSS dry run that moves "
+                             "labels, issues and comments, against --issues (0: skip)")
     parser.add_argument("--startup-rounds", type=int,
                         help="rounds of the start-up timing (0: skip)")
     parser.add_argument("--startup-only", action="store_true",
@@ -210,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                                                          items=args.checkpoint_items)
         if args.rss_issues > 0:
             results["rss"] = extraction.rss_stress(args, work / "rss")
+        if args.rss_kinds_issues > 0:
+            results["rss_kinds"] = extraction.rss_kinds(args, work / "rss-kinds")
         if args.profile is not None:
             results["profile"] = extraction.profile(args, work / "profile", args.profile)
     finally:

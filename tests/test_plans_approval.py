@@ -79,6 +79,24 @@ class TestCompletionsAreListed:
             _resolved(text, numbers) for text in listed.values())
         bench.assert_exact()
 
+    def test_a_plan_made_in_batches_is_the_same_plan(self, bench: Bench) -> None:
+        """Planned two issues at a time (1003 and the 1002 it names in different batches),
+        the plan lists the same writes, completions included; applied, it is exact."""
+        _with_comments(bench)
+        whole = bench.make_plan()
+        bench.env["SCBRIDGE_BATCH"] = "2"
+        batched = bench.make_plan()
+        assert _completions(batched) == _completions(whole)
+        assert sorted(_completions(batched)) == [1003, 1042]
+
+        def writes(doc: dict[str, Any]) -> dict[tuple[str, int], Any]:
+            return {(e["kind"], e["source_id"]): e["writes"] for e in doc["actions"]}
+
+        assert writes(batched) == writes(whole)
+        result = bench.apply()
+        assert result.returncode == 0, result.stderr
+        bench.assert_exact()
+
     def test_a_comment_naming_an_issue_the_plan_creates_holds_its_placeholder(
             self, bench: Bench) -> None:
         """Its body is sent with that issue's number; the saved body says which issue."""

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.engine.kind import number_placeholder
+from bridge.kinds.context import KindContext
 from bridge.kinds.issue_map import WantedIssue
 from bridge.kinds.reference_map import ReferenceMap
 from bridge.models import Change, Create, Planned, Unchanged
@@ -24,6 +25,7 @@ class PlannedTexts:
     """The issue kind's part that says what a saved plan's issue texts are."""
 
     name = "issue"
+    _ctx: KindContext
     _refmap: ReferenceMap | None
 
     def completions(self, actions: Sequence[Planned],
@@ -82,13 +84,14 @@ class PlannedTexts:
     def _numbered(self, actions: Sequence[Planned], created: Collection[int], *,
                   placeholders: bool) -> ReferenceMap | None:
         """The reference map with each issue in `created` as not created yet (None), or as
-        its placeholder."""
+        its placeholder (every issue of the run is looked at: `created` spans batches)."""
         if self._refmap is None or not created:
             return None
         wanted = set(created)
-        numbers = {w.source.iid: (number_placeholder(w.source.id) if placeholders else None)
-                   for w in map(_wanted, actions) if w is not None and w.source.id in wanted}
-        numbers = {iid: n for iid, n in numbers.items() if iid in self._refmap.issues}
+        issues = [*self._ctx.shared.get("issue_items", ()),
+                  *(w.source for w in map(_wanted, actions) if w is not None)]
+        numbers = {i.iid: (number_placeholder(i.id) if placeholders else None)
+                   for i in issues if i.id in wanted and i.iid in self._refmap.issues}
         return replace(self._refmap, issues={**self._refmap.issues, **numbers})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bridge.engine.kind import Kind
+from bridge.engine.spill import Spill
 from bridge.kinds.comment import CommentKind
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue import IssueKind
@@ -21,7 +22,7 @@ def build_kinds(transfer: Mapping[str, bool], ctx: KindContext) -> list[Kind]:
     if "issue" in wanted:
         # The milestones' issue scan reads the issues anyway: it keeps them for the issue
         # kind, every one (migrate, a full mirror scan) or those updated since the bookmark.
-        ctx.shared.setdefault("issues", [])
+        ctx.shared.setdefault("issues", Spill())  # on disk: 200,000 issues keep memory flat
     builders: dict[str, Callable[[KindContext], Kind]] = {
         "label": LabelKind, "milestone": MilestoneKind, "issue": IssueKind,
         "comment": CommentKind}

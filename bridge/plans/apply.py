@@ -8,8 +8,8 @@ exit 2, before a single write. Then kind by kind, in dependency order, the
 plan is made again with the ids the earlier kinds were given, each write (the
 completion of issue references after the load too) is checked, body for body,
 against what was approved (`bridge.plans.approve`), and the one loader every
-run uses carries it out: intents before POSTs, look-ups after unknown outcomes, one record per
-outcome, so a killed apply is simply run again (what it already did now reads
+run uses carries it out: intents before POSTs, look-ups after unknown outcomes,
+one record per outcome, so a killed apply is simply run again (what it already did now reads
 as done, and the rest is what remains).
 """
 
@@ -110,7 +110,7 @@ class _Apply:
 
     def records(self, kind: Kind) -> dict[int, Record]:
         """The checkpoint's records of `kind` that this run's source covers (as `_plan`)."""
-        records = self.checkpoint.records(kind.name)
+        records = self.checkpoint.records(kind.name).snapshot()
         in_scope = self.sources[kind.name].in_scope
         return records if in_scope is None else {
             sid: rec for sid, rec in records.items() if in_scope(rec)}
@@ -182,9 +182,12 @@ class _Apply:
             learn(kind, refs, actions, outcomes)  # first: the completions name these numbers
             if hasattr(kind, "approve"):
                 kind.approve = approvals.completion(refs)
-            after = getattr(kind, "after_load", None)  # as `pipeline._run_kinds` does
+            after = getattr(kind, "after_load", None)  # as `engine.batches.run_kind` does
             if after is not None:
                 after(actions, outcomes)
+            finish = getattr(kind, "after_batches", None)  # one batch: all of the kind
+            if finish is not None:
+                finish()
             approvals.left(kind, actions, outcomes, refs)
             items.extend(_unsent(ReportItem.from_planned(a, o, project_path=project_path,
                                                          kind=kind), approvals.unsent.get(
