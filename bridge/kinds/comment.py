@@ -28,7 +28,7 @@ from bridge.kinds.comment_rows import CommentRows, SkippedNotes, WantedComment
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_refs import reference_map
 from bridge.kinds.reference_map import ReferenceMap
-from bridge.models import Gone, ItemOutcome, Planned, Skip, Skipped, source_of
+from bridge.models import Conflict, Gone, ItemOutcome, Planned, Skip, Skipped, source_of
 from bridge.sources.gitlab import SourceNote
 from bridge.targets.records import TargetComment
 from bridge.verify.compare import Difference
@@ -65,7 +65,8 @@ class CommentKind(CommentRows):
         ctx = self._ctx
         got = read_notes(ctx, ctx.shared.get("issue_items", ()), ctx.checkpoint.seen(self.name))
         ctx.shared["comment_counts"] = got.counts
-        self._with_comments = set(got.counts)
+        # Listed on SourceCraft: issues with comments, and those whose notes were all deleted.
+        self._with_comments = {*got.counts, *got.emptied}
         issues = got.issues
 
         @functools.cache
@@ -218,10 +219,13 @@ class CommentKind(CommentRows):
         return ("gone", planned.target.issue) if isinstance(planned, Gone) else None
 
     def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
-        """Stamp each issue whose comments all went through: the next run skips its notes."""
+        """Stamp each issue whose comments all went through: the next run skips its notes.
+
+        One with a comment in conflict is not stamped, so the next run looks again."""
         broken = {source_of(p).issue_id for p, o in zip(actions, outcomes, strict=True)
                   if isinstance(source_of(p), SourceNote)
-                  and (not o.ok or (isinstance(p, Skip) and p.wanted is None))}
+                  and (not o.ok or isinstance(p, Conflict)
+                       or (isinstance(p, Skip) and p.wanted is None))}
         stamps = {issue_id: stamp for issue_id, stamp in self._stamps.items()
                   if issue_id not in broken}
         self._ctx.checkpoint.save_seen(self.name, stamps)
