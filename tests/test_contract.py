@@ -19,7 +19,6 @@ from contract_support import KINDS, ROUTE, TRANSFER, WRITTEN, assert_exact
 from bridge.checkpoint import Checkpoint
 from bridge.sandbox import RequestRecord, Sandbox
 
-
 #: The kinds planned in batches run again with batches of 2, so every guarantee also holds
 #: across batch boundaries (records claimed by another batch, references to later ones).
 BATCHED = ("issue", "comment")

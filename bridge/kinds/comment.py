@@ -19,7 +19,7 @@ from typing import Any
 
 from bridge.checkpoint import Record
 from bridge.engine.batches import batch_size
-from bridge.engine.kind import SourceSet
+from bridge.engine.kind import SourceSet, number_placeholder
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import comment_body
@@ -135,7 +135,8 @@ class CommentKind(CommentRows):
             numbers: dict[int, str | None] = {}
             for issue in self._ctx.shared.get("issue_items", ()):
                 ref = refs.get("issue", issue.id)
-                numbers[issue.iid] = ref.slug if ref is not None and ref.slug else None
+                numbers[issue.iid] = ref.slug if ref is not None and ref.slug else (
+                    number_placeholder(issue.id) if ref is not None and ref.new else None)
             self._numbers = ((id(refs), refs.version), numbers)
         return self._numbers[1]
 

@@ -27,6 +27,7 @@ from bridge.kinds.issue_links import resolve_links
 from bridge.kinds.issue_lookups import IssueLookups
 from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
 from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
+from bridge.kinds.issue_plan import PlannedTexts
 from bridge.kinds.issue_refs import iid_of, issue_numbers, reference_map
 from bridge.kinds.reference_map import ReferenceMap
 from bridge.models import Change, Create, ItemOutcome, Planned, Skipped, Unchanged
@@ -46,7 +47,7 @@ BATCH = 1000
 _PLANNED = TargetRef(None, "", new=True)
 
 
-class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion):
+class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, PlannedTexts):
     """GitLab issues as SourceCraft issues."""
 
     plural = "issues"
