@@ -14,6 +14,7 @@ import pickle
 import tempfile
 import threading
 import weakref
+from abc import abstractmethod
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any, Generic, TypeVar, overload
@@ -25,7 +26,32 @@ T = TypeVar("T")
 CHUNK = 256
 
 
-class Spill(Sequence[T], Generic[T]):
+class Lazy(Sequence[T], Generic[T]):
+    """A read-only sequence that fetches one item at a time (`_at`, never out of range):
+    indexing, negative indices and slices (as lists) written once for every such view."""
+
+    @abstractmethod
+    def _at(self, index: int) -> T:
+        """The item at `index`, 0 <= index < len(self)."""
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(len(self)))]
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(f"{type(self).__name__} index out of range")
+        return self._at(index)
+
+
+class Spill(Lazy[T]):
     """A list that lives on disk: `append`/`extend`, `len`, iteration and indexing."""
 
     def __init__(self, items: Iterable[T] = ()) -> None:
@@ -102,20 +128,7 @@ class Spill(Sequence[T], Generic[T]):
             yield from self._chunk(number)
             number += 1
 
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        size = len(self)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise IndexError("Spill index out of range")
+    def _at(self, index: int) -> T:
         return self._chunk(index // CHUNK)[index % CHUNK]
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from typing import overload
 
+from bridge.engine.spill import Lazy
 from bridge.report.model import ReportItem
 
 
-class Picked(Sequence[ReportItem]):
+class Picked(Lazy[ReportItem]):
     """Some of `items`, by position (8 bytes each), read from `items` when asked for."""
 
     def __init__(self, items: Sequence[ReportItem], positions: array[int] | None = None
@@ -32,19 +32,11 @@ class Picked(Sequence[ReportItem]):
     def __iter__(self) -> Iterator[ReportItem]:
         return (self._items[i] for i in self._positions)
 
-    @overload
-    def __getitem__(self, index: int) -> ReportItem: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[ReportItem]: ...
-
-    def __getitem__(self, index: int | slice) -> ReportItem | list[ReportItem]:
-        if isinstance(index, slice):
-            return [self._items[i] for i in self._positions[index]]
+    def _at(self, index: int) -> ReportItem:
         return self._items[self._positions[index]]
 
 
-class Masked(Sequence[ReportItem]):
+class Masked(Lazy[ReportItem]):
     """`items` with `mask` applied to each one as it is read."""
 
     def __init__(self, items: Sequence[ReportItem],
@@ -58,15 +50,7 @@ class Masked(Sequence[ReportItem]):
     def __iter__(self) -> Iterator[ReportItem]:
         return (self._mask(item) for item in self._items)
 
-    @overload
-    def __getitem__(self, index: int) -> ReportItem: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[ReportItem]: ...
-
-    def __getitem__(self, index: int | slice) -> ReportItem | list[ReportItem]:
-        if isinstance(index, slice):
-            return [self._mask(item) for item in self._items[index]]
+    def _at(self, index: int) -> ReportItem:
         return self._mask(self._items[index])
 
 
