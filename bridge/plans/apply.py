@@ -25,12 +25,13 @@ import structlog
 from bridge import pipeline
 from bridge.checkpoint import Checkpoint, Record
 from bridge.config import Config
+from bridge.engine.batches import listing, scoped_records
 from bridge.engine.kind import Kind
 from bridge.engine.learn import learn
 from bridge.engine.load import Loader, RetryFactory
 from bridge.engine.plan import PlanInput, plan
 from bridge.engine.refs import Refs
-from bridge.errors import ApiError, BridgeError, ConfigError, Interrupted, StalePlanError
+from bridge.errors import ApiError, BridgeError, ConfigError, StalePlanError
 from bridge.models import ItemOutcome, Planned, source_id_of
 from bridge.plans import stale
 from bridge.plans.approve import Approvals
@@ -100,23 +101,14 @@ class _Apply:
         self.created = created_issues(doc["actions"])  # texts name these as not yet numbered
         self.path = path
 
-    def _listing(self, kind: Kind, refs: Refs) -> list[Any]:
-        listed: list[Any] = []
-        for page in kind.target_pages(refs):
-            listed.extend(page)
-            if self.options.stop.is_set():
-                raise Interrupted("interrupted while reading SourceCraft; nothing was written")
-        return listed
-
     def records(self, kind: Kind) -> dict[int, Record]:
-        """The checkpoint's records of `kind` that this run's source covers (as `_plan`)."""
-        records = self.checkpoint.records(kind.name).snapshot()
-        in_scope = self.sources[kind.name].in_scope
-        return records if in_scope is None else {
-            sid: rec for sid, rec in records.items() if in_scope(rec)}
+        """The checkpoint's records of `kind` that this run's source covers, as a run reads
+        them (`bridge.engine.batches.scoped_records`)."""
+        return scoped_records(self.checkpoint, kind, self.sources[kind.name])
 
     def _plan(self, kind: Kind, refs: Refs, records: Mapping[int, Record]) -> list[Planned]:
-        """What `pipeline._plan` does, over a listing read once for both phases.
+        """One plan of the whole kind, as a dry run's batches make it, over a listing read
+        once for both phases.
 
         Read with the first phase's refs, as the dry run read it (comments list the
         issues that exist; those the plan creates have none yet).
@@ -124,7 +116,7 @@ class _Apply:
         source = self.sources[kind.name]
         reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
         if kind.name not in self.listed:
-            self.listed[kind.name] = self._listing(kind, refs)
+            self.listed[kind.name] = listing(kind, refs, self.options.stop)
         results = kind.transform(source, refs, reserved=reserved,
                                  target=self.listed[kind.name])
         inp = PlanInput(results=results, target=self.listed[kind.name], records=records,
