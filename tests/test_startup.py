@@ -71,6 +71,51 @@ def test_a_run_still_gets_what_it_needs(tmp_path: Path) -> None:
     assert {"bridge.pipeline", "structlog"} <= modules
 
 
+#: rich's drawing machinery: structlog would import it for pretty tracebacks, the progress bar
+#: for its bar; a run whose stderr is not a terminal draws neither.
+RICH_DRAWING = ("rich.console", "rich.traceback", "rich.pretty", "rich.progress", "rich.live",
+                "bridge.progress_bar")
+
+
+def test_a_run_off_a_terminal_draws_nothing(tmp_path: Path) -> None:
+    """No TTY, JSON logs: neither structlog nor the progress bar loads rich's console (start-up)."""
+    config = tmp_path / "c.yaml"
+    config.write_text("source: {url: 'http://127.0.0.1:9', project: g/p}\n"
+                      "target: {url: 'http://127.0.0.1:9', org: o, repo: r}\n"
+                      "http: {max_attempts: 1}\n", encoding="utf-8")
+    code, modules = _loaded(tmp_path, "migrate", "-c", str(config), "--dry-run",
+                            "--log-format", "json")
+    assert code != 0
+    assert {"bridge.pipeline", "bridge.progress", "structlog.dev"} <= modules
+    assert sorted(m for m in modules if m in RICH_DRAWING) == []
+
+
+_CONSOLE_PROBE = """\
+import sys
+from bridge.logs import configure_logging
+configure_logging(fmt="console", stream=sys.stdout)
+import structlog
+try:
+    raise ValueError("boom")
+except ValueError:
+    structlog.get_logger().exception("request_failed", attempt=2)
+import rich.console  # rich stays importable for the progress bar
+print("rich ok", rich.console.Console is not None)
+"""
+
+
+def test_console_logs_without_rich_still_show_the_traceback() -> None:
+    """structlog imported with rich hidden: console lines, plain tracebacks, rich usable after."""
+    proc = subprocess.run([sys.executable, "-c", _CONSOLE_PROBE], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert "request_failed" in proc.stdout
+    assert "attempt=2" in proc.stdout
+    assert "Traceback (most recent call last)" in proc.stdout
+    assert "ValueError: boom" in proc.stdout
+    assert "rich ok True" in proc.stdout
+    assert proc.stderr == ""  # no warning about format_exc_info or pretty exceptions
+
+
 def test_benchmark_has_a_start_up_row(tmp_path: Path) -> None:
     """benchmarks/run.py times `--help` and `validate` against `python -c pass` in one run."""
     root = Path(__file__).resolve().parents[1]
