@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bridge.sandbox import Sandbox
 
 #: Run the real CLI in a fresh interpreter, then write the names of every loaded module.
 _PROBE = """\
@@ -27,10 +30,11 @@ HEAVY = ("requests", "urllib3", "rich", "structlog", "tenacity", "bridge.sandbox
          "bridge.pipeline", "bridge.net", "bridge.checkpoint", "bridge.report", "bridge.demo")
 
 
-def _loaded(tmp_path: Path, *args: str) -> tuple[object, set[str]]:
+def _loaded(tmp_path: Path, *args: str,
+            env: dict[str, str] | None = None) -> tuple[object, set[str]]:
     out = tmp_path / "modules.json"
     subprocess.run([sys.executable, "-c", _PROBE, str(out), *args], check=True,
-                   capture_output=True, text=True, timeout=60)
+                   capture_output=True, text=True, timeout=60, env=env)
     data = json.loads(out.read_text(encoding="utf-8"))
     return data["code"], set(data["modules"])
 
@@ -114,6 +118,28 @@ def test_console_logs_without_rich_still_show_the_traceback() -> None:
     assert "ValueError: boom" in proc.stdout
     assert "rich ok True" in proc.stdout
     assert proc.stderr == ""  # no warning about format_exc_info or pretty exceptions
+
+
+@pytest.mark.parametrize(("transfer", "kinds"), [
+    ("", {"bridge.kinds.milestone"}),
+    ("transfer: {labels: true, issues: true, comments: true}\n",
+     {f"bridge.kinds.{kind}" for kind in ("label", "milestone", "issue", "comment")}),
+])
+def test_a_run_imports_the_kinds_it_moves(tmp_path: Path, transfer: str, kinds: set[str]) -> None:
+    """The issue and comment kinds are imported only when `transfer:` turns them on."""
+    with Sandbox(dataset="demo") as sb:
+        config = tmp_path / "c.yaml"
+        config.write_text(f"source: {{url: '{sb.gitlab_url}', project: {sb.project_path}}}\n"
+                          f"target: {{url: '{sb.sourcecraft_url}', org: {sb.org}, "
+                          f"repo: {sb.repo}}}\n{transfer}", encoding="utf-8")
+        env = {**os.environ, "GITLAB_TOKEN": sb.gitlab_token,
+               "SOURCECRAFT_TOKEN": sb.sourcecraft_token}
+        code, modules = _loaded(tmp_path, "migrate", "-c", str(config), "--dry-run", "-q",
+                                "--checkpoint", str(tmp_path / "cp"), env=env)
+    assert code == 0
+    loaded = {m for m in modules if m.startswith("bridge.kinds.") and m.count(".") == 2
+              and m.rsplit(".", 1)[1] in ("label", "milestone", "issue", "comment")}
+    assert loaded == kinds
 
 
 def test_benchmark_has_a_start_up_row(tmp_path: Path) -> None:
