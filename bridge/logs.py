@@ -54,7 +54,8 @@ def mask_text(text: str) -> str:
     return text
 
 
-def _is_secret_key(key: object) -> bool:
+def is_secret_key(key: object) -> bool:
+    """True for a key whose value is a credential whatever it holds (see SECRET_KEYS)."""
     return isinstance(key, str) and key.lower().replace("-", "_") in SECRET_KEYS
 
 
@@ -65,7 +66,7 @@ def mask_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Mapping):
-        return {mask_value(k): MASK if _is_secret_key(k) else mask_value(v)
+        return {mask_value(k): MASK if is_secret_key(k) else mask_value(v)
                 for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [mask_value(v) for v in value]
@@ -82,7 +83,7 @@ class MaskSecrets:
     def __call__(self, logger: WrappedLogger, method_name: str,
                  event_dict: EventDict) -> EventDict:
         return {mask_text(k) if isinstance(k, str) else k:
-                MASK if _is_secret_key(k) else mask_value(v)
+                MASK if is_secret_key(k) else mask_value(v)
                 for k, v in event_dict.items()}
 
 

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from bridge.errors import ConfigError
-from bridge.logs import mask_value
 from bridge.report.htmlpage import render_html
+from bridge.report.jsontext import dumps_masked
 from bridge.report.markdown import render_markdown
 from bridge.report.model import RunReport
 
 
 def render_json(report: RunReport) -> str:
     """The SPEC §6 JSON document, indented, secrets masked."""
-    return json.dumps(mask_value(report.to_dict()), indent=2, ensure_ascii=False,
-                      default=str) + "\n"
+    return dumps_masked(report.to_dict()) + "\n"
 
 
 #: Renderer by lower-cased file extension.
