@@ -41,6 +41,10 @@ class Checkpoint:
         self._clock = clock
         self._scratch = scratch  # the folder of the private copy a read-only view reads
         self._mutex = threading.Lock()  # one connection, shared by the loader's threads
+        # The records of the kind last read whole, until one of them is written: a run reads
+        # one kind's records several times (extract, transform, plan) and then `get`s each
+        # unchanged item; one kind at a time, so memory stays that of one records() result.
+        self._cached: tuple[str, dict[int, Record]] | None = None
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False, clock: Clock = utc_now) -> Checkpoint:
@@ -98,11 +102,16 @@ class Checkpoint:
         return cls(path, conn, lock_fd=None, readonly=True, clock=clock, scratch=scratch,
                    version=version)
 
-    def _write(self, sql: str, args: tuple[Any, ...]) -> int | None:
-        """Run one statement, committed (and fsync'd) before this returns; the new row id."""
+    def _write(self, sql: str, args: tuple[Any, ...], *, kind: str | None = None) -> int | None:
+        """Run one statement, committed (and fsync'd) before this returns; the new row id.
+
+        `kind`: the statement writes a record of that kind (the cached records are dropped).
+        """
         if self.readonly or self._conn is None:
             raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
         with self._mutex:
+            if kind is not None and self._cached is not None and self._cached[0] == kind:
+                self._cached = None
             return self._conn.execute(sql, args).lastrowid
 
     @contextlib.contextmanager
@@ -128,15 +137,22 @@ class Checkpoint:
 
     def get(self, kind: str, source_id: int) -> Record | None:
         """The record of one GitLab object, or None if scbridge never recorded it."""
+        cached = self._cached
+        if cached is not None and cached[0] == kind:
+            return cached[1].get(source_id)
         rows = self._read(schema.SELECT_ITEM, (kind, source_id))
         return Record(*rows[0]) if rows else None
 
     def records(self, kind: str) -> dict[int, Record]:
-        """Every record of one kind, by GitLab id."""
+        """Every record of one kind, by GitLab id (a dict of the caller's own)."""
         if self._conn is None:
             return {}
-        with self._mutex:  # rows straight from the cursor: no list of 600,000 tuples first
-            return by_source_id(self._conn.execute(schema.SELECT_ITEMS, (kind,)))
+        with self._mutex:
+            if self._cached is None or self._cached[0] != kind:
+                # Rows straight from the cursor: no list of 600,000 tuples first.
+                self._cached = (kind, by_source_id(self._conn.execute(schema.SELECT_ITEMS,
+                                                                      (kind,))))
+            return dict(self._cached[1])
 
     def counts(self) -> dict[str, dict[str, int]]:
         """How many records of each kind are in each state, for `status`."""
@@ -154,7 +170,7 @@ class Checkpoint:
             raise ValueError(f"unknown checkpoint state {state!r}")
         self._write(schema.UPSERT_ITEM, (kind, source_id, target_id, key, state, written_hash,
                                          target_updated_at, error, iso(self._clock()),
-                                         target_slug))
+                                         target_slug), kind=kind)
 
     def begin_run(self, command: str, *, dry_run: bool = False) -> int:
         """Note that a run started; returns its id for `end_run`."""
@@ -247,6 +263,7 @@ class Checkpoint:
                     wal.leave(self._conn, self.path)  # at rest the checkpoint is one file
                 self._conn.close()
                 self._conn = None
+            self._cached = None
             if self._lock_fd is not None:
                 lock.release(self._lock_fd)
                 self._lock_fd = None
