@@ -15,8 +15,10 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ import extraction  # noqa: E402
 import report  # noqa: E402
 import startup  # noqa: E402
 from bounds import Shape, expected_requests, lower_bound  # noqa: E402
-from children import migrate, write_config  # noqa: E402
+from children import ROOT, migrate, write_config  # noqa: E402
 from sandbox_proc import SandboxProcess  # noqa: E402
 
 RUNS = (("dry run", "dry-run", True), ("migration", "migration", False),
@@ -61,8 +63,12 @@ def machine() -> dict[str, Any]:
 
 
 def pipeline_runs(args: argparse.Namespace, shape: Shape, work: Path, *,
-                  plan: tuple[tuple[str, str, bool], ...] = RUNS) -> list[dict[str, Any]]:
-    """The runs of `plan` (by default dry run, migration, re-run) on one fresh sandbox."""
+                  plan: tuple[tuple[str, str, bool], ...] = RUNS,
+                  root: Path = ROOT) -> list[dict[str, Any]]:
+    """The runs of `plan` (by default dry run, migration, re-run) on one fresh sandbox.
+
+    `root`: the checkout whose scbridge runs (this one, or `--baseline`'s).
+    """
     sandbox = SandboxProcess(shape.milestones, shape.issues, args.latency_ms, seed=args.seed,
                              notes=shape.notes, labels=shape.labels or 6)
     rows: list[dict[str, Any]] = []
@@ -74,7 +80,7 @@ def pipeline_runs(args: argparse.Namespace, shape: Shape, work: Path, *,
             before = sandbox.target()
             sandbox.clear()
             cpu = sandbox.cpu()
-            run = migrate(config, sandbox.info, dry_run=dry_run, name=name)
+            run = migrate(config, sandbox.info, dry_run=dry_run, name=name, root=root)
             counts = sandbox.counts()
             after = sandbox.target()
             # One write per object: milestone creates and closes, labels, issues, comments.
@@ -114,6 +120,32 @@ def rate_limited(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return {"limit": args.rate_limit, "wall_s": run.wall_s, "run_s": run.data.get("duration_s"),
             "exit_code": run.exit_code, "requests": counts, "refused": refused,
             "ideal_s": source / args.rate_limit}
+
+
+def side_by_side(args: argparse.Namespace,
+                 one_pass: Callable[[str, Path], list[dict[str, Any]]]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """`--repeat` passes of this checkout, best kept, and as many of `--baseline`'s, if given.
+
+    The two take turns (baseline first on even passes, this one first on odd ones), so a
+    burst of load on the machine falls on both rather than on one.
+    """
+    passes: dict[str, list[list[dict[str, Any]]]] = {"baseline": [], "this": []}
+    for n in range(args.repeat):
+        order = [("this", ROOT)] if args.baseline is None else [("baseline", args.baseline),
+                                                                 ("this", ROOT)]
+        for who, root in order[::-1] if n % 2 else order:
+            passes[who].append(one_pass(f"{n}-{who}", root))
+    return best(passes["this"]), (best(passes["baseline"]) if passes["baseline"] else None)
+
+
+def baseline_info(root: Path) -> dict[str, str]:
+    """Which code the baseline is: its folder and, when it is a git checkout, its commit."""
+    proc = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %s"],
+                          capture_output=True, text=True, check=False)
+    line = proc.stdout.strip() if proc.returncode == 0 else ""
+    return {"root": str(root), "commit": (line[:72] + "...") if len(line) > 75 else
+            line or "not a git checkout"}
 
 
 def best(passes: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -162,9 +194,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="only the start-up timing: no sandbox, no pipeline")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="also profile an in-process migration; write the stats here")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also run the pipeline runs with the scbridge of this checkout "
+                             "(e.g. a worktree of the commit before a change), pass by pass "
+                             "in turn with this one's, and print the two side by side")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every number here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
+    if args.baseline is not None:
+        args.baseline = args.baseline.resolve()
+        if not (args.baseline / "bridge" / "__init__.py").is_file():
+            parser.error(f"--baseline {args.baseline}: no bridge/ package there")
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -189,17 +229,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.startup_only:
             sys.stdout.write(report.render(results))
             return _save(args, results, exact=True)
-        passes = [pipeline_runs(args, shape, work / f"pass-{n}") for n in range(args.repeat)]
-        results["runs"] = best(passes)
+        results["runs"], before = side_by_side(
+            args, lambda tag, root: pipeline_runs(args, shape, work / f"pass-{tag}", root=root))
+        if before is not None:
+            results["baseline"] = {**baseline_info(args.baseline), "runs": before}
+            results["this"] = baseline_info(ROOT)["commit"]
         if args.issue_issues > 0:
             kinds = Shape(milestones=args.issue_milestones, issues=args.issue_issues,
                           per_page=args.per_page, page_size=args.page_size,
                           concurrency=args.concurrency, latency_s=args.latency_ms / 1000,
                           labels=args.labels, notes=args.notes, move_issues=True)
             results["issue_shape"] = vars(kinds)
-            results["issue_runs"] = best([
-                pipeline_runs(args, kinds, work / f"issues-{n}", plan=ISSUE_RUNS)
-                for n in range(args.repeat)])
+            results["issue_runs"], before = side_by_side(
+                args, lambda tag, root: pipeline_runs(args, kinds, work / f"issues-{tag}",
+                                                      plan=ISSUE_RUNS, root=root))
+            if before is not None:
+                results["baseline"]["issue_runs"] = before
         if args.rate_limit > 0:
             results["rate_limit"] = rate_limited(args, work / "rate")
         results["extraction"] = extraction.side_by_side(args, work / "extract")
