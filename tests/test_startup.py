@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -169,3 +170,27 @@ def test_validate_of_a_fleet_loads_nothing_heavy_either(tmp_path: Path) -> None:
     assert code == 0
     assert _heavy(modules) == []
     assert "bridge.fleet.command" in modules
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_command_runs_with_rarer_gc_and_gives_the_settings_back(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fails: bool) -> None:
+    """The cyclic GC's thresholds are raised for the command, then restored, error or not."""
+    from bridge import cli, commands
+    from bridge.errors import ConfigError
+
+    seen: list[tuple[int, int, int]] = []
+
+    def dispatch(_args: object, _stop: object) -> int:
+        seen.append(gc.get_threshold())
+        if fails:
+            raise ConfigError("bad")
+        return 0
+
+    monkeypatch.setattr(commands, "dispatch", dispatch)
+    before = gc.get_threshold()
+    code = cli.main(["validate", "-c", str(tmp_path / "c.yaml")])
+    assert code == (2 if fails else 0)
+    assert seen == [cli.GC_THRESHOLDS]
+    assert gc.get_threshold() == before
+    assert cli.GC_THRESHOLDS[0] > before[0]
