@@ -127,6 +127,7 @@ def render(results: dict[str, Any]) -> str:
     parts = [f"scbridge benchmark: {results['command']}\n"
              f"machine: {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}, "
              f"load average at start {m['loadavg']}\n"
+             + (f"{m['bytecode']}\n" if "bytecode" in m else "")
              + ("" if "runs" not in results else
                 f"shape: {shape['milestones']} milestones, {shape['issues']:,} issues, "
                 f"latency {shape['latency_s'] * 1000:g} ms, concurrency {shape['concurrency']}, "

@@ -11,6 +11,7 @@ placement check, the checkpoint's scaling, RSS at a larger issue count, and the 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -60,6 +61,21 @@ def machine() -> dict[str, Any]:
         pass
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
             "platform": platform.platform(), "loadavg": [round(x, 2) for x in os.getloadavg()]}
+
+
+def fresh_bytecode(roots: list[Path]) -> str:
+    """Write current bytecode for each checkout's `bridge/`, as `pip install` would.
+
+    With PYTHONDONTWRITEBYTECODE set (as on the machine of RESULTS.md) nothing is ever
+    cached, so every child would compile each module it imports from source: tens of
+    milliseconds of start-up a user's installed copy never pays, and a checkout with an
+    older cache or none (a baseline worktree) would pay more than another.
+    """
+    for root in roots:
+        compileall.compile_dir(str(root / "bridge"), quiet=1)
+    env = "PYTHONDONTWRITEBYTECODE is set" if os.environ.get("PYTHONDONTWRITEBYTECODE") \
+        else "PYTHONDONTWRITEBYTECODE is not set"
+    return f"bytecode written ahead for {len(roots)} checkout(s) ({env})"
 
 
 def pipeline_runs(args: argparse.Namespace, shape: Shape, work: Path, *,
@@ -223,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"command": " ".join([Path(sys.argv[0]).as_posix(),
                                                     *(argv or sys.argv[1:])]),
                                "machine": machine(), "shape": vars(shape)}
+    results["machine"]["bytecode"] = fresh_bytecode(
+        [ROOT] + ([args.baseline] if args.baseline is not None else []))
     try:
         if args.startup_rounds > 0:
             results["startup"] = startup.run(work / "startup", rounds=args.startup_rounds)
