@@ -92,6 +92,29 @@ def rss_stress(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "exact": counts == expected}
 
 
+def rss_kinds(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """Dry runs moving labels, issues and comments (two notes per issue), JSON report
+    written, at `--issues` and at `--rss-kinds-issues`: peak RSS must not grow with them."""
+    rows = []
+    for issues in (args.issues, args.rss_kinds_issues):
+        sandbox = SandboxProcess(10, issues, 0.0, seed=args.seed, notes=2 * issues, labels=20)
+        try:
+            config = write_config(folder / str(issues), sandbox.info, per_page=args.per_page,
+                                  page_size=args.page_size, concurrency=args.concurrency,
+                                  issues=True)
+            sandbox.clear()
+            run = migrate(config, sandbox.info, dry_run=True, name="rss-kinds")
+            counts = sandbox.counts()
+        finally:
+            sandbox.close()
+        creates = run.data["summary"]["create"]
+        rows.append({"issues": issues, "notes": 2 * issues, "max_rss_mb": run.max_rss_mb,
+                     "wall_s": run.wall_s, "creates": creates,
+                     "source_read": counts["source_read"],
+                     "target_write": counts["target_write"]})
+    return {"rows": rows}
+
+
 def profile(args: argparse.Namespace, folder: Path, out_dir: Path) -> dict[str, str]:
     """Dry run and migration in this process under a profiler of every thread."""
     from profiling import ThreadProfiler

@@ -149,7 +149,8 @@ def render(results: dict[str, Any]) -> str:
                      f"{p['same_process_s']:.2f}\n")
     if "checkpoint" in results:
         c = results["checkpoint"]
-        parts.append(f"checkpoint: resume with {c['items']:,.0f} items {c['resume_s']:.3f}s; "
+        parts.append(f"checkpoint: resume with {c['items']:,.0f} items {c['resume_s']:.3f}s "
+                     f"(reading them all {c.get('snapshot_s', float('nan')):.3f}s); "
                      f"{c['batch']:,.0f} records at 1,000 recorded "
                      f"{c['record_batch_small_s']:.2f}s, at {c['items']:,.0f} recorded "
                      f"{c['record_batch_full_s']:.2f}s\n")
@@ -160,6 +161,14 @@ def render(results: dict[str, Any]) -> str:
                      f"{r['issues']:,} issues {r['max_rss_mb']:.1f} MB "
                      f"(+{r['max_rss_mb'] - base:.1f} MB); requests exact: "
                      f"{'yes' if r['exact'] else 'NO'}\n")
+    if "rss_kinds" in results:
+        rows = results["rss_kinds"]["rows"]
+        text = ", ".join(f"{r['issues']:,} issues / {r['notes']:,} notes {r['max_rss_mb']:.1f} MB"
+                         f" ({r['source_read']:,} GitLab reads, {r['creates']:,} creates "
+                         f"planned, {r['wall_s']:.0f} s)" for r in rows)
+        growth = rows[-1]["max_rss_mb"] - rows[0]["max_rss_mb"]
+        parts.append(f"peak RSS, dry run moving labels, issues and comments (latency 0, JSON "
+                     f"report): {text}; growth {growth:+.1f} MB\n")
     if "profile" in results:
         parts.append("profiles: " + ", ".join(results["profile"].values()) + "\n")
     if "startup" in results:

@@ -42,11 +42,13 @@ ISSUE_RUNS = (("issue migration", "issue-migration", False),
 #: `--quick`: every part, small enough to finish in well under a minute (a smoke check).
 QUICK = {"milestones": 30, "issues": 2_000, "latency_ms": 5.0, "issue_milestones": 10,
          "issue_issues": 300, "notes": 600, "labels": 20, "rate_limit": 20,
-         "checkpoint_items": 10_000, "rss_issues": 0, "startup_rounds": 3, "repeat": 1}
+         "checkpoint_items": 10_000, "rss_issues": 0, "rss_kinds_issues": 0,
+         "startup_rounds": 3, "repeat": 1}
 #: The full benchmark, as RESULTS.md quotes it.
 FULL = {"milestones": 300, "issues": 30_000, "latency_ms": 20.0, "issue_milestones": 30,
         "issue_issues": 3_000, "notes": 6_000, "labels": 20, "rate_limit": 100,
-        "checkpoint_items": 600_000, "rss_issues": 200_000, "startup_rounds": 20, "repeat": 1}
+        "checkpoint_items": 600_000, "rss_issues": 200_000, "rss_kinds_issues": 200_000,
+        "startup_rounds": 20, "repeat": 1}
 
 
 def machine() -> dict[str, Any]:
@@ -204,6 +206,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="items recorded for the checkpoint resume test (0: skip)")
     parser.add_argument("--rss-issues", type=int,
                         help="issues for the peak-RSS comparison dry run (0: skip)")
+    parser.add_argument("--rss-kinds-issues", type=int,
+                        help="issues (two notes each) for the peak-RSS dry run that moves "
+                             "labels, issues and comments, against --issues (0: skip)")
     parser.add_argument("--startup-rounds", type=int,
                         help="rounds of the start-up timing (0: skip)")
     parser.add_argument("--startup-only", action="store_true",
@@ -229,6 +234,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def project_runs(args: argparse.Namespace, shape: Shape, work: Path,
+                 results: dict[str, Any]) -> None:
+    """The milestone project's runs and the issue project's, with `--baseline`'s beside them."""
+    results["runs"], before = side_by_side(
+        args, lambda tag, root: pipeline_runs(args, shape, work / f"pass-{tag}", root=root))
+    if before is not None:
+        results["baseline"] = {**baseline_info(args.baseline), "runs": before}
+        results["this"] = baseline_info(ROOT)["commit"]
+    if args.issue_issues > 0:
+        kinds = Shape(milestones=args.issue_milestones, issues=args.issue_issues,
+                      per_page=args.per_page, page_size=args.page_size,
+                      concurrency=args.concurrency, latency_s=args.latency_ms / 1000,
+                      labels=args.labels, notes=args.notes, move_issues=True)
+        results["issue_shape"] = vars(kinds)
+        results["issue_runs"], before = side_by_side(
+            args, lambda tag, root: pipeline_runs(args, kinds, work / f"issues-{tag}",
+                                                  plan=ISSUE_RUNS, root=root))
+        if before is not None:
+            results["baseline"]["issue_runs"] = before
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every part asked for, print the tables; 0 when request counts are exact."""
     args = parse_args(argv)
@@ -247,22 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.startup_only:
             sys.stdout.write(report.render(results))
             return _save(args, results, exact=True)
-        results["runs"], before = side_by_side(
-            args, lambda tag, root: pipeline_runs(args, shape, work / f"pass-{tag}", root=root))
-        if before is not None:
-            results["baseline"] = {**baseline_info(args.baseline), "runs": before}
-            results["this"] = baseline_info(ROOT)["commit"]
-        if args.issue_issues > 0:
-            kinds = Shape(milestones=args.issue_milestones, issues=args.issue_issues,
-                          per_page=args.per_page, page_size=args.page_size,
-                          concurrency=args.concurrency, latency_s=args.latency_ms / 1000,
-                          labels=args.labels, notes=args.notes, move_issues=True)
-            results["issue_shape"] = vars(kinds)
-            results["issue_runs"], before = side_by_side(
-                args, lambda tag, root: pipeline_runs(args, kinds, work / f"issues-{tag}",
-                                                      plan=ISSUE_RUNS, root=root))
-            if before is not None:
-                results["baseline"]["issue_runs"] = before
+        project_runs(args, shape, work, results)
         if args.rate_limit > 0:
             results["rate_limit"] = rate_limited(args, work / "rate")
         results["extraction"] = extraction.side_by_side(args, work / "extract")
@@ -273,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
                                                          items=args.checkpoint_items)
         if args.rss_issues > 0:
             results["rss"] = extraction.rss_stress(args, work / "rss")
+        if args.rss_kinds_issues > 0:
+            results["rss_kinds"] = extraction.rss_kinds(args, work / "rss-kinds")
         if args.profile is not None:
             results["profile"] = extraction.profile(args, work / "profile", args.profile)
     finally:

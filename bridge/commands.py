@@ -163,7 +163,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     with open_checkpoint(path, readonly=True) as checkpoint:
         counts = checkpoint.counts()
-        records = [record for kind in counts for record in checkpoint.records(kind).values()]
+        failed = [record for kind, states in counts.items() if states.get("failed")
+                  for record in checkpoint.records(kind).values() if record.state == "failed"]
         last = checkpoint.last_run()
     for kind, states in counts.items() or {"milestone": {}}.items():
         total = sum(states.values())
@@ -174,7 +175,6 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("last run: none finished")
     else:
         print(f"last run: {last_run_line(last)}")
-    failed = [r for r in records if r.state == "failed"]
     for record in sorted(failed, key=lambda r: (r.kind, r.source_id)):
         print(f"failed: GitLab {record.kind} {record.source_id} ({record.key}): {record.error}")
     return 0

@@ -12,17 +12,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import structlog
 
 from bridge.checkpoint import Checkpoint, move_aside
 from bridge.config import Config
-from bridge.engine.kind import Kind, SourceSet
-from bridge.engine.learn import learn
+from bridge.engine.batches import KindRun, run_kind
+from bridge.engine.kind import Kind
 from bridge.engine.load import Loader
-from bridge.engine.plan import PlanInput, plan
 from bridge.engine.refs import Refs
+from bridge.engine.spill import Spill
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
 from bridge.kinds.context import KindContext
 from bridge.kinds.reference_map import issue_url_pattern, sourcecraft_web
@@ -199,59 +199,41 @@ def _on_page(options: RunOptions, progress: Progress) -> Callable[[str, int], No
 def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
                checkpoint: Checkpoint, progress: Progress, target_http: HttpClient,
                project_path: str
-               ) -> tuple[list[ReportItem], tuple[str, ...], ApiError | None]:
+               ) -> tuple[Spill[ReportItem], tuple[str, ...], ApiError | None]:
     """Extract every kind, then plan and load them in dependency order, passing refs along."""
     sources = {kind.name: kind.extract() for kind in kinds}
     for kind in kinds:
-        log.info("extracted", kind=kind.plural, items=len(sources[kind.name].items),
+        log.info("extracted", kind=kind.plural, items=sources[kind.name].count(),
                  pages=sources[kind.name].pages, **dict(sources[kind.name].extra))
     notes = tuple(note for kind in kinds for note in sources[kind.name].notes)
     refs = Refs()
-    items: list[ReportItem] = []
+    items: Spill[ReportItem] = Spill()  # on disk: 600,000 report lines keep memory flat
+
+    def loader(kind: Kind) -> Loader:
+        progress.phase(f"load {kind.plural}", total=sources[kind.name].count())
+        return Loader(kind, checkpoint, refs=refs, retrying=target_http.retrying,
+                      concurrency=config.http.concurrency, stop=options.stop,
+                      on_item=lambda _outcome: progress.advance())
+
+    def on_batch(kind: Kind, actions: Sequence[Planned],
+                 outcomes: Sequence[ItemOutcome | None], refs: Refs) -> None:
+        if options.on_planned is not None:  # a saved plan (--plan-out) records each batch
+            options.on_planned(kind, actions, refs)
+        items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
+                     for a, o in zip(actions, outcomes, strict=True))
+
     fatal: ApiError | None = None
     for kind in kinds:
         if fatal is not None:
             break  # credentials refused, target gone, numbers drifting: the report says so
-        actions = _plan(kind, sources[kind.name], refs, config=config, options=options,
-                        checkpoint=checkpoint)
-        outcomes: list[ItemOutcome | None] = [None] * len(actions)
-        if not options.dry_run:
-            progress.phase(f"load {kind.plural}", total=len(actions))
-            loader = Loader(kind, checkpoint, refs=refs, retrying=target_http.retrying,
-                            concurrency=config.http.concurrency, stop=options.stop,
-                            on_item=lambda _outcome: progress.advance())
-            outcomes = list(loader.run(actions))
-            fatal = fatal or loader.fatal
-            after = getattr(kind, "after_load", None)
-            if after is not None:
-                after(actions, outcomes)
-        learn(kind, refs, actions, outcomes)
-        if options.on_planned is not None:  # a saved plan (--plan-out) records each kind here
-            options.on_planned(kind, actions, refs)
-        items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
-                     for a, o in zip(actions, outcomes, strict=True))
+        step = KindRun(checkpoint=checkpoint, mode=options.command,
+                       mirror=config.mirror.for_kind(kind.name), dry_run=options.dry_run,
+                       stop=options.stop, loader=loader)
+        fatal = run_kind(kind, sources[kind.name], refs, step, on_batch)
     return items, notes, fatal
 
 
-def _plan(kind: Kind, source: SourceSet, refs: Refs, *, config: Config, options: RunOptions,
-          checkpoint: Checkpoint) -> list[Planned]:
-    records = checkpoint.records(kind.name)
-    if source.in_scope is not None:
-        records = {sid: rec for sid, rec in records.items() if source.in_scope(rec)}
-    reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
-    listed: list[Any] = []
-    for page in kind.target_pages(refs):
-        listed.extend(page)
-        if options.stop.is_set():
-            raise Interrupted("interrupted while reading SourceCraft; nothing was written")
-    results = kind.transform(source, refs, reserved=reserved, target=listed)
-    # A census that lost a page must not read as "those objects were deleted".
-    inp = PlanInput(results=results, target=listed, records=records,
-                    census_complete=source.census_complete)
-    return plan(kind, inp, mode=options.command, mirror=config.mirror.for_kind(kind.name))
-
-
-def _report(config: Config, options: RunOptions, *, items: list[ReportItem],
+def _report(config: Config, options: RunOptions, *, items: Sequence[ReportItem],
             source_http: HttpClient, target_http: HttpClient, started: str,
             clock0: float) -> RunReport:
     interrupted = options.stop.is_set() and not options.dry_run
@@ -259,7 +241,7 @@ def _report(config: Config, options: RunOptions, *, items: list[ReportItem],
         command=options.command, dry_run=options.dry_run,
         source={"url": config.source.url, "project": config.source.project},
         target={"url": config.target.url, "org": config.target.org, "repo": config.target.repo},
-        items=tuple(items),
+        items=items,
         requests={"source": source_http.requests_made["read"],
                   "target_read": target_http.requests_made["read"],
                   "target_write": target_http.requests_made["write"]},

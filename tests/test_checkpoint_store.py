@@ -151,16 +151,19 @@ class TestRecords:
 
     @pytest.mark.parametrize("gc_enabled", [True, False])
     def test_records_are_true_frozen_records(self, path: Path, gc_enabled: bool) -> None:
-        """`records()` (built by a fast path) gives the very Records `get` gives: equal, frozen,
-        usable with `dataclasses.replace`; and it leaves the garbage collector as it found it."""
+        """`records()` (built by a fast path, streamed or as a snapshot) gives the very Records
+        `get` gives: equal, frozen, usable with `dataclasses.replace`; and it leaves the
+        garbage collector as it found it."""
         with Checkpoint.open(path, clock=clock) as cp:
             cp.record("milestone", 7, key="v1", state="closed", target_id="t-7", written_hash="h")
             cp.record("milestone", 8, key="v2", state="failed", error="boom", target_slug="s")
             cp.record("label", 7, key="bug", state="created")
             (gc.enable if gc_enabled else gc.disable)()
             try:
-                records = cp.records("milestone")
+                records = cp.records("milestone").snapshot()
+                streamed = dict(cp.records("milestone").items())
                 assert gc.isenabled() is gc_enabled
+                assert streamed == records
             finally:
                 gc.enable()
             assert sorted(records) == [7, 8]

@@ -29,6 +29,7 @@ No token is ever passed to this package; the schema has nowhere to keep one.
 - `schema`: the SQL, and the checks that a file is a checkpoint we can read;
 - `lock`: the run lock;
 - `store`: the `Checkpoint` itself, and the issue table mirror runs count from (schema 2);
+- `view`: what `records(kind)` returns: the records read as they are used, as of the call;
 - `wal`: WAL mode while locked, one file at rest;
 - `snapshot`: the private copy a read-only open reads;
 - `aside`: `move_aside`, for `--fresh`.

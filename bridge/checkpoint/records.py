@@ -39,7 +39,7 @@ _Row = make_dataclass("_Row", [(f.name, f.type) for f in fields(Record)], slots=
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """No cyclic collection while many objects are made: each would rescan all made so far."""
     was_enabled = gc.isenabled()
     gc.disable()
@@ -50,10 +50,14 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def by_source_id(rows: Iterable[tuple[Any, ...]]) -> dict[int, Record]:
-    """Records from `SELECT_ITEMS` rows, by GitLab id, each equal to `Record(*row)`."""
-    out: dict[int, Record] = {}
-    with _gc_paused():
+def by_source_id(rows: Iterable[tuple[Any, ...]],
+                 into: dict[int, Record] | None = None) -> dict[int, Record]:
+    """Records from `SELECT_ITEMS` rows, by GitLab id, each equal to `Record(*row)`.
+
+    Added to `into` when given (which is returned).
+    """
+    out: dict[int, Record] = {} if into is None else into
+    with gc_paused():
         for row in rows:
             record = _Row(*row)
             record.__class__ = Record

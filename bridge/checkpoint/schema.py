@@ -73,6 +73,12 @@ COMMIT;
 SELECT_ITEMS = ("SELECT kind, source_id, target_id, natural_key, state, written_hash, "
                 "target_updated_at, error, updated_at, target_slug FROM items WHERE kind = ?")
 SELECT_ITEM = SELECT_ITEMS + " AND source_id = ?"
+SELECT_SOME_ITEMS = SELECT_ITEMS + " AND source_id IN ({marks}) ORDER BY source_id"
+# Keyset pages in primary-key order (no sort: the table is that b-tree); `{after}` is empty
+# for the first page, else `AND source_id > ?`.
+SELECT_ITEMS_ORDERED = SELECT_ITEMS + " {after} ORDER BY source_id LIMIT ?"
+SELECT_ITEM_IDS = "SELECT source_id FROM items WHERE kind = ? {after} ORDER BY source_id LIMIT ?"
+COUNT_KIND = "SELECT count(*) FROM items WHERE kind = ?"
 COUNT_ITEMS = "SELECT kind, state, count(*) FROM items GROUP BY kind, state"
 # One statement, one row, one commit: recording costs the same with 10 items or 10,000.
 UPSERT_ITEM = (

@@ -17,6 +17,7 @@ from typing import Any
 
 from bridge.checkpoint import lock, schema, snapshot, wal
 from bridge.checkpoint.records import STATES, Record, RunInfo, by_source_id, iso, utc_now
+from bridge.checkpoint.view import RecordView, Views, read_some
 from bridge.errors import CheckpointError
 
 Clock = Callable[[], datetime]
@@ -41,10 +42,7 @@ class Checkpoint:
         self._clock = clock
         self._scratch = scratch  # the folder of the private copy a read-only view reads
         self._mutex = threading.Lock()  # one connection, shared by the loader's threads
-        # The records of the kind last read whole, until one of them is written: a run reads
-        # one kind's records several times (extract, transform, plan) and then `get`s each
-        # unchanged item; one kind at a time, so memory stays that of one records() result.
-        self._cached: tuple[str, dict[int, Record]] | None = None
+        self._views = Views()  # what `records()` handed out: pinned before writes, frozen at close
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False, clock: Clock = utc_now) -> Checkpoint:
@@ -102,16 +100,17 @@ class Checkpoint:
         return cls(path, conn, lock_fd=None, readonly=True, clock=clock, scratch=scratch,
                    version=version)
 
-    def _write(self, sql: str, args: tuple[Any, ...], *, kind: str | None = None) -> int | None:
+    def _write(self, sql: str, args: tuple[Any, ...],
+               item: tuple[str, int] | None = None) -> int | None:
         """Run one statement, committed (and fsync'd) before this returns; the new row id.
 
-        `kind`: the statement writes a record of that kind (the cached records are dropped).
+        `item` is the (kind, GitLab id) the statement records: the live views pin it first.
         """
         if self.readonly or self._conn is None:
             raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
         with self._mutex:
-            if kind is not None and self._cached is not None and self._cached[0] == kind:
-                self._cached = None
+            if item is not None:
+                self._views.before_write(self._conn, *item)
             return self._conn.execute(sql, args).lastrowid
 
     @contextlib.contextmanager
@@ -137,22 +136,31 @@ class Checkpoint:
 
     def get(self, kind: str, source_id: int) -> Record | None:
         """The record of one GitLab object, or None if scbridge never recorded it."""
-        cached = self._cached
-        if cached is not None and cached[0] == kind:
-            return cached[1].get(source_id)
         rows = self._read(schema.SELECT_ITEM, (kind, source_id))
         return Record(*rows[0]) if rows else None
 
-    def records(self, kind: str) -> dict[int, Record]:
-        """Every record of one kind, by GitLab id (a dict of the caller's own)."""
+    def records(self, kind: str) -> RecordView:
+        """Every record of one kind, by GitLab id, as of now: a view read as it is used.
+
+        Taking it reads nothing; it keeps answering as of this call while the run records
+        (see `bridge.checkpoint.view`). `.snapshot()` reads it all into a dict at once
+        (`dict(view)` would read one row per key); `records_for` reads a few ids. A view
+        held while the run records keeps the old row of each record written since (to
+        answer as of now): take one per phase, not one for a whole run's loading.
+        """
+        with self._mutex:
+            return self._views.add(RecordView(kind, lambda: self._conn, self._mutex))
+
+    def records_for(self, kind: str, source_ids: Iterable[int]) -> dict[int, Record]:
+        """The records of just these GitLab ids of one kind (those recorded), read now.
+
+        One hold of the mutex for all of them (one read per 500 ids), so they agree
+        with each other; a batch of thousands waits the loader's threads a few ms.
+        """
         if self._conn is None:
             return {}
         with self._mutex:
-            if self._cached is None or self._cached[0] != kind:
-                # Rows straight from the cursor: no list of 600,000 tuples first.
-                self._cached = (kind, by_source_id(self._conn.execute(schema.SELECT_ITEMS,
-                                                                      (kind,))))
-            return dict(self._cached[1])
+            return by_source_id(read_some(self._conn, kind, source_ids))
 
     def counts(self) -> dict[str, dict[str, int]]:
         """How many records of each kind are in each state, for `status`."""
@@ -170,7 +178,7 @@ class Checkpoint:
             raise ValueError(f"unknown checkpoint state {state!r}")
         self._write(schema.UPSERT_ITEM, (kind, source_id, target_id, key, state, written_hash,
                                          target_updated_at, error, iso(self._clock()),
-                                         target_slug), kind=kind)
+                                         target_slug), item=(kind, source_id))
 
     def begin_run(self, command: str, *, dry_run: bool = False) -> int:
         """Note that a run started; returns its id for `end_run`."""
@@ -257,13 +265,16 @@ class Checkpoint:
     def close(self) -> None:
         """Close the file and release the run lock; closing twice is harmless."""
         with self._mutex:
+            held = self._views.held()
+        for view in held:  # a view still held keeps answering, from memory
+            view.freeze()
+        with self._mutex:
             if self._conn is not None:
                 if not self.readonly:
                     self._conn.set_trace_callback(None)  # a caller's trace watched its own work
                     wal.leave(self._conn, self.path)  # at rest the checkpoint is one file
                 self._conn.close()
                 self._conn = None
-            self._cached = None
             if self._lock_fd is not None:
                 lock.release(self._lock_fd)
                 self._lock_fd = None

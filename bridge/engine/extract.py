@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bridge.engine.spill import Spill
 from bridge.models import SourceMilestone
 from bridge.sources.gitlab import GitLabReader, IssueRef, Project
 
@@ -29,7 +30,7 @@ class Extracted:
 
 
 def extract(reader: GitLabReader, *, on_page: Callable[[str, int], None] | None = None,
-            keep: list[IssueRef] | None = None) -> Extracted:
+            keep: Spill[IssueRef] | list[IssueRef] | None = None) -> Extracted:
     """Read every milestone, then stream every issue to count them per milestone.
 
     Only the counts are kept per issue, so memory does not grow with the number of

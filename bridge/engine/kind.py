@@ -11,6 +11,12 @@ single object shows, such as comments out of order (`bridge.verify.compare`);
 and `lists_by_refs = True` for a kind whose `target_pages(refs)` needs the refs
 of the kinds before it (comments: the issues' numbers), so its listing is not
 read ahead with the others.
+
+A kind read by the hundred thousand may plan in batches (`bridge.engine.batches`):
+`batches(source)` splits what `extract` read into `SourceSet`s planned, loaded and
+reported one after another; `record_group(record)` says which batch's `groups` a
+record belongs to (else a record goes with the batch holding its GitLab id); and
+`after_batches()` runs once all of them are loaded.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ def placeholder(kind: str, source_id: int) -> str:
 class SourceSet:
     """What one kind's extract read from GitLab: the objects, and what reading them cost."""
 
-    items: tuple[Any, ...]
+    items: Sequence[Any]  # a tuple, or a `Spill` for what is read by the hundred thousand
     pages: int = 0
     census_complete: bool = True  # False: a page was lost, so nothing may be deleted
     notes: tuple[str, ...] = ()  # said once in the plan (e.g. a field with nowhere to go)
@@ -44,6 +50,15 @@ class SourceSet:
     #: changed (the comments of an unchanged issue) leaves those records out, so the plan
     #: neither re-checks nor deletes them.
     in_scope: Callable[[Record], bool] | None = None
+    #: One batch of a kind's `batches`: the `record_group`s whose records it plans with
+    #: (a comment batch: its issues' URLs); None: the records of its own objects' ids.
+    groups: frozenset[Any] | None = None
+    #: How many objects `items` holds when they come grouped (comments, by issue).
+    size: int | None = None
+
+    def count(self) -> int:
+        """How many objects were read."""
+        return len(self.items) if self.size is None else self.size
 
 
 class Kind(Protocol):

@@ -22,6 +22,7 @@ import structlog
 
 from bridge.checkpoint import Checkpoint, IssueRow
 from bridge.engine.extract import OPEN_STATES, Extracted
+from bridge.engine.spill import Spill
 from bridge.models import SourceMilestone
 from bridge.sources.gitlab import GitLabReader, IssueRef
 
@@ -74,7 +75,8 @@ class MirrorExtract:
     """The census and the issue counts of one mirror run; `save` is False in a dry run."""
 
     def __init__(self, reader: GitLabReader, checkpoint: Checkpoint, *, save: bool = True,
-                 on_page: OnPage | None = None, keep: list[IssueRef] | None = None) -> None:
+                 on_page: OnPage | None = None,
+                 keep: Spill[IssueRef] | list[IssueRef] | None = None) -> None:
         self._reader = reader
         self._checkpoint = checkpoint
         self._save = save

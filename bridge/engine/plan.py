@@ -56,10 +56,17 @@ class PlanInput:
     target: Sequence[Any]
     records: Mapping[int, Record]
     census_complete: bool = True
+    #: The target listing indexed once for a kind planned in batches (`build_index`); None:
+    #: indexed here from `target` and `records`.
+    index: _Index | None = None
 
 
 class _Index:
-    """The target's objects by id and key, and which of them the checkpoint says are ours."""
+    """The target's objects by id and key, and which of them the checkpoint says are ours.
+
+    Built over the whole listing and every record, so a kind planned in batches still sees
+    which target objects another batch's records claim.
+    """
 
     def __init__(self, target: Sequence[Any], records: Mapping[int, Record]) -> None:
         self.by_id = {t.id: t for t in target}
@@ -83,11 +90,16 @@ class _Index:
         return None if record.target_id is None else self.by_id.get(record.target_id)
 
 
+def build_index(target: Sequence[Any], records: Mapping[int, Record]) -> _Index:
+    """The index `plan` matches by, built once for every batch of one kind."""
+    return _Index(target, records)
+
+
 def plan(kind: PlanRules, inp: PlanInput, *, mode: Mode,
          mirror: MirrorConfig = _DEFAULT_MIRROR) -> list[Planned]:
     """The actions that bring SourceCraft in line with GitLab, by GitLab id, deletions last."""
     _check(mode, mirror)
-    index = _Index(inp.target, inp.records)
+    index = inp.index if inp.index is not None else _Index(inp.target, inp.records)
     actions: list[Planned] = []
     for item in sorted(inp.results, key=lambda r: r.source.id):
         if isinstance(item, Skipped):

@@ -27,16 +27,19 @@ class Refs:
     def __init__(self) -> None:
         self._refs: dict[str, dict[int, TargetRef]] = {}
         self._missing: dict[str, dict[int, str]] = {}
+        self.version = 0  # moves with every put and miss: what was worked out from refs is stale
 
     def put(self, kind: str, source_id: int, ref: TargetRef) -> None:
         """Note where `source_id` of `kind` is (or will be) on the target."""
         self._refs.setdefault(kind, {})[source_id] = ref
         self._missing.get(kind, {}).pop(source_id, None)
+        self.version += 1
 
     def miss(self, kind: str, source_id: int, reason: str) -> None:
         """Note that `source_id` of `kind` is not on the target, and why."""
         self._missing.setdefault(kind, {})[source_id] = reason
         self._refs.get(kind, {}).pop(source_id, None)
+        self.version += 1
 
     def get(self, kind: str, source_id: int) -> TargetRef | None:
         """Where `source_id` of `kind` is on the target, None if unknown or missing."""

@@ -11,27 +11,30 @@ where an unknown outcome is resolved.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 from bridge.checkpoint import Record
+from bridge.engine.batches import batch_size
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
-from bridge.kinds.comment_notes import comment_body, not_a_comment
+from bridge.kinds.comment_notes import comment_body
+from bridge.kinds.comment_read import IssueNotes, read_notes
 from bridge.kinds.comment_rows import CommentRows, SkippedNotes, WantedComment
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_refs import reference_map
+from bridge.kinds.reference_map import ReferenceMap
 from bridge.models import Gone, ItemOutcome, Planned, Skip, Skipped, source_of
-from bridge.sources.gitlab import IssueRef, SourceNote
+from bridge.sources.gitlab import SourceNote
 from bridge.targets.records import TargetComment
 from bridge.verify.compare import Difference
 
-
-def _stamp(issue: IssueRef) -> str:
-    return f"{issue.updated_at}|{issue.user_notes_count}"
+#: Comments planned, loaded and reported at a time (whole issues): memory stays flat.
+BATCH = 2000
 
 
 class CommentKind(CommentRows):
@@ -47,82 +50,88 @@ class CommentKind(CommentRows):
 
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
-        self._issues: dict[int, IssueRef] = {}  # every issue whose notes were read this run
         self._with_comments: set[int] = set()  # issues read this run that have comments
+        self._stamps: dict[int, str] = {}  # the issues of the comments last transformed
         self._refs = Refs()  # where the issues are, as the plan of issues left them
+        self._numbers: tuple[tuple[int, int], dict[int, str | None]] | None = None
 
     def compare_keys(self) -> tuple[str, ...]:
         """The body."""
         return self.fields
 
     def extract(self) -> SourceSet:
-        """The notes of every issue that has notes and changed since its stamp was saved."""
+        """The notes of every issue that has notes and changed since its stamp was saved,
+        one `IssueNotes` per issue read."""
         ctx = self._ctx
-        issues: list[IssueRef] = ctx.shared.get("issue_items", [])
-        stamps = ctx.checkpoint.seen(self.name)
-        settled: set[str] = set()
-        web_url = ctx.reader.project().web_url
-        to_read = []
-        for issue in issues:
-            url = issue_text.issue_url(issue, web_url)
-            if issue.user_notes_count == 0 or stamps.get(issue.id) == _stamp(issue):
-                settled.add(url)
-            else:
-                to_read.append(issue)
-        with ThreadPoolExecutor(max_workers=ctx.concurrency, thread_name_prefix="notes") as pool:
-            read = list(pool.map(ctx.reader.notes, to_read))
-        items: list[Any] = []
-        for issue, notes in zip(to_read, read, strict=True):
-            self._issues[issue.id] = issue
-            ctx.on_page("notes", len(notes))
-            kinds = [(note, not_a_comment(note)) for note in notes]
-            items.extend(note for note, what in kinds if what is None)
-            if any(what is None for _, what in kinds):
-                self._with_comments.add(issue.id)
-                counts = ctx.shared.setdefault("comment_counts", {})
-                counts[issue.id] = sum(1 for _, what in kinds if what is None)
-            skipped = [(note, what) for note, what in kinds if what is not None]
-            if skipped:
-                items.append(SkippedNotes(
-                    skipped[0][0].id, issue.iid, sum(w == "system" for _, w in skipped),
-                    sum(w == "award" for _, w in skipped)))
+        got = read_notes(ctx, ctx.shared.get("issue_items", ()), ctx.checkpoint.seen(self.name))
+        ctx.shared["comment_counts"] = got.counts
+        self._with_comments = set(got.counts)
+        issues = got.issues
 
-        read_urls = {issue_text.issue_url(issue, web_url) for issue in to_read}
+        @functools.cache
+        def read_urls() -> frozenset[str]:  # built only if a record is asked about
+            return frozenset(notes.url for notes in issues)
 
         def in_scope(record: Record) -> bool:  # the comments of the issues read this run
-            return record.key.partition("#note_")[0] in read_urls
+            return self.record_group(record) in read_urls()
 
-        return SourceSet(items=tuple(items), pages=len(to_read), in_scope=in_scope,
-                         extra={"issues_read": len(to_read), "issues_skipped": len(settled)})
+        return SourceSet(items=issues, pages=len(issues), in_scope=in_scope,
+                         size=sum(len(notes.items) for notes in issues),
+                         extra={"issues_read": len(issues), "issues_skipped": got.settled})
+
+    def record_group(self, record: Record) -> str:
+        """A comment's record goes with the batch holding its issue (by the issue's URL)."""
+        return record.key.partition("#note_")[0]
+
+    def batches(self, source: SourceSet) -> Iterator[SourceSet]:
+        """Whole issues' comments, about BATCH at a time, with their issues' URLs."""
+        limit = 2 * batch_size(BATCH // 2)
+        batch: list[IssueNotes] = []
+        size = 0
+        for notes in source.items:
+            batch.append(notes)
+            size += len(notes.items)
+            if size >= limit:
+                yield replace(source, items=batch, groups=frozenset(n.url for n in batch))
+                batch, size = [], 0
+        if batch:
+            yield replace(source, items=batch, groups=frozenset(n.url for n in batch))
 
     def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
                   target: Sequence[Any]) -> list[Any]:
         """Each note a comment on the issue it belongs to, if that issue is on SourceCraft."""
         del reserved, target
         self._refs = refs
-        project = self._ctx.reader.project()
-        numbers: dict[int, str | None] = {}
-        for issue in self._ctx.shared.get("issue_items", ()):
-            ref = refs.get("issue", issue.id)
-            numbers[issue.iid] = ref.slug if ref is not None and ref.slug else None
-        refmap = reference_map(self._ctx, refs, numbers)
+        refmap = reference_map(self._ctx, refs, self._issue_numbers(refs))
+        self._stamps = {}
         out: list[Any] = []
-        for item in source.items:
-            if isinstance(item, SkippedNotes):
-                out.append(Skipped(item, reason="not comments: skipped"))
-                continue
-            ref = refs.get("issue", item.issue_id)
-            if ref is None:
-                why = refs.why_missing("issue", item.issue_id) or "its issue is not migrated"
-                failed = " failed:" in why or " in conflict:" in why
-                out.append(Skipped(item, reason=f"its issue: {why}",
-                                   error=f"its issue: {why}" if failed else None))
-                continue
-            issue = self._issues[item.issue_id]
-            url = issue_text.issue_url(issue, project.web_url)
-            body = comment_body(item, url, refmap)
-            out.append(WantedComment(item, key=f"{url}#note_{item.id}", body=body))
+        for notes in source.items:
+            self._stamps[notes.issue_id] = notes.stamp
+            out.extend(self._wanted(item, notes.url, refs, refmap) for item in notes.items)
         return out
+
+    def _wanted(self, item: SourceNote | SkippedNotes, url: str, refs: Refs,
+                refmap: ReferenceMap) -> Any:
+        if isinstance(item, SkippedNotes):
+            return Skipped(item, reason="not comments: skipped")
+        ref = refs.get("issue", item.issue_id)
+        if ref is None:
+            why = refs.why_missing("issue", item.issue_id) or "its issue is not migrated"
+            failed = " failed:" in why or " in conflict:" in why
+            return Skipped(item, reason=f"its issue: {why}",
+                           error=f"its issue: {why}" if failed else None)
+        return WantedComment(item, key=f"{url}#note_{item.id}",
+                             body=comment_body(item, url, refmap))
+
+    def _issue_numbers(self, refs: Refs) -> dict[int, str | None]:
+        """iid -> SourceCraft number of every issue, as refs know them (once per plan)."""
+        if self._numbers is None or self._numbers[0] != (id(refs), refs.version):
+            numbers: dict[int, str | None] = {}
+            for issue in self._ctx.shared.get("issue_items", ()):
+                ref = refs.get("issue", issue.id)
+                numbers[issue.iid] = ref.slug if ref is not None and ref.slug else None
+            self._numbers = ((id(refs), refs.version), numbers)
+        return self._numbers[1]
 
     def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetComment]]:
         """The comments of each issue with wanted comments that existed before this run."""
@@ -212,6 +221,6 @@ class CommentKind(CommentRows):
         broken = {source_of(p).issue_id for p, o in zip(actions, outcomes, strict=True)
                   if isinstance(source_of(p), SourceNote)
                   and (not o.ok or (isinstance(p, Skip) and p.wanted is None))}
-        stamps = {issue_id: _stamp(issue) for issue_id, issue in self._issues.items()
+        stamps = {issue_id: stamp for issue_id, stamp in self._stamps.items()
                   if issue_id not in broken}
         self._ctx.checkpoint.save_seen(self.name, stamps)

@@ -16,8 +16,10 @@ from typing import Any
 
 import structlog
 
+from bridge.engine.batches import batch_size
 from bridge.engine.kind import SourceSet, placeholder
 from bridge.engine.refs import Refs, TargetRef
+from bridge.engine.spill import Spill
 from bridge.errors import FatalApiError
 from bridge.kinds import issue_text
 from bridge.kinds.context import KindContext
@@ -37,6 +39,13 @@ log = structlog.get_logger(__name__)
 #: may plan only the issues updated since the bookmark.
 ISSUES_COMPLETE = "issues.complete"
 
+#: Issues planned, loaded and reported at a time (`batches`): memory stays flat.
+BATCH = 1000
+
+#: What a planned create points at in a dry run: no id or number yet (one object for all).
+_PLANNED = TargetRef(None, "")
+
+
 class IssueKind(IssueRows, ReferenceCompletion):
     """GitLab issues as SourceCraft issues."""
 
@@ -52,6 +61,8 @@ class IssueKind(IssueRows, ReferenceCompletion):
         self._user_ids: dict[str, str | None] = {}  # SourceCraft user slug -> id, looked up once
         self._changed: frozenset[int] | None = None  # set by an incremental mirror scan
         self._refmap: ReferenceMap | None = None
+        self._numbers: tuple[int, int, dict[int, str | None]] | None = None
+        self._incomplete = False  # an issue of this full pass did not go through
 
     def compare_keys(self) -> tuple[str, ...]:
         """Every managed field."""
@@ -62,7 +73,7 @@ class IssueKind(IssueRows, ReferenceCompletion):
         kept = self._ctx.shared.get("issues")
         pages = 0
         if kept is None:
-            kept = []
+            kept = Spill()
             for page in self._ctx.reader.issue_pages():
                 pages += 1
                 kept.extend(page)
@@ -77,25 +88,41 @@ class IssueKind(IssueRows, ReferenceCompletion):
             kept = [*kept, *placeholders(kept, (i for i in known if i),
                                          self._ctx.reader.project().path)]
         if self._ctx.shared.get("issue_scan") != "incremental":
-            return SourceSet(items=tuple(kept), pages=pages)
+            return SourceSet(items=kept, pages=pages)
         if not self._bookmark_covers_issues():
             # The bookmark says which issues changed since the milestones' last scan, not
             # that every issue is on SourceCraft: issues just turned on, or one that failed
             # or never got its answer, need every issue planned once.
             self._ctx.shared["issue_scan"] = "full"
-            kept = []
+            kept = Spill()
             for page in self._ctx.reader.issue_pages():
                 pages += 1
                 kept.extend(page)
                 self._ctx.on_page("issues", len(page))
             self._ctx.shared["issue_items"] = kept
-            return SourceSet(items=tuple(kept), pages=pages)
+            return SourceSet(items=kept, pages=pages)
         # A mirror run that read only the issues updated since its bookmark plans only those:
         # the others have not changed in GitLab, and are neither compared nor deleted.
         changed = frozenset(issue.id for issue in kept)
         self._changed = changed
         return SourceSet(items=tuple(kept), pages=pages,
                          in_scope=lambda record: record.source_id in changed)
+
+    def batches(self, source: SourceSet) -> Iterator[SourceSet]:
+        """A few thousand issues at a time; kept numbers (created in iid order, gaps filled)
+        and a mirror's changed issues in one."""
+        if self._ctx.numbering == PRESERVE or self._changed is not None:
+            yield source
+            return
+        size = batch_size(BATCH)
+        batch: list[Any] = []
+        for issue in source.items:
+            batch.append(issue)
+            if len(batch) >= size:
+                yield replace(source, items=batch)
+                batch = []
+        if batch:
+            yield replace(source, items=batch)
 
     def _bookmark_covers_issues(self) -> bool:
         """True once a full pass moved every issue and no issue record is left unfinished."""
@@ -111,17 +138,22 @@ class IssueKind(IssueRows, ReferenceCompletion):
         created = {p.wanted.source.id: "" for p, o in zip(actions, outcomes, strict=True)
                    if o.ok and isinstance(p, Create)}
         self._ctx.checkpoint.save_seen("comment", created)
+        if self._changed is None and not all(o.ok for o in outcomes):
+            self._incomplete = True
+            self._ctx.checkpoint.set_meta(ISSUES_COMPLETE, "0")
+
+    def after_batches(self) -> None:
+        """References to issues of later batches completed; a full pass that moved every
+        issue noted, so the next mirror may go incremental."""
+        super().after_batches()
         if self._changed is None:  # a full pass: every issue was planned
-            done = all(o.ok for o in outcomes)
-            self._ctx.checkpoint.set_meta(ISSUES_COMPLETE, "1" if done else "0")
+            self._ctx.checkpoint.set_meta(ISSUES_COMPLETE, "0" if self._incomplete else "1")
 
     def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
                   target: Sequence[Any]) -> list[Any]:
         """Each issue mapped, linked to its migrated milestone and labels, headed."""
         del reserved
-        numbers = issue_numbers(self._ctx.shared.get("issue_items", source.items),
-                                self._ctx.checkpoint.records(self.name),
-                                ((t.key, t.slug) for t in target))
+        numbers = self._issue_numbers(source, target)
         refused = None
         if self._ctx.numbering == PRESERVE:
             refused = cannot_apply(target)
@@ -145,6 +177,17 @@ class IssueKind(IssueRows, ReferenceCompletion):
                 out.append(Skipped(issue, reason="mapping failed", error=str(exc)))
         return out
 
+    def _issue_numbers(self, source: SourceSet, target: Sequence[Any]
+                       ) -> dict[int, str | None]:
+        """iid -> SourceCraft number of every issue, worked out once for all batches of a
+        plan (and kept up to date as issues are created: `after_load`)."""
+        everything = self._ctx.shared.get("issue_items", source.items)
+        if self._numbers is None or self._numbers[:2] != (id(everything), id(target)):
+            numbers = issue_numbers(everything, self._ctx.checkpoint.records(self.name),
+                                    ((t.key, t.slug) for t in target))
+            self._numbers = (id(everything), id(target), numbers)
+        return self._numbers[2]
+
     def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetIssue]]:
         """Every issue of the repository, each with the key its header holds (None: not ours).
 
@@ -159,7 +202,7 @@ class IssueKind(IssueRows, ReferenceCompletion):
             yield [replace(issue, key=issue_text.key_of(issue.description)) for issue in page]
 
     def _counterparts(self, changed: frozenset[int]) -> list[TargetIssue]:
-        records = self._ctx.checkpoint.records(self.name)
+        records = self._ctx.checkpoint.records_for(self.name, changed)  # only those are read
         ids = [records[i].target_id for i in sorted(changed)
                if i in records and records[i].target_id]
         web_url = self._ctx.reader.project().web_url
@@ -275,10 +318,11 @@ class IssueKind(IssueRows, ReferenceCompletion):
         self._ctx.tracker.delete_issue(target)
 
     def ref_of(self, item: TargetIssue | WantedIssue) -> TargetRef:
-        """Comments (later) point at an issue by its number."""
+        """Comments (later) point at an issue by its number (kept for every issue of the run,
+        so without its title)."""
         if isinstance(item, TargetIssue):
-            return TargetRef(item.id, item.slug, item.title)
-        return TargetRef(None, "", item.title)
+            return TargetRef(item.id, item.slug)
+        return _PLANNED
 
 
 def _id_of(refs: Refs, kind: str, link: Any) -> str | None:

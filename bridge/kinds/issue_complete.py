@@ -16,6 +16,7 @@ from dataclasses import replace
 import structlog
 
 from bridge.checkpoint import content_hash
+from bridge.engine.spill import Spill
 from bridge.errors import ApiError
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_map import WantedIssue
@@ -32,6 +33,8 @@ class ReferenceCompletion:
     name = "issue"
     _ctx: KindContext
     _refmap: ReferenceMap | None
+    #: Issues whose texts name issues of a later batch: completed once all are loaded.
+    _waiting: Spill[tuple[WantedIssue, TargetIssue]] | None = None
 
     def owed(self, wanted: WantedIssue, target: TargetIssue) -> bool:
         """True when `target` differs only by references scbridge could not finish before."""
@@ -44,33 +47,58 @@ class ReferenceCompletion:
         return again.description == wanted.description
 
     def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
-        """One PATCH per issue whose text pointed at issues created after it, now they exist."""
+        """One PATCH per issue whose text pointed at issues created after it, now they exist;
+        one pointing at issues of a later batch waits for `after_batches`."""
         if self._refmap is None:
             return
         done = [(p.wanted, o.target) for p, o in zip(actions, outcomes, strict=True)
                 if o.ok and o.target is not None and isinstance(p, Create | Change | Unchanged)]
-        numbers = {**self._refmap.issues,
-                   **{wanted.source.iid: target.slug for wanted, target in done}}
-        self._refmap = replace(self._refmap, issues=numbers)
+        numbers = self._refmap.issues
+        if isinstance(numbers, dict):  # the plan's own map: later batches see these numbers
+            numbers.update({wanted.source.iid: target.slug for wanted, target in done})
+        else:
+            numbers = {**numbers, **{wanted.source.iid: target.slug for wanted, target in done}}
+            self._refmap = replace(self._refmap, issues=numbers)
         owed = [(wanted, target) for wanted, target in done if wanted.pending]
+        later = self._later()
+        self._run(owed, later)
+
+    def after_batches(self) -> None:
+        """The issues whose references pointed at issues of later batches, completed now."""
+        later, self._waiting = self._waiting, None
+        if later:
+            self._run(list(later), None)
+
+    def _later(self) -> Spill[tuple[WantedIssue, TargetIssue]]:
+        if self._waiting is None:
+            self._waiting = Spill()
+        return self._waiting
+
+    def _run(self, owed: list[tuple[WantedIssue, TargetIssue]],
+             later: Spill[tuple[WantedIssue, TargetIssue]] | None) -> None:
         with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
                                 thread_name_prefix="references") as pool:
-            list(pool.map(lambda pair: self._complete(*pair), owed))
+            left = list(pool.map(lambda pair: self._complete(*pair), owed))
+        if later is not None:
+            later.extend((wanted, now) for (wanted, _), now in zip(owed, left, strict=True)
+                         if now is not None)
 
-    def _complete(self, wanted: WantedIssue, target: TargetIssue) -> None:
+    def _complete(self, wanted: WantedIssue, target: TargetIssue) -> TargetIssue | None:
+        """PATCH what is known now; the issue as it is when it still names issues not made
+        yet (a later batch's), else None."""
         again = wanted.render(self._refmap) if self._refmap is not None else wanted
         if again.description == target.description:
-            return
+            return target if again.pending else None
         try:
             updated = replace(self._ctx.tracker.update_issue(
                 target, {"description": again.description}), key=wanted.key)
         except ApiError as exc:  # the next run finishes it (`owed`)
             log.warning("references_not_completed", issue=wanted.key, error=str(exc))
-            return
+            return None
         known = self._ctx.checkpoint.get(self.name, wanted.source.id)
         self._ctx.checkpoint.record(
             self.name, wanted.source.id, key=wanted.key,
             state=known.state if known else "created", target_id=updated.id,
             written_hash=content_hash(updated.managed()), target_updated_at=updated.updated_at,
             target_slug=updated.slug)
-
+        return updated if again.pending else None

@@ -61,7 +61,7 @@ def reference_map(ctx: KindContext, refs: Refs, numbers: Mapping[int, str | None
     return ReferenceMap(
         gitlab_url=ctx.gitlab_url, project_path=project.path,
         sourcecraft_issue_url=ctx.issue_url_pattern, project_web_url=project.web_url,
-        issues=dict(numbers), milestone_slugs=slugs,
+        issues=numbers, milestone_slugs=slugs,  # not copied: it grows as issues are made
         milestone_titles={m.title: m.iid for m in milestones},
         label_names={label.gitlab_id: label.name for label in labels
                      if label.gitlab_id is not None},

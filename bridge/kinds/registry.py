@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from importlib import import_module
 
 from bridge.engine.kind import Kind
+from bridge.engine.spill import Spill
 from bridge.kinds.context import KindContext
 
 #: Every kind, in the order a run moves them: nothing points at an object not yet there.
@@ -27,7 +28,7 @@ def build_kinds(transfer: Mapping[str, bool], ctx: KindContext) -> list[Kind]:
     if "issue" in wanted:
         # The milestones' issue scan reads the issues anyway: it keeps them for the issue
         # kind, every one (migrate, a full mirror scan) or those updated since the bookmark.
-        ctx.shared.setdefault("issues", [])
+        ctx.shared.setdefault("issues", Spill())  # on disk: 200,000 issues keep memory flat
     kinds: list[Kind] = []
     for name in ORDER:
         if name in wanted:

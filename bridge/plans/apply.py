@@ -110,7 +110,7 @@ class _Apply:
 
     def records(self, kind: Kind) -> dict[int, Record]:
         """The checkpoint's records of `kind` that this run's source covers (as `_plan`)."""
-        records = self.checkpoint.records(kind.name)
+        records = self.checkpoint.records(kind.name).snapshot()
         in_scope = self.sources[kind.name].in_scope
         return records if in_scope is None else {
             sid: rec for sid, rec in records.items() if in_scope(rec)}
@@ -168,9 +168,12 @@ class _Apply:
                             on_item=lambda _outcome: progress.advance())
             outcomes: list[ItemOutcome | None] = list(loader.run(actions))
             fatal = fatal or loader.fatal
-            after = getattr(kind, "after_load", None)  # as `pipeline._run_kinds` does
+            after = getattr(kind, "after_load", None)  # as `engine.batches.run_kind` does
             if after is not None:
                 after(actions, outcomes)
+            finish = getattr(kind, "after_batches", None)  # one batch: all of the kind
+            if finish is not None:
+                finish()
             learn(kind, refs, actions, outcomes)
             items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
                          for a, o in zip(actions, outcomes, strict=True))

@@ -19,6 +19,8 @@ class PlanCollector:
         self.actions: list[dict[str, Any]] = []
 
     def __call__(self, kind: Kind, actions: Sequence[Planned], refs: Refs) -> None:
-        """Keep one kind's actions, their bodies made with the refs known at this point."""
-        self.kinds.append(kind.name)
+        """Keep one kind's actions (a batch of them), their bodies made with the refs known
+        at this point."""
+        if kind.name not in self.kinds:
+            self.kinds.append(kind.name)
         self.actions.extend(entries_of(kind, actions, refs))

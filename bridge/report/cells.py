@@ -11,6 +11,7 @@ from rich.cells import cell_len, set_cell_size
 
 from bridge.logs import mask_text, mask_value
 from bridge.report.model import ReportItem, RunReport
+from bridge.report.views import Masked
 
 ELLIPSIS = "…"
 ARROW = "→"
@@ -187,5 +188,4 @@ def masked(report: RunReport, *, items: bool = True) -> RunReport:
     """
     return replace(report, source=mask_value(report.source), target=mask_value(report.target),
                    notes=tuple(mask_text(note) for note in report.notes),
-                   items=tuple(masked_item(it) for it in report.items) if items
-                   else report.items)
+                   items=Masked(report.items, masked_item) if items else report.items)

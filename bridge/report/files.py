@@ -4,27 +4,48 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bridge.errors import ConfigError
-from bridge.report.htmlpage import render_html
+from bridge.report.htmlpage import html_lines
 from bridge.report.jsontext import dumps_masked
 from bridge.report.markdown import render_markdown
-from bridge.report.model import RunReport
+from bridge.report.model import RunReport, item_dict
 
 
 def render_json(report: RunReport) -> str:
     """The SPEC §6 JSON document, indented, secrets masked."""
-    return dumps_masked(report.to_dict()) + "\n"
+    return "".join(json_pieces(report))
 
 
-#: Renderer by lower-cased file extension.
-REPORT_FORMATS: dict[str, Callable[[RunReport], str]] = {
-    ".json": render_json, ".md": render_markdown, ".html": render_html}
+def json_pieces(report: RunReport) -> Iterator[str]:
+    """`render_json`'s text in pieces, one item at a time: the same bytes, in flat memory."""
+    head, marker, tail = dumps_masked(report.to_dict(items=False)).partition('"items": []')
+    if not marker:  # pragma: no cover - to_dict always has the key
+        raise AssertionError("the report document lost its items")
+    yield head + '"items": ['
+    for number, item in enumerate(report.items):
+        text = dumps_masked(item_dict(item)).replace("\n", "\n    ")
+        yield ("," if number else "") + "\n    " + text
+    yield ("\n  ]" if report.items else "]") + tail + "\n"
 
 
-def renderer_for(path: Path) -> Callable[[RunReport], str]:
+def _html(report: RunReport) -> Iterator[str]:
+    for number, line in enumerate(html_lines(report)):
+        yield ("\n" if number else "") + line
+
+
+def _markdown(report: RunReport) -> Iterator[str]:
+    yield render_markdown(report)  # capped: a few hundred rows at most
+
+
+#: Renderer by lower-cased file extension: the report's text, piece by piece.
+REPORT_FORMATS: dict[str, Callable[[RunReport], Iterable[str]]] = {
+    ".json": json_pieces, ".md": _markdown, ".html": _html}
+
+
+def renderer_for(path: Path) -> Callable[[RunReport], Iterable[str]]:
     """The renderer `path`'s extension asks for; any other extension is a usage error."""
     try:
         return REPORT_FORMATS[path.suffix.lower()]
@@ -38,8 +59,9 @@ def write_report(report: RunReport, path: Path) -> None:
     write_atomic(path, renderer_for(path)(report))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file + os.replace; ConfigError when it cannot."""
+def write_atomic(path: Path, text: str | Iterable[str]) -> None:
+    """Write `text` (or its pieces) to `path` via a temp file + os.replace; ConfigError when
+    it cannot."""
     directory = path.parent if str(path.parent) else Path()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -47,7 +69,8 @@ def write_atomic(path: Path, text: str) -> None:
         raise ConfigError(f"cannot write report {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+            for piece in [text] if isinstance(text, str) else text:
+                out.write(piece)
             out.flush()
             os.fsync(out.fileno())
         Path(tmp).chmod(0o644)  # mkstemp makes 0600; a report is meant to be shared

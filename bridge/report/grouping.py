@@ -3,10 +3,11 @@ report shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bridge.report.model import SUMMARY_KEYS, ReportItem, RunReport
+from bridge.report.views import Picked, grouped
 
 #: How many items of each kind the text report shows before "... N more": enough to see what a
 #: run does; the `--report` file holds every item. Failures and conflicts are always listed.
@@ -63,12 +64,11 @@ def counts_cell(item: ReportItem) -> str:
     return extra_words(item)
 
 
-def by_kind(items: Iterable[ReportItem]) -> dict[str, list[ReportItem]]:
-    """Items per kind, kinds in the order the run met them (the order they are moved in)."""
-    groups: dict[str, list[ReportItem]] = {}
-    for item in items:
-        groups.setdefault(item.kind, []).append(item)
-    return groups
+def by_kind(items: Sequence[ReportItem],
+            keep: Callable[[ReportItem], bool] | None = None) -> dict[str, Picked]:
+    """Items per kind (those `keep` accepts), kinds in the order the run met them (the order
+    they are moved in); each group holds positions, not items (`bridge.report.views`)."""
+    return grouped(items, keep)
 
 
 def only_milestones(report: RunReport) -> bool:
@@ -112,10 +112,11 @@ class Shown:
 def first(items: Sequence[ReportItem], limit: int, *, problems: bool = False) -> Shown:
     """The first `limit` items; with `problems`, every failure and conflict after them too."""
     shown = list(items[:limit])
-    rest = items[limit:]
+    rest = (items[i] for i in range(limit, len(items)))
+    later = [item for item in rest if is_problem(item)]
     if problems:
-        shown += [item for item in rest if is_problem(item)]
-    hidden_problems = 0 if problems else sum(1 for item in rest if is_problem(item))
+        shown += later
+    hidden_problems = 0 if problems else len(later)
     return Shown(shown, len(items) - len(shown), hidden_problems)
 
 

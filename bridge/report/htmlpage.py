@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from html import escape
 
 from bridge.report.cells import (
@@ -72,17 +73,17 @@ def _kind_summary(report: RunReport) -> str:
             + "</tbody></table>")
 
 
-def _items_table(kind: str, items: list[ReportItem]) -> str:
-    """Every item of one kind (the page has no size limit to keep within)."""
+def _items_table(kind: str, items: Iterable[ReportItem]) -> Iterator[str]:
+    """Every item of one kind (the page has no size limit to keep within), row by row."""
     heads = (f"{name} ({ARROW})" if name == "what changes" else name
              for name in file_columns(kind))
-    out = ["<table class=\"items\"><thead><tr>"
+    yield ("<table class=\"items\"><thead><tr>"
            + "".join(f"<th>{_e(head)}</th>" for head in heads)
-           + "</tr></thead><tbody>"]
+           + "</tr></thead><tbody>")
     for item in items:
         css = "failed" if item.failed else item.action if item.action in _ACTIONS else ""
         note = "\n".join(f"{label}: {text}" for label, text in notes(item))
-        out.append(
+        yield (
             (f"<tr class=\"{css}\">" if css else "<tr>")
             + f"<td class=\"action\">{_e(action_cell(item))}</td>"
             + f"<td>{_e(item.title)}</td><td class=\"ref\">{_e(item.reference)}</td>"
@@ -90,13 +91,17 @@ def _items_table(kind: str, items: list[ReportItem]) -> str:
             + f"<td class=\"issues\">{_e(counts_cell(item))}</td>"
             + f"<td>{_list(change_lines(item))}</td>"
             + f"<td class=\"note\">{_e(note)}</td></tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
+    yield "</tbody></table>"
 
 
 def render_html(report: RunReport) -> str:
     """A standalone page: title, summary counts (per kind too), every item in a table per kind,
     problems highlighted."""
+    return "\n".join(html_lines(report))
+
+
+def html_lines(report: RunReport) -> Iterator[str]:
+    """`render_html`'s page line by line, so a page of 600,000 rows is written as it is made."""
     report = masked(report)
     summary = report.summary()
     head = (
@@ -121,10 +126,12 @@ def render_html(report: RunReport) -> str:
     if grouped:
         out.append(_kind_summary(report))
         out.extend(f"<p class=\"note\">{_e(note)}</p>" for note in report.notes)
+    yield from out
+    out = []
     for kind, items in by_kind(report.items).items():
         if grouped:
-            out.append(f"<h2>{_e(plural(kind))} ({len(items):,})</h2>")
-        out.append(_items_table(kind, items))
+            yield f"<h2>{_e(plural(kind))} ({len(items):,})</h2>"
+        yield from _items_table(kind, items)
     if not report.items:
         out.append("<p>No milestones.</p>")
     trouble = problems(report)
@@ -132,4 +139,4 @@ def render_html(report: RunReport) -> str:
         out.append(f"<p>{len(trouble)} to look at: "
                    + ", ".join(_e(item.reference) for item in trouble) + "</p>")
     out.append("</body>\n</html>\n")
-    return "\n".join(out)
+    yield from out

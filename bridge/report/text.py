@@ -189,11 +189,8 @@ def _kinds(report: RunReport, width: int | None, quiet: bool,
     out = [] if quiet else summary_table(report, screen)
     if not quiet:
         out += [piece for note in report.notes for piece in wrap(f"note: {one_line(note)}", screen)]
-    for kind, all_items in by_kind(report.items).items():
-        items = [item for item in all_items
-                 if not quiet or item.outcome not in ("unchanged", "skip")]
-        if not items:
-            continue
+    keep = (lambda item: item.outcome not in ("unchanged", "skip")) if quiet else None
+    for kind, items in by_kind(report.items, keep).items():
         shown = first(items, SHOWN_PER_KIND)
         out += ["", f"{plural(kind)} ({len(items):,})", *_table(shown.items, width, kind)]
         if shown.more:

@@ -1,7 +1,9 @@
 """One kind's target against its mapped source, by natural key: every difference, named.
 
-Pure: no request. Each wanted object is looked for by its key among what
-SourceCraft holds; none is `missing`, two or more a `duplicate`, one is
+Pure: no request. The target listing waits on disk in `verify` (a `Spill`) with an
+index of key -> positions (`KeyIndex`), and the mapped objects come batch by batch
+(`compare_batches`), so memory stays flat. Each wanted object is looked for by its
+key among what SourceCraft holds; none is `missing`, two or more a `duplicate`, one is
 compared field by field (`changed`, in the planner's canonical spelling). A
 target object whose key claims a GitLab object that does not map to it (an
 issue header naming a GitLab URL GitLab does not have) is `extra`. A kind may
@@ -56,45 +58,73 @@ def compare(kind: Kind, results: Sequence[Any], pages: Iterable[Sequence[Any]], 
             project_path: str) -> tuple[list[Difference], int]:
     """Every difference of one kind, and how many objects matched; fills `refs` for later kinds.
 
-    The target is consumed page by page and compare keeps no target object (only the
-    few strings a duplicate or an extra is reported with).
     A later kind is compared with links to what its objects should point at: the target
-    object found for that GitLab object, else the one it should have become.
+    object found for that GitLab object, else the one it should have become. One batch of
+    `compare_batches`, which `verify` runs in flat memory.
     """
+    listing = [target for page in pages for target in page]
+    return compare_batches(kind, [results], KeyIndex(kind, listing), refs,
+                           project_path=project_path)
+
+
+class KeyIndex:
+    """Where each key sits in a listing: positions, so no target object is kept."""
+
+    def __init__(self, kind: Kind, listing: Sequence[Any]) -> None:
+        self.listing = listing
+        self.positions: dict[str, list[int]] = {}
+        for position, target in enumerate(listing):
+            if target.key is not None:
+                self.positions.setdefault(target.key, []).append(position)
+        self._kind = kind
+
+    def holders(self, key: str) -> list[Any]:
+        """Every target object holding `key`, in listing order."""
+        return [self.listing[i] for i in self.positions.get(key, ())]
+
+    def slugs(self, positions: Iterable[int]) -> str:
+        """The targets at `positions`, as a report names them."""
+        return ", ".join(str(self._kind.slug_of(self.listing[i])) for i in positions)
+
+
+def compare_batches(kind: Kind, batches: Iterable[Sequence[Any]], index: KeyIndex, refs: Refs,
+                    *, project_path: str) -> tuple[list[Difference], int]:
+    """Every difference of one kind over its batches of mapped objects, and how many matched."""
     out: list[Difference] = []
-    wanted, names = _wanted(kind, results, refs, out, project_path)
     check: OrderCheck | None = getattr(kind, "verify_order", None)
-    matched: list[tuple[Any, Any]] = []
-    holders: dict[str, list[str]] = {}  # key -> the slugs of every target object holding it
-    for page in pages:
-        for target in page:
-            key = target.key
-            if key is None or (key not in wanted and not kind.key_claims_source):
+    wanted_keys: set[str] = set()
+    matched_count = 0
+    for results in batches:
+        wanted, names = wanted_by_key(kind, results, refs, out, project_path)
+        matched: list[tuple[Any, Any]] = []
+        for key, item in wanted.items():
+            wanted_keys.add(key)
+            holders = index.holders(key)
+            if not holders:
+                out.append(Difference(kind.name, "missing", names[key], key=key))
                 continue
-            shown = holders.setdefault(key, [])
-            shown.append(str(kind.slug_of(target)))
-            item = wanted.get(key)
-            if item is None or len(shown) > 1:
-                continue
-            refs.put(kind.name, item.source.id, kind.ref_of(target))
-            out.extend(_fields(kind, names[key], item, target))
-            if check is not None:
-                matched.append((item, target))
-    for key in wanted:
-        count = len(holders.get(key, ()))
-        if count == 0:
-            out.append(Difference(kind.name, "missing", names[key], key=key))
-        elif count > 1:
-            out.append(Difference(kind.name, "duplicate", names[key], key=key, expected=1,
-                                  found=count, target=", ".join(holders[key])))
-    out.extend(Difference(kind.name, "extra", key, key=key, target=", ".join(shown))
-               for key, shown in holders.items() if key not in wanted)
-    if check is not None:
-        out.extend(check(matched))
-    return out, sum(1 for key in wanted if key in holders)
+            matched_count += 1
+            if len(holders) > 1:  # reported, and the oldest holder compared as the one
+                out.append(Difference(kind.name, "duplicate", names[key], key=key, expected=1,
+                                      found=len(holders),
+                                      target=index.slugs(index.positions[key])))
+            refs.put(kind.name, item.source.id, kind.ref_of(holders[0]))
+            out.extend(fields(kind, names[key], item, holders[0]))
+            matched.append((item, holders[0]))
+        if check is not None:
+            out.extend(check(sorted(matched, key=lambda pair: _position(index, pair[1]))))
+    if kind.key_claims_source:
+        out.extend(Difference(kind.name, "extra", key, key=key, target=index.slugs(positions))
+                   for key, positions in index.positions.items() if key not in wanted_keys)
+    return out, matched_count
 
 
-def _wanted(kind: Kind, results: Sequence[Any], refs: Refs, out: list[Difference],
+def _position(index: KeyIndex, target: Any) -> int:
+    """Where `target` is in the listing (the order SourceCraft lists them in)."""
+    return index.positions[target.key][0]
+
+
+def wanted_by_key(kind: Kind, results: Sequence[Any], refs: Refs, out: list[Difference],
             project_path: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The mapped objects by key, with their GitLab references; the unmappable go to `out`."""
     wanted: dict[str, Any] = {}
@@ -115,7 +145,7 @@ def _wanted(kind: Kind, results: Sequence[Any], refs: Refs, out: list[Difference
     return wanted, names
 
 
-def _fields(kind: Kind, name: str, wanted: Any, target: Any) -> list[Difference]:
+def fields(kind: Kind, name: str, wanted: Any, target: Any) -> list[Difference]:
     want, have = wanted.managed(), target.managed()
     want_c, have_c = canonical(want), canonical(have)
     return [Difference(kind.name, "changed", name, key=wanted.key, field=field,

@@ -34,11 +34,12 @@ from bridge.checkpoint import Checkpoint
 from bridge.config import Config
 from bridge.engine.kind import Kind, SourceSet
 from bridge.engine.refs import Refs
+from bridge.engine.spill import Spill
 from bridge.outputs import check_checkpoint
 from bridge.progress import Progress
 from bridge.rules import load_mapping
 from bridge.rules.lint import refuse_problems
-from bridge.verify.compare import Difference, compare
+from bridge.verify.compare import Difference, KeyIndex, compare_batches
 
 log = structlog.get_logger(__name__)
 
@@ -84,16 +85,16 @@ class _Listings:
 
     def __init__(self, kinds: Sequence[Kind], pool: ThreadPoolExecutor) -> None:
         self._pool = pool
-        self._open: dict[str, Future[list[Any]]] = {}
+        self._open: dict[str, Future[Spill[Any]]] = {}
         for kind in kinds:
             if not getattr(kind, "lists_by_refs", False):
                 self._start(kind, Refs())
 
     def _start(self, kind: Kind, refs: Refs) -> None:
         self._open[kind.name] = self._pool.submit(
-            lambda: [item for page in kind.target_pages(refs) for item in page])
+            lambda: Spill(item for page in kind.target_pages(refs) for item in page))
 
-    def of(self, kind: Kind, refs: Refs) -> list[Any]:
+    def of(self, kind: Kind, refs: Refs) -> Spill[Any]:
         """The whole listing of `kind` (read now, with `refs`, if it was not read ahead)."""
         if kind.name not in self._open:
             self._start(kind, refs)
@@ -115,12 +116,15 @@ def _compare(kinds: Sequence[Kind], sources: dict[str, SourceSet], listings: _Li
     for kind in kinds:
         records = checkpoint.records(kind.name)
         reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
-        listed = listings.of(kind, refs)
-        results = kind.transform(sources.pop(kind.name), refs, reserved=reserved,
-                                 target=listed)
-        found, checked[kind.name] = compare(kind, results, [listed], refs,
-                                            project_path=project_path)
-        del listed, results
+        listed = listings.of(kind, refs)  # on disk, with an index of its keys
+        source = sources.pop(kind.name)
+        split = getattr(kind, "batches", None)
+        parts = [source] if split is None else split(source)
+        found, checked[kind.name] = compare_batches(
+            kind, (kind.transform(part, refs, reserved=reserved, target=listed)
+                   for part in parts),
+            KeyIndex(kind, listed), refs, project_path=project_path)
+        del listed, source
         differences.extend(found)
         log.info("verified", kind=kind.plural, matched=checked[kind.name],
                  differences=len(found))

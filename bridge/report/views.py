@@ -1,0 +1,83 @@
+"""Lazy views of a report's items, so a report of 600,000 items is rendered in flat memory.
+
+A run's items live on disk (`bridge.engine.spill.Spill`); grouping them by kind
+keeps only their positions (`Picked`), and masking happens to each item as it is
+read (`Masked`), never to a copy of all of them.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from typing import overload
+
+from bridge.report.model import ReportItem
+
+
+class Picked(Sequence[ReportItem]):
+    """Some of `items`, by position (8 bytes each), read from `items` when asked for."""
+
+    def __init__(self, items: Sequence[ReportItem], positions: array[int] | None = None
+                 ) -> None:
+        self._items = items
+        self._positions = positions if positions is not None else array("q")
+
+    def add(self, position: int) -> None:
+        """Pick one more item, by its position in `items`."""
+        self._positions.append(position)
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def __iter__(self) -> Iterator[ReportItem]:
+        return (self._items[i] for i in self._positions)
+
+    @overload
+    def __getitem__(self, index: int) -> ReportItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ReportItem]: ...
+
+    def __getitem__(self, index: int | slice) -> ReportItem | list[ReportItem]:
+        if isinstance(index, slice):
+            return [self._items[i] for i in self._positions[index]]
+        return self._items[self._positions[index]]
+
+
+class Masked(Sequence[ReportItem]):
+    """`items` with `mask` applied to each one as it is read."""
+
+    def __init__(self, items: Sequence[ReportItem],
+                 mask: Callable[[ReportItem], ReportItem]) -> None:
+        self._items = items
+        self._mask = mask
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[ReportItem]:
+        return (self._mask(item) for item in self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> ReportItem: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ReportItem]: ...
+
+    def __getitem__(self, index: int | slice) -> ReportItem | list[ReportItem]:
+        if isinstance(index, slice):
+            return [self._mask(item) for item in self._items[index]]
+        return self._mask(self._items[index])
+
+
+def grouped(items: Sequence[ReportItem],
+            keep: Callable[[ReportItem], bool] | None = None) -> dict[str, Picked]:
+    """Items per kind (those `keep` accepts), kinds in the order the run met them."""
+    groups: dict[str, Picked] = {}
+    for position, item in enumerate(items):
+        if keep is None or keep(item):
+            group = groups.get(item.kind)
+            if group is None:
+                group = groups[item.kind] = Picked(items)
+            group.add(position)
+    return groups

@@ -1,0 +1,91 @@
+"""Spill keeps a run's many items on disk; reports render from it the same bytes, in pieces."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from test_report_sample import mixed_report
+
+from bridge.engine.spill import CHUNK, Spill
+from bridge.logs import mask_value
+from bridge.report import render_html, render_json, render_text, write_report
+from bridge.report.files import json_pieces
+from bridge.report.views import Masked, Picked, grouped
+
+
+def test_spill_is_a_sequence_across_chunks() -> None:
+    spill: Spill[int] = Spill(range(3 * CHUNK + 5))
+    assert len(spill) == 3 * CHUNK + 5
+    assert list(spill) == list(range(3 * CHUNK + 5))
+    assert spill[0] == 0
+    assert spill[CHUNK] == CHUNK
+    assert spill[-1] == 3 * CHUNK + 4
+    assert spill[CHUNK - 2:CHUNK + 2] == [CHUNK - 2, CHUNK - 1, CHUNK, CHUNK + 1]
+    with pytest.raises(IndexError):
+        spill[3 * CHUNK + 5]
+    spill.extend([-1, -2])
+    assert list(spill)[-2:] == [-1, -2]
+    assert len(spill) == 3 * CHUNK + 7
+
+
+def test_spill_holds_only_one_chunk_in_memory() -> None:
+    spill: Spill[str] = Spill(f"issue {i}" for i in range(10 * CHUNK))
+    assert len(spill._tail) == 0  # every full chunk went to the file
+    assert spill._file is not None
+    assert spill._file.tell() > 0
+    assert spill[5 * CHUNK + 1] == f"issue {5 * CHUNK + 1}"
+    assert spill._cached[0] == 5  # the one chunk read back
+
+
+def test_spill_clear_and_pickle() -> None:
+    spill: Spill[int] = Spill(range(CHUNK + 1))
+    spill.clear()
+    assert len(spill) == 0
+    assert list(spill) == []
+    spill.extend([1, 2])
+    assert list(pickle.loads(pickle.dumps(spill))) == [1, 2]  # noqa: S301 - our own bytes
+    spill.close()
+
+
+def test_json_report_from_a_spill_is_byte_identical(tmp_path: Path) -> None:
+    report = mixed_report()
+    whole = json.dumps(mask_value(report.to_dict()), indent=2, ensure_ascii=False,
+                       default=str) + "\n"
+    spilled = replace(report, items=Spill(report.items))
+    assert render_json(report) == whole
+    assert "".join(json_pieces(spilled)) == whole
+    assert len(list(json_pieces(spilled))) == len(report.items) + 2  # one piece per item
+    empty = replace(report, items=())
+    assert render_json(empty) == json.dumps(mask_value(empty.to_dict()), indent=2,
+                                            ensure_ascii=False, default=str) + "\n"
+    write_report(spilled, tmp_path / "run.json")
+    assert (tmp_path / "run.json").read_text(encoding="utf-8") == whole
+
+
+def test_html_and_text_from_a_spill_match_a_tuple(tmp_path: Path) -> None:
+    report = mixed_report()
+    spilled = replace(report, items=Spill(report.items))
+    assert render_html(spilled) == render_html(report)
+    assert render_text(spilled, width=100) == render_text(report, width=100)
+    write_report(spilled, tmp_path / "run.html")
+    assert (tmp_path / "run.html").read_text(encoding="utf-8") == render_html(report)
+    assert spilled.summary() == report.summary()
+    assert spilled.summary_by_kind() == report.summary_by_kind()
+
+
+def test_views_read_items_by_position() -> None:
+    report = mixed_report()
+    groups = grouped(report.items)
+    assert sum(len(g) for g in groups.values()) == len(report.items)
+    for kind, group in groups.items():
+        assert isinstance(group, Picked)
+        assert all(item.kind == kind for item in group)
+        assert group[0] == next(item for item in report.items if item.kind == kind)
+    titled = Masked(report.items, lambda item: replace(item, title="x"))
+    assert len(titled) == len(report.items)
+    assert {item.title for item in titled} == {"x"}
+    assert titled[1:2][0].title == "x"
