@@ -77,9 +77,9 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     if collector is not None:
         from bridge.plans import document
         doc = document.build(config, command=args.command, kinds=collector.kinds,
-                             actions=collector.actions, notes=result.report.notes)
+                             actions=collector.entries(), notes=result.report.notes)
         document.save(doc, args.plan_out)
-        writes = sum(len(entry["writes"]) for entry in collector.actions)
+        writes = sum(len(entry["writes"]) for entry in collector.entries())
         print(f"scbridge: plan saved to {args.plan_out} ({writes} writes); carry it out with "
               f"`scbridge apply {args.plan_out}`", file=sys.stderr)
     if result.error is not None:
@@ -104,7 +104,7 @@ def cmd_apply(args: argparse.Namespace, stop: threading.Event) -> int:
     prepare_report(args.report)
     options = RunOptions(checkpoint=_checkpoint(args.checkpoint, config),
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
-    result = apply_plan(doc, config, options)
+    result = apply_plan(doc, config, options, path=str(args.plan))
     sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
                                  quiet=args.quiet))
     if args.report is not None:

@@ -223,12 +223,13 @@ def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
                      for a, o in zip(actions, outcomes, strict=True))
 
     fatal: ApiError | None = None
+    pointed_at = {name for kind in kinds for name in kind.depends_on}
     for kind in kinds:
         if fatal is not None:
             break  # credentials refused, target gone, numbers drifting: the report says so
         step = KindRun(checkpoint=checkpoint, mode=options.command,
                        mirror=config.mirror.for_kind(kind.name), dry_run=options.dry_run,
-                       stop=options.stop, loader=loader)
+                       stop=options.stop, loader=loader, keep_refs=kind.name in pointed_at)
         fatal = run_kind(kind, sources[kind.name], refs, step, on_batch)
     return items, notes, fatal
 

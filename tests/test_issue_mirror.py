@@ -102,6 +102,23 @@ class TestIssueMirror:
         assert log.count("source_read", route="notes") == 1  # only the changed issue's
         assert_exact(mirror.sb, "comment")
 
+    def test_comments_of_an_issue_whose_notes_were_all_deleted_follow_on_deleted(
+            self, tmp_path: Path) -> None:
+        """Its note count fell to 0: nothing to read, and its comments are deleted (delete)."""
+        with Sandbox() as sb:
+            mirror = Mirror(sb, tmp_path, policy="mirror:\n  comments: {on_deleted: delete}\n")
+            issue = next(dict(i) for i in sb.gitlab.issues
+                         if any(not n["system"] for n in sb.gitlab.issue_notes(i["id"])))
+            number = mirror.issue(issue["iid"])["slug"]
+            assert sb.sourcecraft.comment_list(str(number))
+            for note in sb.gitlab.issue_notes(issue["id"]):
+                sb.gitlab.remove_note(note["id"])
+            mirror.quiet()
+            assert sb.log.count("source_read", route="notes") == 0  # a count of 0 is enough
+            assert sb.sourcecraft.comment_list(str(number)) == []
+            assert sb.log.count("target_write", route="comment", method="DELETE") > 0
+            assert_exact(sb, "comment")
+
     def test_a_deleted_issue_follows_on_deleted(self, tmp_path: Path) -> None:
         """GitLab deleted it: with on_deleted: close its SourceCraft issue is closed, not gone."""
         with Sandbox() as sb:

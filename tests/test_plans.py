@@ -14,56 +14,16 @@ from typing import Any
 import jsonschema
 import pytest
 import reliability_support as support
-from contract_support import actual, assert_exact
+from contract_support import actual
+from plans_support import KINDS, SCHEMA, TRANSFER, Bench, open_bench, rewrite
 
-from bridge.plans.document import checksum
 from bridge.sandbox import RequestRecord, Sandbox
-
-TRANSFER = "transfer:\n  labels: true\n  issues: true\n"
-KINDS = ("label", "milestone", "issue")
-SCHEMA = Path(__file__).parent.parent / "docs" / "plan.schema.json"
-
-
-class Bench:
-    """One sandbox, a config moving labels, milestones and issues, and a plan path."""
-
-    def __init__(self, sb: Sandbox, folder: Path) -> None:
-        self.sb, self.folder = sb, folder
-        self.config = support.write_config(folder, sb, extra=TRANSFER)
-        self.env = support.token_env(sb)
-        self.plan = folder / "plan.json"
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return support.cli([*args, "--no-progress", "-q"], self.env)
-
-    def make_plan(self, command: str = "migrate") -> dict[str, Any]:
-        result = self.cli(command, "-c", str(self.config), "--dry-run", "--plan-out",
-                          str(self.plan))
-        assert result.returncode == 0, result.stderr
-        return json.loads(self.plan.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-    def apply(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.cli("apply", str(self.plan), *args)
-
-    def writes(self) -> list[tuple[str, str]]:
-        return [(r.method, r.route) for r in self.sb.log.entries if r.kind == "target_write"]
-
-    def assert_exact(self) -> None:
-        for kind in KINDS:
-            assert_exact(self.sb, kind)
-        assert self.cli("verify", "-c", str(self.config)).returncode == 0
 
 
 @pytest.fixture
 def bench(tmp_path: Path) -> Iterator[Bench]:
-    with Sandbox() as sb:
-        yield Bench(sb, tmp_path)
-
-
-def _rewrite(path: Path, doc: dict[str, Any], *, reseal: bool) -> None:
-    if reseal:
-        doc["checksum"] = checksum(doc)
-    path.write_text(json.dumps(doc), encoding="utf-8")
+    with open_bench(tmp_path) as made:
+        yield made
 
 
 @pytest.mark.slow
@@ -239,13 +199,13 @@ class TestRefusedPlans:
     def test_edited_by_hand(self, bench: Bench) -> None:
         doc = bench.make_plan()
         doc["actions"][0]["writes"][0]["body"]["color"] = "000000"
-        _rewrite(bench.plan, doc, reseal=False)
+        rewrite(bench.plan, doc, reseal=False)
         assert "edited by hand" in self._refused(bench)
 
     def test_made_by_a_newer_scbridge(self, bench: Bench) -> None:
         doc = bench.make_plan()
         doc["version"] = 99
-        _rewrite(bench.plan, doc, reseal=True)
+        rewrite(bench.plan, doc, reseal=True)
         assert "newer scbridge" in self._refused(bench)
 
     def test_for_another_target(self, bench: Bench) -> None:

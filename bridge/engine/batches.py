@@ -57,6 +57,9 @@ class KindRun:
     dry_run: bool
     stop: threading.Event
     loader: Callable[[Kind], Loader]
+    #: False when no kind after this one points at it (comments): its refs are not kept,
+    #: 400,000 of them would only take memory.
+    keep_refs: bool = True
 
 
 def run_kind(kind: Kind, source: SourceSet, refs: Refs, run: KindRun,
@@ -85,7 +88,8 @@ def run_kind(kind: Kind, source: SourceSet, refs: Refs, run: KindRun,
             after = getattr(kind, "after_load", None)
             if after is not None:
                 after(actions, outcomes)
-        learn(kind, refs, actions, outcomes)
+        if run.keep_refs:
+            learn(kind, refs, actions, outcomes)
         on_batch(kind, actions, outcomes, refs)
 
     for part in parts:

@@ -17,6 +17,11 @@ A kind read by the hundred thousand may plan in batches (`bridge.engine.batches`
 reported one after another; `record_group(record)` says which batch's `groups` a
 record belongs to (else a record goes with the batch holding its GitLab id); and
 `after_batches()` runs once all of them are loaded.
+
+A saved plan (`bridge.plans`) reads two more, on the issue kind
+(`bridge.kinds.issue_plan`): `completions(actions, created)`, the PATCH bodies that
+complete texts once the issues the plan creates exist, and `as_planned(actions,
+created)`, the actions with their texts as the plan made them.
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ PLACEHOLDER_PREFIX = "$plan:"
 def placeholder(kind: str, source_id: int) -> str:
     """`$plan:milestone:12`: the id GitLab milestone 12 gets once the plan has created it."""
     return f"{PLACEHOLDER_PREFIX}{kind}:{source_id}"
+
+
+def number_placeholder(source_id: int) -> str:
+    """`$plan:issue-number:1001`: in a text, the SourceCraft number GitLab issue 1001 gets."""
+    return placeholder("issue-number", source_id)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from bridge.engine.refs import Refs
+from bridge.engine.refs import Refs, TargetRef
 from bridge.models import Conflict, Create, Gone, ItemOutcome, Planned, Skip, source_id_of
 
 
@@ -24,10 +24,10 @@ def learn(kind: Any, refs: Refs, actions: Sequence[Planned],
         if outcome is not None and not outcome.ok:
             refs.miss(kind.name, source_id, f"{kind.name} failed: {outcome.error}")
         elif outcome is not None and outcome.target is not None:
-            ref = kind.ref_of(outcome.target)
-            refs.put(kind.name, source_id, replace(ref, new=isinstance(planned, Create)))
+            refs.put(kind.name, source_id,
+                     _new(kind.ref_of(outcome.target), isinstance(planned, Create)))
         elif isinstance(planned, Create):
-            refs.put(kind.name, source_id, replace(kind.ref_of(planned.wanted), new=True))
+            refs.put(kind.name, source_id, _new(kind.ref_of(planned.wanted), True))
         elif isinstance(planned, Conflict):
             refs.miss(kind.name, source_id, f"{kind.name} in conflict: {planned.reason}")
         elif isinstance(planned, Skip) and planned.target is None:
@@ -35,3 +35,9 @@ def learn(kind: Any, refs: Refs, actions: Sequence[Planned],
             refs.miss(kind.name, source_id, f"{kind.name} not migrated: {why}")
         else:
             refs.put(kind.name, source_id, kind.ref_of(planned.target))
+
+
+def _new(ref: TargetRef, new: bool) -> TargetRef:
+    """`ref` marked new or not (the same object when it already is: a kind may hand out one
+    shared ref for every object it will create, and 200,000 of them stay one)."""
+    return ref if ref.new == new else replace(ref, new=new)

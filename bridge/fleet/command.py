@@ -46,6 +46,9 @@ def fleet_command(args: argparse.Namespace, stop: threading.Event) -> int:
     if args.command not in ("migrate", "mirror"):
         raise ConfigError(f"{args.command} does not take a many-project config yet; run it "
                           "with each project's own config")
+    if getattr(args, "plan_out", None) is not None:  # a saved plan is one project's
+        raise ConfigError("--plan-out saves one project's plan, and this config has many: "
+                          "make each plan with that project's own config")
     return _run(args, stop)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from bridge.checkpoint import Record
 from bridge.engine.batches import batch_size
-from bridge.engine.kind import SourceSet
+from bridge.engine.kind import SourceSet, number_placeholder
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import comment_body
@@ -28,7 +28,7 @@ from bridge.kinds.comment_rows import CommentRows, SkippedNotes, WantedComment
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_refs import reference_map
 from bridge.kinds.reference_map import ReferenceMap
-from bridge.models import Gone, ItemOutcome, Planned, Skip, Skipped, source_of
+from bridge.models import Conflict, Gone, ItemOutcome, Planned, Skip, Skipped, source_of
 from bridge.sources.gitlab import SourceNote
 from bridge.targets.records import TargetComment
 from bridge.verify.compare import Difference
@@ -50,7 +50,8 @@ class CommentKind(CommentRows):
 
     def __init__(self, ctx: KindContext) -> None:
         self._ctx = ctx
-        self._with_comments: set[int] = set()  # issues read this run that have comments
+        #: Issues read this run that have comments (their counts) or lost them all.
+        self._listed: tuple[Mapping[int, int], set[int]] = ({}, set())
         self._stamps: dict[int, str] = {}  # the issues of the comments last transformed
         self._refs = Refs()  # where the issues are, as the plan of issues left them
         self._numbers: tuple[tuple[int, int], dict[int, str | None]] | None = None
@@ -65,7 +66,8 @@ class CommentKind(CommentRows):
         ctx = self._ctx
         got = read_notes(ctx, ctx.shared.get("issue_items", ()), ctx.checkpoint.seen(self.name))
         ctx.shared["comment_counts"] = got.counts
-        self._with_comments = set(got.counts)
+        # Listed on SourceCraft: issues with comments, and those whose notes were all deleted.
+        self._listed = (got.counts, got.emptied)
         issues = got.issues
 
         @functools.cache
@@ -124,12 +126,17 @@ class CommentKind(CommentRows):
                              body=comment_body(item, url, refmap))
 
     def _issue_numbers(self, refs: Refs) -> dict[int, str | None]:
-        """iid -> SourceCraft number of every issue, as refs know them (once per plan)."""
+        """iid -> SourceCraft number of every issue: the issue kind's map, kept up to date as
+        it created them; else as refs know them (once per plan)."""
+        shared = self._ctx.shared.get("issue_numbers")
+        if shared is not None:
+            return dict(shared) if not isinstance(shared, dict) else shared
         if self._numbers is None or self._numbers[0] != (id(refs), refs.version):
             numbers: dict[int, str | None] = {}
             for issue in self._ctx.shared.get("issue_items", ()):
                 ref = refs.get("issue", issue.id)
-                numbers[issue.iid] = ref.slug if ref is not None and ref.slug else None
+                numbers[issue.iid] = ref.slug if ref is not None and ref.slug else (
+                    number_placeholder(issue.id) if ref is not None and ref.new else None)
             self._numbers = ((id(refs), refs.version), numbers)
         return self._numbers[1]
 
@@ -137,7 +144,7 @@ class CommentKind(CommentRows):
         """The comments of each issue with wanted comments that existed before this run."""
         self._refs = refs
         numbers = []
-        for issue_id in sorted(self._with_comments):
+        for issue_id in sorted({*self._listed[0], *self._listed[1]}):
             ref = refs.get("issue", issue_id)
             if ref is not None and not ref.new and ref.slug:  # a new issue has no comments yet
                 numbers.append(ref.slug)
@@ -217,10 +224,13 @@ class CommentKind(CommentRows):
         return ("gone", planned.target.issue) if isinstance(planned, Gone) else None
 
     def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
-        """Stamp each issue whose comments all went through: the next run skips its notes."""
+        """Stamp each issue whose comments all went through: the next run skips its notes.
+
+        One with a comment in conflict is not stamped, so the next run looks again."""
         broken = {source_of(p).issue_id for p, o in zip(actions, outcomes, strict=True)
                   if isinstance(source_of(p), SourceNote)
-                  and (not o.ok or (isinstance(p, Skip) and p.wanted is None))}
+                  and (not o.ok or isinstance(p, Conflict)
+                       or (isinstance(p, Skip) and p.wanted is None))}
         stamps = {issue_id: stamp for issue_id, stamp in self._stamps.items()
                   if issue_id not in broken}
         self._ctx.checkpoint.save_seen(self.name, stamps)

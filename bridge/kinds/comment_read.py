@@ -1,7 +1,9 @@
 """Reading the notes of every issue that needs it, kept on disk one issue at a time.
 
 An issue whose `user_notes_count` is 0, or whose stamp (`updated_at|notes`) matches
-the one saved once its comments were all moved, is not asked. The rest are read on
+the one saved once its comments were all moved, is not asked; one whose count fell
+to 0 since its stamp was saved counts as read with no notes (its comments were
+all deleted, which a mirror then handles by `on_deleted`). The rest are read on
 the run's concurrency through a bounded window (never every issue queued at once),
 and each issue's notes go to a `Spill` as one `IssueNotes`: its comments, its
 skipped notes counted, and what the comment kind needs of the issue (its URL and
@@ -54,6 +56,7 @@ class NotesRead:
     issues: Spill[IssueNotes] = field(default_factory=Spill)
     counts: dict[int, int] = field(default_factory=dict)  # issue id -> comments, when any
     settled: int = 0  # issues not read: no notes, or unchanged since their stamp
+    emptied: set[int] = field(default_factory=set)  # issues whose notes were all deleted
 
 
 def read_notes(ctx: KindContext, issues: Iterable[IssueRef],
@@ -64,8 +67,16 @@ def read_notes(ctx: KindContext, issues: Iterable[IssueRef],
 
     def wanted() -> Iterator[IssueRef]:
         for issue in issues:
-            if issue.user_notes_count == 0 or stamps.get(issue.id) == stamp(issue):
+            before = stamps.get(issue.id)
+            if before == stamp(issue):
                 got.settled += 1
+            elif issue.user_notes_count == 0:
+                if before:  # it had comments, all deleted since: nothing to read, all gone
+                    got.emptied.add(issue.id)
+                    got.issues.append(IssueNotes(issue.id, issue_text.issue_url(issue, web_url),
+                                                 stamp(issue), ()))
+                else:
+                    got.settled += 1
             else:
                 yield issue
 

@@ -10,23 +10,24 @@ half-linked but fails with that reason. A closed issue is created closed.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 import structlog
 
 from bridge.engine.batches import batch_size
-from bridge.engine.kind import SourceSet, placeholder
+from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.engine.spill import Spill
-from bridge.errors import FatalApiError
 from bridge.kinds import issue_text
 from bridge.kinds.context import KindContext
+from bridge.kinds.issue_bodies import IssueBodies
 from bridge.kinds.issue_complete import ReferenceCompletion
 from bridge.kinds.issue_links import resolve_links
+from bridge.kinds.issue_lookups import IssueLookups
 from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
 from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
+from bridge.kinds.issue_plan import PlannedTexts
 from bridge.kinds.issue_refs import iid_of, issue_numbers, reference_map
 from bridge.kinds.reference_map import ReferenceMap
 from bridge.models import Change, Create, ItemOutcome, Planned, Skipped, Unchanged
@@ -43,10 +44,10 @@ ISSUES_COMPLETE = "issues.complete"
 BATCH = 1000
 
 #: What a planned create points at in a dry run: no id or number yet (one object for all).
-_PLANNED = TargetRef(None, "")
+_PLANNED = TargetRef(None, "", new=True)
 
 
-class IssueKind(IssueRows, ReferenceCompletion):
+class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, PlannedTexts):
     """GitLab issues as SourceCraft issues."""
 
     plural = "issues"
@@ -159,6 +160,7 @@ class IssueKind(IssueRows, ReferenceCompletion):
             refused = cannot_apply(target)
             numbers = {issue.iid: str(issue.iid) for issue in source.items}  # known ahead
         self._refmap = reference_map(self._ctx, refs, numbers)
+        self._ctx.shared["issue_numbers"] = numbers  # comments rewrite with the same map
         rules = self._ctx.mapping.section("issue")
         out: list[Any] = []
         for issue in sorted(source.items, key=lambda item: item.id):
@@ -188,75 +190,9 @@ class IssueKind(IssueRows, ReferenceCompletion):
             self._numbers = (id(everything), id(target), numbers)
         return self._numbers[2]
 
-    def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetIssue]]:
-        """Every issue of the repository, each with the key its header holds (None: not ours).
-
-        After an incremental scan only the changed issues' counterparts: by the id the
-        checkpoint holds (one read each), else by their key (a title look-up each).
-        """
-        del refs
-        if self._changed is not None:
-            yield self._counterparts(self._changed)
-            return
-        for page in self._ctx.tracker.issue_pages():
-            yield [replace(issue, key=issue_text.key_of(issue.description)) for issue in page]
-
-    def _counterparts(self, changed: frozenset[int]) -> list[TargetIssue]:
-        records = self._ctx.checkpoint.records_for(self.name, changed)  # only those are read
-        ids = [records[i].target_id for i in sorted(changed)
-               if i in records and records[i].target_id]
-        web_url = self._ctx.reader.project().web_url
-        unknown = [(issue.title.strip(), issue_text.issue_url(issue, web_url))
-                   for issue in self._ctx.shared.get("issue_items", ())
-                   if issue.id in changed and not (issue.id in records
-                                                   and records[issue.id].target_id)]
-        with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
-                                thread_name_prefix="issues") as pool:
-            found = [*pool.map(self._ctx.tracker.issue_by_id, [i for i in ids if i]),
-                     *pool.map(lambda pair: self._find(*pair), unknown)]
-        return [replace(issue, key=issue_text.key_of(issue.description))
-                for issue in found if issue is not None]
-
     def conflict(self, wanted: WantedIssue, found: TargetIssue) -> str | None:
         """An issue whose header names our GitLab URL was written by scbridge: ours."""
         return None
-
-    def create_body(self, wanted: WantedIssue, refs: Refs) -> dict[str, Any]:
-        """The issue with its status, milestone, labels and assignee, for one request."""
-        body: dict[str, Any] = {"title": wanted.title, "description": wanted.description,
-                                "status_slug": wanted.status, "visibility": wanted.visibility}
-        if wanted.deadline:
-            body["deadline"] = wanted.deadline
-        milestone = _id_of(refs, "milestone", wanted.links.milestone)
-        if milestone:
-            body["milestone_id"] = milestone
-        labels = [_id_of(refs, "label", label) for label in wanted.links.labels]
-        if labels:
-            body["label_ids"] = labels
-        if wanted.links.assignee_id:
-            body["assignee_id"] = wanted.links.assignee_id
-        return body
-
-    def change_body(self, target: TargetIssue, wanted: WantedIssue | None,
-                    changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> dict[str, Any]:
-        """The PATCH body; `label_ids`, when the labels change, is the whole set (PUT apart)."""
-        del target
-        body: dict[str, Any] = {}
-        for name, (_before, after) in changes.items():
-            if name == "status":
-                body["status_slug"] = after
-            elif name == "milestone":
-                link = wanted.links.milestone if wanted is not None else None
-                body["milestone_id"] = _id_of(refs, "milestone", link) or ""
-            elif name == "assignee":
-                body["assignee_id"] = (wanted.links.assignee_id if wanted else None) or ""
-            elif name == "labels":
-                if wanted is not None:
-                    ids = [_id_of(refs, "label", label) for label in wanted.links.labels]
-                    body["label_ids"] = [i for i in ids if i]
-            else:
-                body[name] = after
-        return body
 
     def create(self, wanted: WantedIssue, refs: Refs) -> TargetIssue:
         """POST the issue with its status, milestone, labels and assignee in the one request."""
@@ -284,24 +220,6 @@ class IssueKind(IssueRows, ReferenceCompletion):
         """Kept numbers are created in iid order (placeholders included)."""
         return int(planned.wanted.source.iid) if isinstance(planned, Create) else 0
 
-    def find(self, wanted: WantedIssue) -> TargetIssue | None:
-        """The issue holding our key: the title filter (a prefix match) first, else a listing."""
-        return self._find(wanted.title, wanted.key)
-
-    def _find(self, title: str, key: str) -> TargetIssue | None:
-        quoted = title.replace("\\", "\\\\").replace('"', '\\"')
-        try:
-            pages = list(self._ctx.tracker.issue_pages(f'title="{quoted}"'))
-        except FatalApiError as exc:
-            if exc.status != 400:
-                raise
-            pages = list(self._ctx.tracker.issue_pages())  # a filter it refuses: list them all
-        for page in pages:
-            for issue in page:
-                if issue_text.key_of(issue.description) == key:
-                    return replace(issue, key=key)
-        return None
-
     def change(self, target: TargetIssue, wanted: WantedIssue | None,
                changes: Mapping[str, tuple[Any, Any]], refs: Refs) -> TargetIssue:
         """PATCH the changed fields by id; labels are PUT as a whole set."""
@@ -323,16 +241,3 @@ class IssueKind(IssueRows, ReferenceCompletion):
         if isinstance(item, TargetIssue):
             return TargetRef(item.id, item.slug)
         return _PLANNED
-
-
-def _id_of(refs: Refs, kind: str, link: Any) -> str | None:
-    """The target id of a linked object, as refs know it now (after that kind was loaded).
-
-    One a plan creates and has not yet (a dry run) is named by its placeholder.
-    """
-    if link is None:
-        return None
-    ref = refs.get(kind, link.source_id)
-    if ref is None:
-        return None
-    return ref.id if ref.id is not None else placeholder(kind, link.source_id)

@@ -9,9 +9,10 @@ those references (`owed`) and sends it then.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 import structlog
 
@@ -35,6 +36,8 @@ class ReferenceCompletion:
     _refmap: ReferenceMap | None
     #: Issues whose texts name issues of a later batch: completed once all are loaded.
     _waiting: Spill[tuple[WantedIssue, TargetIssue]] | None = None
+    #: Set by `scbridge apply`: (GitLab id, PATCH body) -> False for one its plan does not list.
+    approve: Callable[[int, dict[str, Any]], bool] | None = None
 
     def owed(self, wanted: WantedIssue, target: TargetIssue) -> bool:
         """True when `target` differs only by references scbridge could not finish before."""
@@ -89,9 +92,11 @@ class ReferenceCompletion:
         again = wanted.render(self._refmap) if self._refmap is not None else wanted
         if again.description == target.description:
             return target if again.pending else None
+        body = {"description": again.description}
+        if self.approve is not None and not self.approve(wanted.source.id, body):
+            return None  # not sent: the saved plan did not approve it (`bridge.plans.approve`)
         try:
-            updated = replace(self._ctx.tracker.update_issue(
-                target, {"description": again.description}), key=wanted.key)
+            updated = replace(self._ctx.tracker.update_issue(target, body), key=wanted.key)
         except ApiError as exc:  # the next run finishes it (`owed`)
             log.warning("references_not_completed", issue=wanted.key, error=str(exc))
             return None

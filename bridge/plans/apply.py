@@ -3,11 +3,13 @@
 In two phases, under the checkpoint's lock. First every kind is read and
 planned afresh exactly as the dry run did, and compared with the saved plan
 (`bridge.plans.stale`): any object changed on either side refuses the plan with
-exit 5, before a single write. Then kind by kind, in dependency order, the
-plan is made again with the ids the earlier kinds were given, each write is
-checked against what was approved, and the one loader every run uses carries
-it out: intents before POSTs, look-ups after unknown outcomes, one record per
-outcome, so a killed apply is simply run again (what it already did now reads
+exit 5, a body that is not what the same objects give (an edited plan) with
+exit 2, before a single write. Then kind by kind, in dependency order, the
+plan is made again with the ids the earlier kinds were given, each write (the
+completion of issue references after the load too) is checked, body for body,
+against what was approved (`bridge.plans.approve`), and the one loader every
+run uses carries it out: intents before POSTs, look-ups after unknown outcomes,
+one record per outcome, so a killed apply is simply run again (what it already did now reads
 as done, and the rest is what remains).
 """
 
@@ -29,9 +31,10 @@ from bridge.engine.load import Loader, RetryFactory
 from bridge.engine.plan import PlanInput, plan
 from bridge.engine.refs import Refs
 from bridge.errors import ApiError, BridgeError, ConfigError, Interrupted, StalePlanError
-from bridge.models import Change, ItemOutcome, Planned, Unchanged, source_id_of
+from bridge.models import ItemOutcome, Planned, source_id_of
 from bridge.plans import stale
-from bridge.plans.entries import EntryKey, by_key, entries_of, writes_of
+from bridge.plans.approve import Approvals
+from bridge.plans.entries import by_key, created_issues, entries_of
 from bridge.progress import Progress
 from bridge.report import ReportItem
 from bridge.rules import load_mapping
@@ -39,17 +42,12 @@ from bridge.rules.lint import refuse_problems
 
 log = structlog.get_logger(__name__)
 
-#: The reason the planner gives for finishing a text whose references could not point at
-#: their target at its create (issues created in parallel): part of that create, as the
-#: PATCH the issue kind sends after the load (`bridge.kinds.issue_complete`) is.
-COMPLETES = "references completed"
-
 #: At most this many changed objects are named in the one-line refusal (all are logged).
 _NAMED = 10
 
 
-def apply_plan(doc: Mapping[str, Any], config: Config,
-               options: pipeline.RunOptions) -> pipeline.RunResult:
+def apply_plan(doc: Mapping[str, Any], config: Config, options: pipeline.RunOptions, *,
+               path: str = "the plan") -> pipeline.RunResult:
     """Carry out `doc` (already loaded and checked against `config`); the run's report."""
     command: Literal["migrate", "mirror"] = "mirror" if doc["command"] == "mirror" else "migrate"
     if doc["command"] != command:
@@ -69,7 +67,7 @@ def apply_plan(doc: Mapping[str, Any], config: Config,
             if [kind.name for kind in kinds] != list(doc["kinds"]):
                 raise ConfigError(f"the plan moves {', '.join(doc['kinds'])}; the config "
                                   f"moves {', '.join(k.name for k in kinds)}")
-            run = _Apply(doc, config, options, checkpoint, kinds)
+            run = _Apply(doc, config, options, checkpoint, kinds, path=path)
             run.check()
             items, fatal = run.load(progress=progress, retrying=target_http.retrying,
                                     project_path=reader.project().path)
@@ -94,11 +92,13 @@ class _Apply:
     """One apply: the kinds read once (GitLab and SourceCraft), then checked, then loaded."""
 
     def __init__(self, doc: Mapping[str, Any], config: Config, options: pipeline.RunOptions,
-                 checkpoint: Checkpoint, kinds: Sequence[Kind]) -> None:
+                 checkpoint: Checkpoint, kinds: Sequence[Kind], *, path: str = "the plan") -> None:
         self.doc, self.config, self.options = doc, config, options
         self.checkpoint, self.kinds = checkpoint, kinds
         self.sources = {kind.name: kind.extract() for kind in kinds}
         self.listed: dict[str, list[Any]] = {}  # read once, in the first phase
+        self.created = created_issues(doc["actions"])  # texts name these as not yet numbered
+        self.path = path
 
     def _listing(self, kind: Kind, refs: Refs) -> list[Any]:
         listed: list[Any] = []
@@ -132,73 +132,77 @@ class _Apply:
         return plan(kind, inp, mode=self.options.command,
                     mirror=self.config.mirror.for_kind(kind.name))
 
+    def _as_planned(self, kind: Kind, actions: list[Planned]) -> list[Planned]:
+        """The actions with their texts as the plan made them (`bridge.kinds.issue_plan`)."""
+        as_planned = getattr(kind, "as_planned", None)
+        return actions if as_planned is None else list(as_planned(actions, self.created))
+
     def check(self) -> None:
-        """Plan every kind as the dry run did; refuse (exit 5) if the saved plan no longer holds."""
+        """Plan every kind as the dry run did; refuse (exit 5) if the saved plan no longer holds,
+        (exit 2) if its writes are not what the same objects give (edited)."""
         refs = Refs()
         fresh: list[dict[str, Any]] = []
         records = {kind.name: self.records(kind) for kind in self.kinds}
         for kind in self.kinds:
-            actions = self._plan(kind, refs, records[kind.name])
+            actions = self._as_planned(kind, self._plan(kind, refs, records[kind.name]))
             learn(kind, refs, actions, [None] * len(actions))
-            fresh.extend(entries_of(kind, actions, refs))
+            fresh.extend(entries_of(kind, actions, refs, self.created))
         settled = {(kind.name, sid) for kind in self.kinds
                    for sid in set(self.checkpoint.records(kind.name)) - set(records[kind.name])}
         found = stale.problems(self.doc["actions"], fresh, records=records, refs=refs,
                                settled=settled)
-        if found:
-            for line in found:
-                log.info("plan_stale", object=line)
-            more = f"; and {len(found) - _NAMED} more" if len(found) > _NAMED else ""
-            raise StalePlanError(f"the plan no longer matches ({len(found)} changed since it "
-                                 f"was made, nothing written): {'; '.join(found[:_NAMED])}{more}")
+        for line in found.changed:
+            log.info("plan_stale", object=line)
+        for line in found.edited:
+            log.info("plan_edited", object=line)
+        if found.changed:
+            raise StalePlanError(f"the plan no longer matches ({len(found.changed)} changed "
+                                 f"since it was made, nothing written): {_named(found.changed)}")
+        if found.edited:
+            raise ConfigError(f"{self.path}: the plan's writes differ from what the same objects "
+                              "give now (edited, or made by another scbridge; nothing written): "
+                              f"{_named(found.edited)}")
 
     def load(self, *, progress: Progress, retrying: RetryFactory,
              project_path: str) -> tuple[list[ReportItem], ApiError | None]:
         """Each kind planned with the ids the kinds before it got, checked, then loaded."""
-        saved = by_key(self.doc["actions"])
+        approvals = Approvals(by_key(self.doc["actions"]))
         refs = Refs()
         items: list[ReportItem] = []
         fatal: ApiError | None = None
         for kind in self.kinds:
-            actions = [self._approved(kind, planned, saved, refs)
-                       for planned in self._plan(kind, refs, self.records(kind))]
+            fresh = self._as_planned(kind, self._plan(kind, refs, self.records(kind)))
+            actions = [approvals.planned(kind, planned, refs) for planned in fresh]
             progress.phase(f"load {kind.plural}", total=len(actions))
             loader = Loader(kind, self.checkpoint, refs=refs, retrying=retrying,
                             concurrency=self.config.http.concurrency, stop=self.options.stop,
                             on_item=lambda _outcome: progress.advance())
             outcomes: list[ItemOutcome | None] = list(loader.run(actions))
             fatal = fatal or loader.fatal
+            learn(kind, refs, actions, outcomes)  # first: the completions name these numbers
+            if hasattr(kind, "approve"):
+                kind.approve = approvals.completion(refs)
             after = getattr(kind, "after_load", None)  # as `engine.batches.run_kind` does
             if after is not None:
                 after(actions, outcomes)
             finish = getattr(kind, "after_batches", None)  # one batch: all of the kind
             if finish is not None:
                 finish()
-            learn(kind, refs, actions, outcomes)
-            items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
+            approvals.left(kind, actions, outcomes, refs)
+            items.extend(_unsent(ReportItem.from_planned(a, o, project_path=project_path,
+                                                         kind=kind), approvals.unsent.get(
+                (kind.name, source_id_of(a))))
                          for a, o in zip(actions, outcomes, strict=True))
         return items, fatal
 
-    @staticmethod
-    def _approved(kind: Kind, planned: Planned, saved: Mapping[EntryKey, Mapping[str, Any]],
-                  refs: Refs) -> Planned:
-        """`planned` if the plan approved it; a write it did not approve is left undone.
 
-        The check passed, and this phase plans from the same reads with only this apply's
-        own writes added, so what is left undone is what those writes now owe (a text to
-        complete with the number of an issue the plan created, after a resumed apply):
-        the next `migrate` or `mirror` does it, as it would after `migrate`.
-        """
-        entry = saved.get((kind.name, source_id_of(planned)))
-        if stale.approved(entry, str(planned.action), writes_of(kind, planned, refs)):
-            return planned
-        if (entry is not None and entry["action"] == "create" and isinstance(planned, Change)
-                and (planned.reason or "").startswith(COMPLETES)):
-            return planned  # the create's own second step, which a kill cut off (below)
-        if isinstance(planned, Change):
-            log.info("apply_not_in_plan", kind=kind.name, source_id=source_id_of(planned),
-                     action=str(planned.action))
-            return Unchanged(kind.name, planned.wanted, planned.target, planned.changes,
-                             reason="not in the plan: left for the next run")
-        raise StalePlanError(f"{kind.name} {source_id_of(planned)}: would {planned.action}, "
-                             "which the plan does not say; nothing more is written")
+def _named(lines: Sequence[str]) -> str:
+    more = f"; and {len(lines) - _NAMED} more" if len(lines) > _NAMED else ""
+    return "; ".join(lines[:_NAMED]) + more
+
+
+def _unsent(item: ReportItem, why: str | None) -> ReportItem:
+    """The report line, saying why a write of it the plan did not approve was not sent."""
+    if why is None or (item.reason or "").startswith(why):
+        return item
+    return replace(item, reason=f"{item.reason}; {why}" if item.reason else why)

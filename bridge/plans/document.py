@@ -23,8 +23,9 @@ from bridge.config import Config
 from bridge.errors import ConfigError
 
 FORMAT = "scbridge-plan"
-#: The plan format this scbridge writes and reads; a plan of a higher one is refused.
-PLAN_VERSION = 1
+#: The plan format this scbridge writes and reads; a plan of another one is refused. Format 2
+#: lists the PATCHes that complete issue references (format 1 left them out).
+PLAN_VERSION = 2
 _REQUIRED = {"format": str, "version": int, "command": str, "source": dict, "target": dict,
              "config_sha256": str, "mapping_sha256": str, "kinds": list, "actions": list,
              "checksum": str}
@@ -96,6 +97,10 @@ def load(path: Path) -> dict[str, Any]:
     if isinstance(version, int) and version > PLAN_VERSION:
         raise ConfigError(f"{path}: made by a newer scbridge ({doc.get('made_by')}, plan "
                           f"format {version}); this one reads format {PLAN_VERSION}: upgrade")
+    if isinstance(version, int) and version < PLAN_VERSION:
+        raise ConfigError(f"{path}: made by an older scbridge ({doc.get('made_by')}, plan "
+                          f"format {version}); this one reads format {PLAN_VERSION}: make the "
+                          "plan again with --dry-run --plan-out")
     for key, typ in _REQUIRED.items():
         if not isinstance(doc.get(key), typ):
             raise ConfigError(f"{path}: damaged plan: '{key}' missing or not a {typ.__name__}")

@@ -4,14 +4,19 @@ Written the same way when the plan is saved (`--plan-out`) and when `apply`
 plans afresh, so the two can be compared entry by entry. The bodies come from
 the kinds' own `create_body`/`change_body`, the very functions the loader's
 writes call; ids of objects the same plan creates are placeholders
-(`$plan:<kind>:<GitLab id>`) that `resolve` fills in once those objects exist.
+(`$plan:<kind>:<GitLab id>`) that `resolve` fills in once those objects exist;
+in a text, `$plan:issue-number:<GitLab id>` is the number such an issue gets.
+
+An issue whose text names issues the plan creates has one write more, marked
+`"purpose": "complete references"`: the PATCH that finishes its text once they exist.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from hashlib import sha256
 from typing import Any
 
@@ -32,6 +37,10 @@ from bridge.models import (
 
 #: (kind, GitLab id): how entries of two plans are paired.
 EntryKey = tuple[str, int]
+
+#: The `purpose` of the write that completes an issue's references after the issues load.
+COMPLETES = "complete references"
+_NUMBER = re.compile(re.escape(PLACEHOLDER_PREFIX) + r"issue-number:(\d+)")
 
 
 def plain(value: Any) -> Any:
@@ -94,36 +103,77 @@ def result_fingerprint(planned: Planned) -> str | None:
     return None
 
 
-def entry_of(kind: Kind, planned: Planned, refs: Refs) -> dict[str, Any]:
-    """One action of a saved plan."""
+def entry_of(kind: Kind, planned: Planned, refs: Refs,
+             completion: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One action of a saved plan (`completion`: the body of its references' PATCH)."""
     source, wanted, target = source_of(planned), wanted_of(planned), target_of(planned)
     key = wanted.key if wanted is not None else (target.key if target is not None else None)
+    writes = writes_of(kind, planned, refs)
+    if completion is not None:
+        writes.append({"method": "PATCH", "body": plain(completion), "purpose": COMPLETES})
     return {
         "kind": kind.name, "source_id": source_id_of(planned), "action": str(planned.action),
         "key": key, "target_id": None if target is None else target.id,
         "changes": plain({name: list(pair) for name, pair in planned.changes.items()}),
-        "reason": planned.reason, "writes": writes_of(kind, planned, refs),
+        "reason": planned.reason, "writes": writes,
         "source_fingerprint": source_fingerprint(source),
         "target_fingerprint": target_fingerprint(target),
         "result_fingerprint": result_fingerprint(planned)}
 
 
-def entries_of(kind: Kind, actions: Sequence[Planned], refs: Refs) -> list[dict[str, Any]]:
-    """Every action of one kind's plan."""
-    return [entry_of(kind, planned, refs) for planned in actions]
+def entries_of(kind: Kind, actions: Sequence[Planned], refs: Refs,
+               created: Collection[int] = ()) -> list[dict[str, Any]]:
+    """Every action of one kind's plan; `created`: the GitLab ids of the issues it creates."""
+    completions = getattr(kind, "completions", None)
+    done = completions(actions, created) if completions is not None else {}
+    return [entry_of(kind, planned, refs, done.get(source_id_of(planned)))
+            for planned in actions]
+
+
+def created_issues(entries: Sequence[Mapping[str, Any]]) -> frozenset[int]:
+    """The GitLab ids of the issues a plan creates."""
+    return frozenset(int(e["source_id"]) for e in entries
+                     if e["kind"] == "issue" and e["action"] == "create")
+
+
+def loader_writes(entry: Mapping[str, Any]) -> list[Any]:
+    """The entry's writes the loader sends (all but the completion after the load)."""
+    return [w for w in entry["writes"] if w.get("purpose") != COMPLETES]
+
+
+def completion_of(entry: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The body of the entry's references' PATCH, if it has one."""
+    for write in (entry or {}).get("writes", ()):
+        if write.get("purpose") == COMPLETES:
+            return write.get("body")  # type: ignore[no-any-return]
+    return None
 
 
 def resolve(value: Any, refs: Refs) -> Any:
-    """`value` with each placeholder whose object `refs` now knows replaced by its id."""
+    """`value` with each placeholder whose object `refs` now knows replaced by its id (in a
+    text: each issue number placeholder whose issue exists, by its number)."""
     if isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX):
         kind, _, source_id = value[len(PLACEHOLDER_PREFIX):].partition(":")
         ref = refs.get(kind, int(source_id)) if source_id.isdigit() else None
-        return ref.id if ref is not None and ref.id is not None else value
+        if ref is not None and ref.id is not None:
+            return ref.id
+    if isinstance(value, str) and PLACEHOLDER_PREFIX in value:
+        return _NUMBER.sub(lambda m: _number(refs, int(m.group(1))) or m.group(0), value)
     if isinstance(value, list):
         return [resolve(item, refs) for item in value]
     if isinstance(value, Mapping):
         return {name: resolve(item, refs) for name, item in value.items()}
     return value
+
+
+def unresolved(value: Any) -> list[int]:
+    """The GitLab ids of the issues whose number placeholders `value` still holds."""
+    return sorted({int(n) for n in _NUMBER.findall(json.dumps(value))})
+
+
+def _number(refs: Refs, source_id: int) -> str | None:
+    ref = refs.get("issue", source_id)
+    return ref.slug if ref is not None and ref.id is not None and ref.slug else None
 
 
 def by_key(entries: Sequence[Mapping[str, Any]]) -> dict[EntryKey, Mapping[str, Any]]:

@@ -4,17 +4,20 @@ An entry holds when its GitLab object is as it was (same fingerprint), its
 SourceCraft object is as it was or as this plan itself left it (the checkpoint
 records what scbridge wrote: a resumed apply), and what the fresh plan would
 write now is what the saved plan approved, or the rest of it. Anything else is
-named, and the plan is refused with exit 5.
+named, and the plan is refused with exit 5. A write that differs from the saved one
+while everything it is made from is as it was means the plan was edited (or made by
+another scbridge): exit 2.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.checkpoint import Record
 from bridge.engine.refs import Refs
-from bridge.plans.entries import EntryKey, by_key, resolve
+from bridge.plans.entries import COMPLETES, EntryKey, by_key, completion_of, resolve
 
 
 def _name(entry: Mapping[str, Any]) -> str:
@@ -36,28 +39,40 @@ def _ours(saved: Mapping[str, Any], fresh: Mapping[str, Any], record: Record | N
 
 def same_writes(saved: Mapping[str, Any], fresh_writes: Sequence[Any], refs: Refs) -> bool:
     """True when `fresh_writes` are the saved entry's writes, or their remainder, body for body
-    (placeholders filled in from `refs`)."""
+    (placeholders filled in from `refs` on both sides)."""
     if not fresh_writes:
         return True
-    planned = resolve(saved["writes"], refs)
-    return bool(list(fresh_writes) == planned[len(planned) - len(fresh_writes):])
+    planned, fresh = resolve(saved["writes"], refs), resolve(list(fresh_writes), refs)
+    return len(fresh) <= len(planned) and bool(fresh == planned[len(planned) - len(fresh):])
 
 
 def approved(saved: Mapping[str, Any] | None, action: str, fresh_writes: Sequence[Any]) -> bool:
-    """True when the saved plan approved this action: the same one, or the close a create
-    still owes (a milestone created, then killed before its close). No write: always."""
+    """True when the saved plan approved this action: the same one, the close a create still
+    owes (a milestone created, then killed before its close), or only the completion of an
+    issue's references it lists. No write: always."""
     if not fresh_writes:
         return True
     if saved is None or not saved["writes"]:
         return False
+    if all(write.get("purpose") == COMPLETES for write in fresh_writes):
+        return completion_of(saved) is not None
     return action == saved["action"] or (saved["action"] == "create"
                                          and action in ("close", "reopen"))
 
 
+@dataclass
+class Found:
+    """What a check found: objects changed since the plan (exit 5), and writes that differ
+    from the saved ones while nothing they are made from changed (an edited plan: exit 2)."""
+
+    changed: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)
+
+
 def problems(saved: Sequence[Mapping[str, Any]], fresh: Sequence[Mapping[str, Any]], *,
              records: Mapping[str, Mapping[int, Record]], refs: Refs,
-             settled: Collection[EntryKey] = ()) -> list[str]:
-    """One line per object that changed since the plan was made; empty when the plan holds.
+             settled: Collection[EntryKey] = ()) -> Found:
+    """What changed since the plan was made; nothing found when the plan holds.
 
     `settled`: objects the kind did not read this time because the checkpoint says they
     are done and unchanged since (comments of an issue whose stamp matches): a plan
@@ -66,35 +81,33 @@ def problems(saved: Sequence[Mapping[str, Any]], fresh: Sequence[Mapping[str, An
     had it vanished from GitLab with a target to act on, a mirror would plan its
     deletion policy for it, which is an entry of its own.
 
-    Bodies are compared exactly while none of the plan is done. Once some is (a resumed
-    apply), every input is still checked (GitLab fingerprints, SourceCraft fingerprints or
-    our own writes, the config and mapping hashes, nothing new), so a body can differ only
-    through this plan's own writes: a text that now links the SourceCraft number of an
-    issue the plan created. Then the action is compared, not the body.
+    Bodies are compared exactly, placeholders filled in on both sides: the fresh plan makes
+    its texts as the saved one did (`as_planned`), so a resumed apply's remaining writes
+    are the saved ones too. An object this plan already wrote (`_ours`) is not compared:
+    what is left of it is checked write by write as the load sends it.
     """
     old, new = by_key(saved), by_key(fresh)
-    out: list[str] = []
-    ours = {key for key, entry in old.items() if key in new and _changed(entry, new[key])
-            and _ours(entry, new[key], records.get(key[0], {}).get(key[1]))}
+    found = Found()
     for key, entry in old.items():
         now = new.get(key)
         if now is None:
             if key not in settled and entry["writes"]:
-                out.append(f"{_name(entry)}: no longer on GitLab")
+                found.changed.append(f"{_name(entry)}: no longer on GitLab")
             continue
         if now["source_fingerprint"] != entry["source_fingerprint"]:
-            out.append(f"{_name(entry)}: changed on GitLab")
-        elif _changed(entry, now) and key not in ours:
-            out.append(f"{_name(entry)}: changed on SourceCraft")
-        elif key in ours:
-            continue  # done by this plan; what a later run owes it is not in the plan
-        elif not approved(entry, str(now["action"]), now["writes"]) or (
-                not ours and not same_writes(entry, now["writes"], refs)):
-            out.append(f"{_name(entry)}: would now {now['action']}, the plan says "
-                       f"{entry['action']}")
-    out.extend(f"{_name(entry)}: new since the plan (would {entry['action']})"
-               for key, entry in new.items() if key not in old and entry["writes"])
-    return out
+            found.changed.append(f"{_name(entry)}: changed on GitLab")
+        elif _changed(entry, now):
+            if not _ours(entry, now, records.get(key[0], {}).get(key[1])):
+                found.changed.append(f"{_name(entry)}: changed on SourceCraft")
+        elif not approved(entry, str(now["action"]), now["writes"]):
+            found.changed.append(f"{_name(entry)}: would now {now['action']}, the plan says "
+                                 f"{entry['action']}")
+        elif not same_writes(entry, now["writes"], refs):
+            found.edited.append(f"{_name(entry)}: the plan's writes are not what the same "
+                                "objects give now")
+    found.changed.extend(f"{_name(entry)}: new since the plan (would {entry['action']})"
+                         for key, entry in new.items() if key not in old and entry["writes"])
+    return found
 
 
 def _changed(saved: Mapping[str, Any], fresh: Mapping[str, Any]) -> bool:
