@@ -111,10 +111,10 @@ def run_kind(kind: Kind, source: SourceSet, refs: Refs, run: KindRun,
 
 def scoped_records(checkpoint: Checkpoint, kind: Kind, source: SourceSet) -> dict[int, Record]:
     """The kind's records the run may look at (all, or those its extract kept in scope)."""
-    records = checkpoint.records(kind.name).snapshot()  # the plan looks up most of them
-    if source.in_scope is not None:
-        return {sid: rec for sid, rec in records.items() if source.in_scope(rec)}
-    return records
+    view = checkpoint.records(kind.name)
+    if source.in_scope is not None:  # streamed: a mirror of a few changed issues of 200,000
+        return {sid: rec for sid, rec in view.items() if source.in_scope(rec)}  # keeps a few
+    return view.snapshot()  # the plan looks up most of them
 
 
 def listing(kind: Kind, refs: Refs, stop: threading.Event) -> list[Any]:
