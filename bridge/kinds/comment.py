@@ -19,14 +19,15 @@ from typing import Any
 
 from bridge.checkpoint import Record
 from bridge.engine.batches import batch_size
-from bridge.engine.kind import SourceSet, number_placeholder
+from bridge.engine.compact import CountMap
+from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import comment_body
 from bridge.kinds.comment_read import IssueNotes, read_notes
 from bridge.kinds.comment_rows import CommentRows, SkippedNotes, WantedComment
 from bridge.kinds.context import KindContext
-from bridge.kinds.issue_refs import reference_map
+from bridge.kinds.issue_refs import RefNumbers, reference_map
 from bridge.kinds.reference_map import ReferenceMap
 from bridge.models import Conflict, Gone, ItemOutcome, Planned, Skip, Skipped, source_of
 from bridge.sources.gitlab import SourceNote
@@ -54,7 +55,7 @@ class CommentKind(CommentRows):
         self._listed: tuple[Mapping[int, int], set[int]] = ({}, set())
         self._stamps: dict[int, str] = {}  # the issues of the comments last transformed
         self._refs = Refs()  # where the issues are, as the plan of issues left them
-        self._numbers: tuple[tuple[int, int], dict[int, str | None]] | None = None
+        self._numbers: CountMap | None = None  # iid -> GitLab issue id
 
     def compare_keys(self) -> tuple[str, ...]:
         """The body."""
@@ -125,20 +126,13 @@ class CommentKind(CommentRows):
         return WantedComment(item, key=f"{url}#note_{item.id}",
                              body=comment_body(item, url, refmap))
 
-    def _issue_numbers(self, refs: Refs) -> dict[int, str | None]:
-        """iid -> SourceCraft number of every issue: the issue kind's map, kept up to date as
-        it created them; else as refs know them (once per plan)."""
-        shared = self._ctx.shared.get("issue_numbers")
-        if shared is not None:
-            return dict(shared) if not isinstance(shared, dict) else shared
-        if self._numbers is None or self._numbers[0] != (id(refs), refs.version):
-            numbers: dict[int, str | None] = {}
-            for issue in self._ctx.shared.get("issue_items", ()):
-                ref = refs.get("issue", issue.id)
-                numbers[issue.iid] = ref.slug if ref is not None and ref.slug else (
-                    number_placeholder(issue.id) if ref is not None and ref.new else None)
-            self._numbers = ((id(refs), refs.version), numbers)
-        return self._numbers[1]
+    def _issue_numbers(self, refs: Refs) -> Mapping[int, str | None]:
+        """iid -> SourceCraft number of every issue, as refs know them (read when asked:
+        16 bytes an issue are kept, not a number each)."""
+        if self._numbers is None:
+            self._numbers = CountMap((issue.iid, issue.id)
+                                     for issue in self._ctx.shared.get("issue_items", ()))
+        return RefNumbers(self._numbers, refs)
 
     def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetComment]]:
         """The comments of each issue with wanted comments that existed before this run."""
@@ -234,3 +228,4 @@ class CommentKind(CommentRows):
         stamps = {issue_id: stamp for issue_id, stamp in self._stamps.items()
                   if issue_id not in broken}
         self._ctx.checkpoint.save_seen(self.name, stamps)
+

@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from bridge.engine.compact import CountMap
 from bridge.engine.spill import Spill
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import not_a_comment
@@ -54,7 +55,7 @@ class NotesRead:
     """Every issue's notes that were read, and what reading them found."""
 
     issues: Spill[IssueNotes] = field(default_factory=Spill)
-    counts: dict[int, int] = field(default_factory=dict)  # issue id -> comments, when any
+    counts: CountMap = field(default_factory=CountMap)  # issue id -> comments, when any
     settled: int = 0  # issues not read: no notes, or unchanged since their stamp
     emptied: set[int] = field(default_factory=set)  # issues whose notes were all deleted
 

@@ -9,7 +9,7 @@ half-linked but fails with that reason. A closed issue is created closed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -62,7 +62,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         self._user_ids: dict[str, str | None] = {}  # SourceCraft user slug -> id, looked up once
         self._changed: frozenset[int] | None = None  # set by an incremental mirror scan
         self._refmap: ReferenceMap | None = None
-        self._numbers: tuple[int, int, dict[int, str | None]] | None = None
+        self._numbers: tuple[int, int, MutableMapping[int, str | None]] | None = None
         self._incomplete = False  # an issue of this full pass did not go through
 
     def compare_keys(self) -> tuple[str, ...]:
@@ -154,13 +154,12 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
                   target: Sequence[Any]) -> list[Any]:
         """Each issue mapped, linked to its migrated milestone and labels, headed."""
         del reserved
-        numbers = self._issue_numbers(source, target)
+        numbers: MutableMapping[int, str | None] = self._issue_numbers(source, target)
         refused = None
         if self._ctx.numbering == PRESERVE:
             refused = cannot_apply(target)
             numbers = {issue.iid: str(issue.iid) for issue in source.items}  # known ahead
         self._refmap = reference_map(self._ctx, refs, numbers)
-        self._ctx.shared["issue_numbers"] = numbers  # comments rewrite with the same map
         rules = self._ctx.mapping.section("issue")
         out: list[Any] = []
         for issue in sorted(source.items, key=lambda item: item.id):
@@ -180,7 +179,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         return out
 
     def _issue_numbers(self, source: SourceSet, target: Sequence[Any]
-                       ) -> dict[int, str | None]:
+                       ) -> MutableMapping[int, str | None]:
         """iid -> SourceCraft number of every issue, worked out once for all batches of a
         plan (and kept up to date as issues are created: `after_load`)."""
         everything = self._ctx.shared.get("issue_items", source.items)

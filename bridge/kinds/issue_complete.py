@@ -9,7 +9,7 @@ those references (`owed`) and sends it then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -57,7 +57,7 @@ class ReferenceCompletion:
         done = [(p.wanted, o.target) for p, o in zip(actions, outcomes, strict=True)
                 if o.ok and o.target is not None and isinstance(p, Create | Change | Unchanged)]
         numbers = self._refmap.issues
-        if isinstance(numbers, dict):  # the plan's own map: later batches see these numbers
+        if isinstance(numbers, MutableMapping):  # the plan's own: later batches see these
             numbers.update({wanted.source.iid: target.slug for wanted, target in done})
         else:
             numbers = {**numbers, **{wanted.source.iid: target.slug for wanted, target in done}}

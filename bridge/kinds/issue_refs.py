@@ -10,9 +10,11 @@ one PATCH once the issue exists.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from bridge.checkpoint import Record
+from bridge.engine.compact import NumberMap
+from bridge.engine.kind import number_placeholder
 from bridge.engine.refs import Refs
 from bridge.kinds.context import KindContext
 from bridge.kinds.reference_map import ReferenceMap
@@ -29,18 +31,22 @@ def iid_of(url: str | None) -> int | None:
 
 
 def issue_numbers(issues: Iterable[IssueRef], records: Mapping[int, Record],
-                  listed: Iterable[tuple[str | None, str]]) -> dict[int, str | None]:
-    """GitLab iid -> SourceCraft number, None for an issue not on SourceCraft yet."""
-    numbers: dict[int, str | None] = {issue.iid: None for issue in issues}
-    for record in records.values():
-        iid = iid_of(record.key)
-        if iid is not None and record.target_slug and record.state != "deleted":
-            numbers[iid] = record.target_slug
-    for key, number in listed:
-        iid = iid_of(key)
-        if iid is not None and number:
-            numbers[iid] = number
-    return numbers
+                  listed: Iterable[tuple[str | None, str]]) -> NumberMap:
+    """GitLab iid -> SourceCraft number, None for an issue not on SourceCraft yet (compact:
+    16 bytes an issue, so 200,000 of them stay small; later sources win)."""
+    def pairs() -> Iterator[tuple[int, str | None]]:
+        for issue in issues:
+            yield issue.iid, None
+        for record in records.values():
+            iid = iid_of(record.key)
+            if iid is not None and record.target_slug and record.state != "deleted":
+                yield iid, record.target_slug
+        for key, number in listed:
+            iid = iid_of(key)
+            if iid is not None and number:
+                yield iid, number
+
+    return NumberMap(pairs())
 
 
 def reference_map(ctx: KindContext, refs: Refs, numbers: Mapping[int, str | None]
@@ -66,3 +72,25 @@ def reference_map(ctx: KindContext, refs: Refs, numbers: Mapping[int, str | None
         label_names={label.gitlab_id: label.name for label in labels
                      if label.gitlab_id is not None},
         label_targets=targets, enabled=ctx.mapping.rewrite_references)
+
+
+class RefNumbers(Mapping[int, "str | None"]):
+    """iid -> the number of its issue as `refs` know it: the SourceCraft number, the plan's
+    placeholder for one this plan creates, else None."""
+
+    def __init__(self, ids: Mapping[int, int], refs: Refs) -> None:
+        self._ids = ids
+        self._refs = refs
+
+    def __getitem__(self, iid: int) -> str | None:
+        issue_id = self._ids[iid]
+        ref = self._refs.get("issue", issue_id)
+        if ref is not None and ref.slug:
+            return ref.slug
+        return number_placeholder(issue_id) if ref is not None and ref.new else None
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)

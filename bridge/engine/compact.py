@@ -1,0 +1,146 @@
+"""Compact maps of whole numbers, for what a run keeps per issue across its batches.
+
+A dict of 200,000 ints costs about 100 bytes an entry (the key, the value, the
+slot); these keep two machine words an entry in sorted arrays, found by bisection,
+with new keys gathered in a small dict folded in now and then. `NumberMap` holds
+GitLab iid -> SourceCraft issue number (a numeric string, or None while the issue
+is not on SourceCraft), as the reference map reads it; `CountMap` int -> int.
+"""
+
+from __future__ import annotations
+
+import heapq
+from abc import abstractmethod
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, MutableMapping
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+#: How a stored word reads when the value is None (issue numbers are never negative).
+_NONE = -1
+
+
+class _Sorted(MutableMapping[int, V], Generic[V]):
+    """int -> V in sorted arrays of keys and encoded values, plus a dict of recent adds."""
+
+    def __init__(self, items: Iterable[tuple[int, V]] = ()) -> None:
+        """Built from `items` in one sort (a later pair for a key wins)."""
+        self._odd: dict[int, V] = {}  # values a word cannot hold, by key
+        self._recent: dict[int, V] = {}
+        self._ordered = True  # every recent add came after the one before (a fold appends)
+        keys, words = array("q"), array("q")
+        odd: dict[int, V] = {}  # by position in the pairs
+        for key, value in items:
+            word = self._encode(key, value)
+            if word is None:
+                odd[len(keys)] = value
+                word = 0
+            keys.append(key)
+            words.append(word)
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: later pairs last
+        self._keys, self._words = array("q"), array("q")
+        for at in order:
+            key = keys[at]
+            if not self._keys or self._keys[-1] != key:
+                self._keys.append(key)
+                self._words.append(words[at])
+            else:
+                self._words[-1] = words[at]
+            if at in odd:
+                self._odd[key] = odd[at]
+            else:
+                self._odd.pop(key, None)
+
+    @abstractmethod
+    def _encode(self, key: int, value: V) -> int | None:
+        """The word that stores `value`, or None when it must be kept as it is."""
+
+    @abstractmethod
+    def _decode(self, key: int, word: int) -> V:
+        """The value the word stored for `key` stands for."""
+
+    def _find(self, key: int) -> int:
+        at = bisect_left(self._keys, key)
+        return at if at < len(self._keys) and self._keys[at] == key else -1
+
+    def __getitem__(self, key: int) -> V:
+        if key in self._recent:
+            return self._recent[key]
+        at = self._find(key)
+        if at < 0:
+            raise KeyError(key)
+        return self._decode(key, self._words[at])
+
+    def __setitem__(self, key: int, value: V) -> None:
+        at = self._find(key)
+        if at < 0:
+            if self._ordered and self._keys and key <= self._keys[-1]:
+                self._ordered = False
+            if self._ordered and self._recent and key <= next(reversed(self._recent)):
+                self._ordered = False
+            self._recent[key] = value
+            if len(self._recent) > 4096 and (self._ordered
+                                             or len(self._recent) > len(self._keys) // 8):
+                self._fold()
+            return
+        word = self._encode(key, value)
+        self._odd.pop(key, None)
+        if word is None:
+            self._odd[key] = value
+            word = 0
+        self._words[at] = word
+
+    def __delitem__(self, key: int) -> None:
+        raise TypeError("a compact map only grows")
+
+    def _fold(self) -> None:
+        """Fold the recent adds into the sorted arrays: appended when they all come after
+        the last key (ids read in order), else merged in one sort (rarely: amortised)."""
+        recent, self._recent = self._recent, {}
+        keys = sorted(recent)
+        if self._keys and keys and keys[0] <= self._keys[-1]:
+            merged = list(heapq.merge(zip(self._keys, self._words, strict=True),
+                                      ((key, 0) for key in keys)))
+            self._keys = array("q", (key for key, _ in merged))
+            self._words = array("q", (word for _, word in merged))
+        else:
+            self._keys.extend(keys)
+            self._words.extend(0 for _ in keys)
+        self._ordered = True
+        for key in keys:
+            self[key] = recent[key]
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._keys
+        yield from list(self._recent)
+
+    def __len__(self) -> int:
+        return len(self._keys) + len(self._recent)
+
+
+class NumberMap(_Sorted[str | None]):
+    """GitLab iid -> SourceCraft issue number ("12"), or None while it has none."""
+
+    def _encode(self, key: int, value: str | None) -> int | None:
+        if value is None:
+            return _NONE
+        if value.isdigit() and value.isascii() and str(int(value)) == value:
+            return int(value)
+        return None  # "012", "A-5": kept as it is
+
+    def _decode(self, key: int, word: int) -> str | None:
+        if key in self._odd:
+            return self._odd[key]
+        return None if word == _NONE else str(word)
+
+
+class CountMap(_Sorted[int]):
+    """int -> int (an issue's comments, by its GitLab id)."""
+
+    def _encode(self, key: int, value: int) -> int | None:
+        return value
+
+    def _decode(self, key: int, word: int) -> int:
+        return word
