@@ -81,24 +81,31 @@ def write_config(folder: Path, info: dict[str, Any], *, per_page: int, page_size
     return path
 
 
-def token_env(info: dict[str, Any]) -> dict[str, str]:
-    """The environment for a child: ours, plus the sandbox's tokens under the default names."""
+def token_env(info: dict[str, Any], root: Path = ROOT) -> dict[str, str]:
+    """The environment for a child: ours, plus the sandbox's tokens under the default names.
+
+    `root`: the checkout whose `bridge` the child imports (another one for `--baseline`).
+    """
     return {**os.environ, "GITLAB_TOKEN": info["gitlab_token"],
             "SOURCECRAFT_TOKEN": info["sourcecraft_token"],
             "BENCH_GITLAB_TOKEN": info["gitlab_token"],
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root),
                                                         os.environ.get("PYTHONPATH")]))}
 
 
-def migrate(config: Path, info: dict[str, Any], *, dry_run: bool, name: str) -> ChildRun:
-    """`python -m bridge migrate` as a user runs it, with a JSON report to read back."""
+def migrate(config: Path, info: dict[str, Any], *, dry_run: bool, name: str,
+            root: Path = ROOT) -> ChildRun:
+    """`python -m bridge migrate` as a user runs it, with a JSON report to read back.
+
+    `root`: the checkout to run (its folder is first on the child's PYTHONPATH).
+    """
     folder = config.parent
     report = folder / f"{name}.json"
     argv = [sys.executable, "-m", "bridge", "migrate", "-c", str(config), "--report",
             str(report), "--no-progress", "--log-format", "json"]
     if dry_run:
         argv.append("--dry-run")
-    run = measure(argv, env=token_env(info), cwd=folder, stdout=folder / f"{name}.out",
+    run = measure(argv, env=token_env(info, root), cwd=folder, stdout=folder / f"{name}.out",
                   stderr=folder / f"{name}.err")
     if run.exit_code not in (0, 1):
         tail = (folder / f"{name}.err").read_text(encoding="utf-8", errors="replace")[-800:]

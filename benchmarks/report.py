@@ -91,6 +91,29 @@ def _extraction(ext: dict[str, Any]) -> str:
     return text
 
 
+def _compare(results: dict[str, Any]) -> str:
+    """`--baseline`: each run of the baseline checkout and of this one, side by side."""
+    base = results["baseline"]
+    rows = []
+    for key in ("runs", "issue_runs"):
+        for before, after in zip(base.get(key, []), results.get(key, []), strict=True):
+            bound = after["bound"]["total"]
+
+            def ratio(row: dict[str, Any], field: str, bound: float = bound) -> str:
+                return f"{row[field] / bound:.2f}" if bound and row[field] is not None else "-"
+
+            rows.append([after["run"], f"{before['wall_s']:.2f}", f"{after['wall_s']:.2f}",
+                         f"{after['wall_s'] - before['wall_s']:+.2f}", f"{bound:.2f}",
+                         ratio(before, "wall_s"), ratio(after, "wall_s"),
+                         ratio(before, "run_s"), ratio(after, "run_s"),
+                         f"{before['client_cpu_s']:.2f}", f"{after['client_cpu_s']:.2f}",
+                         "yes" if before["exact"] and after["exact"] else "NO"])
+    return (f"baseline: {base['root']} ({base['commit']}); this: {results.get('this', '?')}\n"
+            + _table(["run", "wall before", "wall after", "change s", "bound s",
+                      "wall/bound before", "after", "in-run/bound before", "after",
+                      "CPU before", "after", "exact"], rows))
+
+
 def _startup(start: dict[str, Any]) -> str:
     rows = [[row["command"], f"{row['median_s']:.3f}", f"{row['min_s']:.3f}",
              f"{row['over_bare_s']:+.3f}", f"{row['ratio']:.2f}"] for row in start["rows"]]
@@ -104,6 +127,7 @@ def render(results: dict[str, Any]) -> str:
     parts = [f"scbridge benchmark: {results['command']}\n"
              f"machine: {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}, "
              f"load average at start {m['loadavg']}\n"
+             + (f"{m['bytecode']}\n" if "bytecode" in m else "")
              + ("" if "runs" not in results else
                 f"shape: {shape['milestones']} milestones, {shape['issues']:,} issues, "
                 f"latency {shape['latency_s'] * 1000:g} ms, concurrency {shape['concurrency']}, "
@@ -112,6 +136,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(_runs(results))
     if "issue_runs" in results:
         parts.append(_issue_runs(results))
+    if "baseline" in results:
+        parts.append(_compare(results))
     if "rate_limit" in results:
         parts.append(_rate_limit(results["rate_limit"]))
     if "runs" in results:

@@ -11,12 +11,15 @@ placement check, the checkpoint's scaling, RSS at a larger issue count, and the 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ import extraction  # noqa: E402
 import report  # noqa: E402
 import startup  # noqa: E402
 from bounds import Shape, expected_requests, lower_bound  # noqa: E402
-from children import migrate, write_config  # noqa: E402
+from children import ROOT, migrate, write_config  # noqa: E402
 from sandbox_proc import SandboxProcess  # noqa: E402
 
 RUNS = (("dry run", "dry-run", True), ("migration", "migration", False),
@@ -62,9 +65,28 @@ def machine() -> dict[str, Any]:
             "platform": platform.platform(), "loadavg": [round(x, 2) for x in os.getloadavg()]}
 
 
+def fresh_bytecode(roots: list[Path]) -> str:
+    """Write current bytecode for each checkout's `bridge/`, as `pip install` would.
+
+    With PYTHONDONTWRITEBYTECODE set (as on the machine of RESULTS.md) nothing is ever
+    cached, so every child would compile each module it imports from source: tens of
+    milliseconds of start-up a user's installed copy never pays, and a checkout with an
+    older cache or none (a baseline worktree) would pay more than another.
+    """
+    for root in roots:
+        compileall.compile_dir(str(root / "bridge"), quiet=1)
+    env = "PYTHONDONTWRITEBYTECODE is set" if os.environ.get("PYTHONDONTWRITEBYTECODE") \
+        else "PYTHONDONTWRITEBYTECODE is not set"
+    return f"bytecode written ahead for {len(roots)} checkout(s) ({env})"
+
+
 def pipeline_runs(args: argparse.Namespace, shape: Shape, work: Path, *,
-                  plan: tuple[tuple[str, str, bool], ...] = RUNS) -> list[dict[str, Any]]:
-    """The runs of `plan` (by default dry run, migration, re-run) on one fresh sandbox."""
+                  plan: tuple[tuple[str, str, bool], ...] = RUNS,
+                  root: Path = ROOT) -> list[dict[str, Any]]:
+    """The runs of `plan` (by default dry run, migration, re-run) on one fresh sandbox.
+
+    `root`: the checkout whose scbridge runs (this one, or `--baseline`'s).
+    """
     sandbox = SandboxProcess(shape.milestones, shape.issues, args.latency_ms, seed=args.seed,
                              notes=shape.notes, labels=shape.labels or 6)
     rows: list[dict[str, Any]] = []
@@ -76,7 +98,7 @@ def pipeline_runs(args: argparse.Namespace, shape: Shape, work: Path, *,
             before = sandbox.target()
             sandbox.clear()
             cpu = sandbox.cpu()
-            run = migrate(config, sandbox.info, dry_run=dry_run, name=name)
+            run = migrate(config, sandbox.info, dry_run=dry_run, name=name, root=root)
             counts = sandbox.counts()
             after = sandbox.target()
             # One write per object: milestone creates and closes, labels, issues, comments.
@@ -116,6 +138,32 @@ def rate_limited(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return {"limit": args.rate_limit, "wall_s": run.wall_s, "run_s": run.data.get("duration_s"),
             "exit_code": run.exit_code, "requests": counts, "refused": refused,
             "ideal_s": source / args.rate_limit}
+
+
+def side_by_side(args: argparse.Namespace,
+                 one_pass: Callable[[str, Path], list[dict[str, Any]]]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """`--repeat` passes of this checkout, best kept, and as many of `--baseline`'s, if given.
+
+    The two take turns (baseline first on even passes, this one first on odd ones), so a
+    burst of load on the machine falls on both rather than on one.
+    """
+    passes: dict[str, list[list[dict[str, Any]]]] = {"baseline": [], "this": []}
+    for n in range(args.repeat):
+        order = [("this", ROOT)] if args.baseline is None else [("baseline", args.baseline),
+                                                                 ("this", ROOT)]
+        for who, root in order[::-1] if n % 2 else order:
+            passes[who].append(one_pass(f"{n}-{who}", root))
+    return best(passes["this"]), (best(passes["baseline"]) if passes["baseline"] else None)
+
+
+def baseline_info(root: Path) -> dict[str, str]:
+    """Which code the baseline is: its folder and, when it is a git checkout, its commit."""
+    proc = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %s"],
+                          capture_output=True, text=True, check=False)
+    line = proc.stdout.strip() if proc.returncode == 0 else ""
+    return {"root": str(root), "commit": (line[:72] + "...") if len(line) > 75 else
+            line or "not a git checkout"}
 
 
 def best(passes: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -167,15 +215,44 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="only the start-up timing: no sandbox, no pipeline")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="also profile an in-process migration; write the stats here")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also run the pipeline runs with the scbridge of this checkout "
+                             "(e.g. a worktree of the commit before a change), pass by pass "
+                             "in turn with this one's, and print the two side by side")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every number here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
+    if args.baseline is not None:
+        args.baseline = args.baseline.resolve()
+        if not (args.baseline / "bridge" / "__init__.py").is_file():
+            parser.error(f"--baseline {args.baseline}: no bridge/ package there")
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.quick:
         args.no_placement = True
     return args
+
+
+def project_runs(args: argparse.Namespace, shape: Shape, work: Path,
+                 results: dict[str, Any]) -> None:
+    """The milestone project's runs and the issue project's, with `--baseline`'s beside them."""
+    results["runs"], before = side_by_side(
+        args, lambda tag, root: pipeline_runs(args, shape, work / f"pass-{tag}", root=root))
+    if before is not None:
+        results["baseline"] = {**baseline_info(args.baseline), "runs": before}
+        results["this"] = baseline_info(ROOT)["commit"]
+    if args.issue_issues > 0:
+        kinds = Shape(milestones=args.issue_milestones, issues=args.issue_issues,
+                      per_page=args.per_page, page_size=args.page_size,
+                      concurrency=args.concurrency, latency_s=args.latency_ms / 1000,
+                      labels=args.labels, notes=args.notes, move_issues=True)
+        results["issue_shape"] = vars(kinds)
+        results["issue_runs"], before = side_by_side(
+            args, lambda tag, root: pipeline_runs(args, kinds, work / f"issues-{tag}",
+                                                  plan=ISSUE_RUNS, root=root))
+        if before is not None:
+            results["baseline"]["issue_runs"] = before
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,23 +265,15 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"command": " ".join([Path(sys.argv[0]).as_posix(),
                                                     *(argv or sys.argv[1:])]),
                                "machine": machine(), "shape": vars(shape)}
+    results["machine"]["bytecode"] = fresh_bytecode(
+        [ROOT] + ([args.baseline] if args.baseline is not None else []))
     try:
         if args.startup_rounds > 0:
             results["startup"] = startup.run(work / "startup", rounds=args.startup_rounds)
         if args.startup_only:
             sys.stdout.write(report.render(results))
             return _save(args, results, exact=True)
-        passes = [pipeline_runs(args, shape, work / f"pass-{n}") for n in range(args.repeat)]
-        results["runs"] = best(passes)
-        if args.issue_issues > 0:
-            kinds = Shape(milestones=args.issue_milestones, issues=args.issue_issues,
-                          per_page=args.per_page, page_size=args.page_size,
-                          concurrency=args.concurrency, latency_s=args.latency_ms / 1000,
-                          labels=args.labels, notes=args.notes, move_issues=True)
-            results["issue_shape"] = vars(kinds)
-            results["issue_runs"] = best([
-                pipeline_runs(args, kinds, work / f"issues-{n}", plan=ISSUE_RUNS)
-                for n in range(args.repeat)])
+        project_runs(args, shape, work, results)
         if args.rate_limit > 0:
             results["rate_limit"] = rate_limited(args, work / "rate")
         results["extraction"] = extraction.side_by_side(args, work / "extract")

@@ -8,6 +8,7 @@ imported once the arguments say which subcommand runs (`bridge.commands` does th
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -182,8 +183,25 @@ def _print_traceback() -> None:
     traceback.print_exc()
 
 
+#: The cyclic collector's thresholds while a command runs (CPython's are 700, 10, 10). What
+#: start-up imports and a run allocate is nearly all freed by reference counting, yet at 700
+#: the collector ran about 150 times in a milestone dry run (45 ms) and 280 times in the
+#: issue project's re-run (95 ms), rescanning every live object; here 3 and 7 times (15 ms,
+#: 35 ms) with the same peak RSS. Cycles are still collected, only less often.
+GC_THRESHOLDS = (20_000, 10, 10)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code (SPEC §7)."""
+    previous = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        return _main(argv)
+    finally:
+        gc.set_threshold(*previous)  # an embedder's (or a test run's) own settings come back
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     verbosity = -1 if args.quiet else args.verbose
     if args.command == "demo" and not args.verbose:

@@ -54,7 +54,8 @@ def mask_text(text: str) -> str:
     return text
 
 
-def _is_secret_key(key: object) -> bool:
+def is_secret_key(key: object) -> bool:
+    """True for a key whose value is a credential whatever it holds (see SECRET_KEYS)."""
     return isinstance(key, str) and key.lower().replace("-", "_") in SECRET_KEYS
 
 
@@ -65,7 +66,7 @@ def mask_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Mapping):
-        return {mask_value(k): MASK if _is_secret_key(k) else mask_value(v)
+        return {mask_value(k): MASK if is_secret_key(k) else mask_value(v)
                 for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [mask_value(v) for v in value]
@@ -82,7 +83,7 @@ class MaskSecrets:
     def __call__(self, logger: WrappedLogger, method_name: str,
                  event_dict: EventDict) -> EventDict:
         return {mask_text(k) if isinstance(k, str) else k:
-                MASK if _is_secret_key(k) else mask_value(v)
+                MASK if is_secret_key(k) else mask_value(v)
                 for k, v in event_dict.items()}
 
 
@@ -105,6 +106,24 @@ def _level(verbosity: int) -> int:
     return 20 if verbosity == 0 else 10  # INFO, DEBUG
 
 
+def _import_structlog() -> None:
+    """Import structlog (the first time) without the rich it would load and never use here.
+
+    structlog's `dev` and `tracebacks` modules import rich when it is installed, only to draw
+    exception tracebacks; our chain formats them as plain text first (`format_exc_info`), so
+    that is about 30 ms of start-up for nothing. Hiding rich for the length of the import
+    makes structlog take its "rich is absent" path; rich stays importable afterwards (the
+    progress bar imports it when it shows). A structlog already imported is left as it is.
+    """
+    if "structlog" not in sys.modules and "rich" not in sys.modules:
+        sys.modules["rich"] = None  # type: ignore[assignment]  # `import rich` -> ImportError
+        try:
+            import structlog  # noqa: F401, PLC0415 - see the docstring
+        finally:
+            if sys.modules.get("rich", False) is None:
+                del sys.modules["rich"]
+
+
 def configure_logging(*, fmt: LogFormat = "auto", verbosity: int = 0,
                       stream: TextIO | None = None) -> None:
     """Send structlog events to `stream` (stderr): console lines on a TTY, JSON lines otherwise.
@@ -113,6 +132,7 @@ def configure_logging(*, fmt: LogFormat = "auto", verbosity: int = 0,
     """
     if fmt not in ("auto", "console", "json"):
         raise ConfigError(f"--log-format {fmt!r}: use auto, console or json")
+    _import_structlog()
     import structlog  # noqa: PLC0415 - here, not at the top: `--help` and `validate` need none
     out: Any = stream if stream is not None else _CurrentStderr()
     tty = bool(getattr(out, "isatty", lambda: False)())
@@ -120,7 +140,10 @@ def configure_logging(*, fmt: LogFormat = "auto", verbosity: int = 0,
     renderer: Processor
     if console:
         colors = tty and "NO_COLOR" not in os.environ
-        renderer = structlog.dev.ConsoleRenderer(colors=colors)
+        # Plain tracebacks, whether rich is installed or not: `format_exc_info` below has
+        # already turned any exception into text by the time the renderer sees the event.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=colors, exception_formatter=structlog.dev.plain_traceback)
         if tty:  # the terminal would wrap a long line anywhere, even inside key=value
             from bridge.logwrap import FitToTerminal, terminal_width  # noqa: PLC0415
             renderer = FitToTerminal(renderer, lambda: terminal_width(out))

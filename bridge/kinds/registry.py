@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from importlib import import_module
 
 from bridge.engine.kind import Kind
 from bridge.engine.spill import Spill
-from bridge.kinds.comment import CommentKind
 from bridge.kinds.context import KindContext
-from bridge.kinds.issue import IssueKind
-from bridge.kinds.label import LabelKind
-from bridge.kinds.milestone import MilestoneKind
 
 #: Every kind, in the order a run moves them: nothing points at an object not yet there.
 ORDER: tuple[str, ...] = ("label", "milestone", "issue", "comment")
+
+#: Where each kind's class lives: imported only when `transfer:` turns the kind on, so a
+#: milestones-only run does not pay for the issue and comment modules at start-up.
+BUILDERS: dict[str, tuple[str, str]] = {
+    "label": ("bridge.kinds.label", "LabelKind"),
+    "milestone": ("bridge.kinds.milestone", "MilestoneKind"),
+    "issue": ("bridge.kinds.issue", "IssueKind"),
+    "comment": ("bridge.kinds.comment", "CommentKind"),
+}
 
 
 def build_kinds(transfer: Mapping[str, bool], ctx: KindContext) -> list[Kind]:
@@ -23,7 +29,9 @@ def build_kinds(transfer: Mapping[str, bool], ctx: KindContext) -> list[Kind]:
         # The milestones' issue scan reads the issues anyway: it keeps them for the issue
         # kind, every one (migrate, a full mirror scan) or those updated since the bookmark.
         ctx.shared.setdefault("issues", Spill())  # on disk: 200,000 issues keep memory flat
-    builders: dict[str, Callable[[KindContext], Kind]] = {
-        "label": LabelKind, "milestone": MilestoneKind, "issue": IssueKind,
-        "comment": CommentKind}
-    return [builders[name](ctx) for name in ORDER if name in wanted]
+    kinds: list[Kind] = []
+    for name in ORDER:
+        if name in wanted:
+            module, cls = BUILDERS[name]
+            kinds.append(getattr(import_module(module), cls)(ctx))
+    return kinds

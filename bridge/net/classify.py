@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import requests
 
 from bridge.errors import FatalApiError, RetriableApiError
@@ -141,13 +142,26 @@ def remember_json(response: requests.Response,
     data = decoder(response.content) if decoder is not None else None
     if data is None:
         try:
-            data = json.loads(response.content)
+            data = _loads(response.content)
         except (ValueError, RecursionError):  # RecursionError: deeper than any real answer
             raise RetriableApiError(f"{_where(response)}: {response.status_code} with a body "
                                     f"that is not JSON: {_one_line(response.text, 80)!r}"
                                     ) from None
     setattr(response, _PARSED, data)
     return data
+
+
+def _loads(body: bytes) -> Any:
+    """What `json.loads(body)` answers, read by msgspec when it can (about twice as fast).
+
+    Standard JSON decodes to the same values either way; what msgspec refuses (NaN, a
+    number too large for a float, a byte-order mark, UTF-16, a lone surrogate, bytes that
+    are not UTF-8) goes to `json.loads`, which accepts or refuses it as it always did.
+    """
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return json.loads(body)
 
 
 def parse_json(response: requests.Response) -> Any:

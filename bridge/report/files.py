@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bridge.errors import ConfigError
-from bridge.logs import mask_value
 from bridge.report.htmlpage import html_lines
+from bridge.report.jsontext import dumps_masked
 from bridge.report.markdown import render_markdown
 from bridge.report.model import RunReport, item_dict
 
@@ -22,19 +21,14 @@ def render_json(report: RunReport) -> str:
 
 def json_pieces(report: RunReport) -> Iterator[str]:
     """`render_json`'s text in pieces, one item at a time: the same bytes, in flat memory."""
-    doc = mask_value(report.to_dict(items=False))
-    head, marker, tail = _dumps(doc).partition('"items": []')
+    head, marker, tail = dumps_masked(report.to_dict(items=False)).partition('"items": []')
     if not marker:  # pragma: no cover - to_dict always has the key
         raise AssertionError("the report document lost its items")
     yield head + '"items": ['
     for number, item in enumerate(report.items):
-        text = _dumps(mask_value(item_dict(item))).replace("\n", "\n    ")
+        text = dumps_masked(item_dict(item)).replace("\n", "\n    ")
         yield ("," if number else "") + "\n    " + text
     yield ("\n  ]" if report.items else "]") + tail + "\n"
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
 def _html(report: RunReport) -> Iterator[str]:
