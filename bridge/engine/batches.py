@@ -84,7 +84,7 @@ def run_kind(kind: Kind, source: SourceSet, refs: Refs, run: KindRun,
                        mode=run.mode, mirror=run.mirror)
         outcomes: Sequence[ItemOutcome | None] = [None] * len(actions)
         if loader is not None:
-            outcomes = loader.run(actions)
+            outcomes = loader.run(actions, known=part_records)
             after = getattr(kind, "after_load", None)
             if after is not None:
                 after(actions, outcomes)

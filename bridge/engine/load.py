@@ -18,7 +18,7 @@ from typing import Any, cast
 import structlog
 import tenacity
 
-from bridge.checkpoint import Checkpoint, content_hash
+from bridge.checkpoint import Checkpoint, Record, content_hash
 from bridge.engine.refs import Refs
 from bridge.engine.sequences import run_in_sequences
 from bridge.errors import (
@@ -31,10 +31,12 @@ from bridge.errors import (
 from bridge.models import (
     Action,
     Change,
+    Conflict,
     Create,
     Gone,
     ItemOutcome,
     Planned,
+    Skip,
     Unchanged,
     source_id_of,
     target_of,
@@ -77,22 +79,42 @@ class Loader:
         self._concurrency = max(1, concurrency)
         self._stop = stop or threading.Event()
         self._on_item = on_item
+        self._known: Mapping[int, Record] | None = None
         self.fatal: ApiError | None = None  # set when credentials were refused mid-run
         self._fatal_set = threading.Event()  # ... or the target stayed unreachable
 
-    def run(self, actions: Sequence[Planned]) -> list[ItemOutcome]:
+    def run(self, actions: Sequence[Planned],
+            known: Mapping[int, Record] | None = None) -> list[ItemOutcome]:
         """Carry out every action; outcomes come back in the plan's order.
 
         A kind with `sequence_of` (comments: their issue) has each sequence's actions run
         one after another, in plan order, on one worker; different sequences in parallel.
         Once one fails, the rest of its sequence is not attempted: a later comment never
-        lands before an earlier one.
+        lands before an earlier one. `known`: the checkpoint's records of these actions'
+        objects, read when they were planned (an unchanged object's is not read again).
         """
+        self._known = known
         with ThreadPoolExecutor(max_workers=self._concurrency,
                                 thread_name_prefix="load") as pool:
             if getattr(self._kind, "sequence_of", None) is None:
-                return list(pool.map(self._one, actions))
+                return self._sends_only(pool, actions)
             return run_in_sequences(pool, actions, self._kind, self._one)
+
+    def _sends_only(self, pool: ThreadPoolExecutor,
+                    actions: Sequence[Planned]) -> list[ItemOutcome]:
+        """What sends nothing (unchanged, skipped, in conflict) settles here, at once; only
+        the writes wait for the pool (a re-run of 3,000 unchanged issues queues none)."""
+        outcomes: dict[int, ItemOutcome] = {}
+        writes: list[int] = []
+        for index, planned in enumerate(actions):
+            if isinstance(planned, Unchanged | Skip | Conflict):
+                outcomes[index] = self._one(planned)
+            else:
+                writes.append(index)
+        for index, outcome in zip(writes, pool.map(self._one, [actions[i] for i in writes]),
+                                  strict=True):
+            outcomes[index] = outcome
+        return [outcomes[index] for index in range(len(actions))]
 
     def _one(self, planned: Planned) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:
@@ -235,7 +257,8 @@ class Loader:
         only what scbridge closed may later be reopened by a migrate run.
         """
         source_id = planned.wanted.source.id
-        known = self._checkpoint.get(self._kind.name, source_id)
+        known = (self._known.get(source_id) if self._known is not None
+                 else self._checkpoint.get(self._kind.name, source_id))
         if known is None or known.target_id != planned.target.id:
             self._record(source_id, planned.target, "created")
 
