@@ -18,16 +18,14 @@ import structlog
 
 from bridge.checkpoint import Checkpoint, move_aside
 from bridge.config import Config
-from bridge.engine.batches import KindRun, run_kind
 from bridge.engine.kind import Kind
-from bridge.engine.load import Loader
 from bridge.engine.refs import Refs
-from bridge.engine.spill import Spill
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
+from bridge.kindloop import run_kinds
 from bridge.kinds.context import KindContext
 from bridge.kinds.reference_map import issue_url_pattern, sourcecraft_web
 from bridge.kinds.registry import build_kinds
-from bridge.models import ItemOutcome, Planned
+from bridge.models import Planned
 from bridge.net.http import HttpClient
 from bridge.outputs import check_checkpoint, open_checkpoint
 from bridge.preflight import preflight
@@ -125,7 +123,7 @@ def run(config: Config, options: RunOptions) -> RunResult:
             reader, kinds = _kinds(config, options, mapping, checkpoint=checkpoint,
                                    progress=progress, source_http=source_http,
                                    target_http=target_http)
-            items, notes, fatal = _run_kinds(kinds, config, options, checkpoint=checkpoint,
+            items, notes, fatal = run_kinds(kinds, config, options, checkpoint=checkpoint,
                                              progress=progress, target_http=target_http,
                                              project_path=reader.project().path)
             report = _report(config, options, items=items, source_http=source_http,
@@ -194,44 +192,6 @@ def _on_page(options: RunOptions, progress: Progress) -> Callable[[str, int], No
         progress.advance(items, pages=1)
 
     return on_page
-
-
-def _run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
-               checkpoint: Checkpoint, progress: Progress, target_http: HttpClient,
-               project_path: str
-               ) -> tuple[Spill[ReportItem], tuple[str, ...], ApiError | None]:
-    """Extract every kind, then plan and load them in dependency order, passing refs along."""
-    sources = {kind.name: kind.extract() for kind in kinds}
-    for kind in kinds:
-        log.info("extracted", kind=kind.plural, items=sources[kind.name].count(),
-                 pages=sources[kind.name].pages, **dict(sources[kind.name].extra))
-    notes = tuple(note for kind in kinds for note in sources[kind.name].notes)
-    refs = Refs()
-    items: Spill[ReportItem] = Spill()  # on disk: 600,000 report lines keep memory flat
-
-    def loader(kind: Kind) -> Loader:
-        progress.phase(f"load {kind.plural}", total=sources[kind.name].count())
-        return Loader(kind, checkpoint, refs=refs, retrying=target_http.retrying,
-                      concurrency=config.http.concurrency, stop=options.stop,
-                      on_item=lambda _outcome: progress.advance())
-
-    def on_batch(kind: Kind, actions: Sequence[Planned],
-                 outcomes: Sequence[ItemOutcome | None], refs: Refs) -> None:
-        if options.on_planned is not None:  # a saved plan (--plan-out) records each batch
-            options.on_planned(kind, actions, refs)
-        items.extend(ReportItem.from_planned(a, o, project_path=project_path, kind=kind)
-                     for a, o in zip(actions, outcomes, strict=True))
-
-    fatal: ApiError | None = None
-    pointed_at = {name for kind in kinds for name in kind.depends_on}
-    for kind in kinds:
-        if fatal is not None:
-            break  # credentials refused, target gone, numbers drifting: the report says so
-        step = KindRun(checkpoint=checkpoint, mode=options.command,
-                       mirror=config.mirror.for_kind(kind.name), dry_run=options.dry_run,
-                       stop=options.stop, loader=loader, keep_refs=kind.name in pointed_at)
-        fatal = run_kind(kind, sources[kind.name], refs, step, on_batch)
-    return items, notes, fatal
 
 
 def _report(config: Config, options: RunOptions, *, items: Sequence[ReportItem],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -60,6 +61,8 @@ class KindRun:
     #: False when no kind after this one points at it (comments): its refs are not kept,
     #: 400,000 of them would only take memory.
     keep_refs: bool = True
+    #: The kind's target listing, already being read (`lists_ahead`); None: read it here.
+    listed: Future[list[Any]] | None = None
 
 
 def run_kind(kind: Kind, source: SourceSet, refs: Refs, run: KindRun,
@@ -67,7 +70,7 @@ def run_kind(kind: Kind, source: SourceSet, refs: Refs, run: KindRun,
     """Plan and (unless a dry run) load every batch of `kind`; the run-fatal error, if any."""
     records = scoped_records(run.checkpoint, kind, source)
     reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
-    listed = listing(kind, refs, run.stop)
+    listed = run.listed.result() if run.listed is not None else listing(kind, refs, run.stop)
     index = build_index(listed, records)
     split = getattr(kind, "batches", None)
     parts: Iterable[SourceSet] = [source] if split is None else split(source)

@@ -109,6 +109,10 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         return SourceSet(items=tuple(kept), pages=pages,
                          in_scope=lambda record: record.source_id in changed)
 
+    def lists_ahead(self) -> bool:
+        """A migrate lists every issue whatever GitLab says: read while GitLab is read."""
+        return self._ctx.command == "migrate"
+
     def batches(self, source: SourceSet) -> Iterator[SourceSet]:
         """A few thousand issues at a time; kept numbers (created in iid order, gaps filled)
         and a mirror's changed issues in one."""
