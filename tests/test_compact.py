@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bridge.engine.compact import CountMap, NumberMap
+from bridge.compact import CountMap, NumberMap
 
 
 def test_number_map_answers_like_a_dict() -> None:

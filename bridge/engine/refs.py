@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bridge.compact import CountMap
+
 
 @dataclass(frozen=True, slots=True)
 class TargetRef:
@@ -25,30 +27,58 @@ class Refs:
     """GitLab id -> TargetRef per kind, and the reasons of those that failed or were left out."""
 
     def __init__(self) -> None:
-        self._refs: dict[str, dict[int, TargetRef]] = {}
+        self._refs: dict[str, _Table] = {}
         self._missing: dict[str, dict[int, str]] = {}
         self.version = 0  # moves with every put and miss: what was worked out from refs is stale
 
     def put(self, kind: str, source_id: int, ref: TargetRef) -> None:
         """Note where `source_id` of `kind` is (or will be) on the target."""
-        self._refs.setdefault(kind, {})[source_id] = ref
+        table = self._refs.get(kind)
+        if table is None:
+            table = self._refs[kind] = _Table()
+        table.put(source_id, ref)
         self._missing.get(kind, {}).pop(source_id, None)
         self.version += 1
 
     def miss(self, kind: str, source_id: int, reason: str) -> None:
         """Note that `source_id` of `kind` is not on the target, and why."""
         self._missing.setdefault(kind, {})[source_id] = reason
-        self._refs.get(kind, {}).pop(source_id, None)
+        table = self._refs.get(kind)
+        if table is not None:
+            table.drop(source_id)
         self.version += 1
 
     def get(self, kind: str, source_id: int) -> TargetRef | None:
         """Where `source_id` of `kind` is on the target, None if unknown or missing."""
-        return self._refs.get(kind, {}).get(source_id)
+        table = self._refs.get(kind)
+        return None if table is None else table.get(source_id)
 
     def why_missing(self, kind: str, source_id: int) -> str | None:
         """Why `source_id` of `kind` has no target object, None if it has one or is unknown."""
         return self._missing.get(kind, {}).get(source_id)
 
-    def of(self, kind: str) -> dict[int, TargetRef]:
-        """Every known target of one kind, by GitLab id."""
-        return dict(self._refs.get(kind, {}))
+
+
+class _Table:
+    """One kind's refs in 16 bytes an object plus the refs themselves, a ref handed out for
+    many objects at once (every issue a dry run plans) stored once."""
+
+    def __init__(self) -> None:
+        self._slots = CountMap()  # GitLab id -> position in _refs, -1: dropped
+        self._refs: list[TargetRef] = []
+
+    def put(self, source_id: int, ref: TargetRef) -> None:
+        at = self._slots.get(source_id)
+        if at is not None and at >= 0 and self._refs[at] is ref:
+            return
+        if not self._refs or self._refs[-1] is not ref:
+            self._refs.append(ref)
+        self._slots[source_id] = len(self._refs) - 1
+
+    def drop(self, source_id: int) -> None:
+        if source_id in self._slots:
+            self._slots[source_id] = -1
+
+    def get(self, source_id: int) -> TargetRef | None:
+        at = self._slots.get(source_id)
+        return self._refs[at] if at is not None and at >= 0 else None

@@ -18,8 +18,8 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.checkpoint import Record
+from bridge.compact import CountMap
 from bridge.engine.batches import batch_size
-from bridge.engine.compact import CountMap
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text

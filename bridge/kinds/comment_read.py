@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bridge.engine.compact import CountMap
+from bridge.compact import CountMap
 from bridge.engine.spill import Spill
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import not_a_comment

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 
 from bridge.checkpoint import Record
-from bridge.engine.compact import NumberMap
+from bridge.compact import NumberMap
 from bridge.engine.kind import number_placeholder
 from bridge.engine.refs import Refs
 from bridge.kinds.context import KindContext

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from bridge.compact import CountMap
 from bridge.errors import FatalApiError
 from bridge.models import SourceMilestone
 from bridge.net.http import HttpClient, parse_json
@@ -183,7 +184,7 @@ class GitLabReader:
         shifting every later page by one (which shows us items twice or skips them).
         """
         project = self.project()
-        seen: set[int] = set()  # ints only: about 30 bytes per issue, even for 200,000
+        seen = CountMap()  # ids seen (-> 1): 16 bytes an issue, even for 200,000
         cache: MilestoneCache = {}
         query: dict[str, Any] = {"order_by": "created_at", "sort": "asc",
                                  "per_page": self._per_page, **(params or {})}
@@ -192,7 +193,7 @@ class GitLabReader:
                                what="issues", decoder=wire.decode_issues):
             issues = [parse_issue(item, project, cache) for item in page]
             fresh = [issue for issue in issues if issue.id not in seen]
-            seen.update(issue.id for issue in fresh)
+            seen.update((issue.id, 1) for issue in fresh)
             yield fresh
 
     def notes(self, issue: IssueRef) -> list[SourceNote]:

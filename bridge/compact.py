@@ -73,6 +73,16 @@ class _Sorted(MutableMapping[int, V], Generic[V]):
             raise KeyError(key)
         return self._decode(key, self._words[at])
 
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, int) and (key in self._recent or self._find(key) >= 0)
+
+    def get(self, key: int, default: V | None = None) -> V | None:  # type: ignore[override]
+        """The value of `key`, else `default` (no exception raised on the way)."""
+        if key in self._recent:
+            return self._recent[key]
+        at = self._find(key)
+        return default if at < 0 else self._decode(key, self._words[at])
+
     def __setitem__(self, key: int, value: V) -> None:
         at = self._find(key)
         if at < 0:
