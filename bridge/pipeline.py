@@ -18,6 +18,7 @@ import structlog
 
 from bridge.checkpoint import Checkpoint, move_aside
 from bridge.config import Config
+from bridge.engine.batches import batch_size
 from bridge.engine.kind import Kind
 from bridge.engine.refs import Refs
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
@@ -112,6 +113,7 @@ def run(config: Config, options: RunOptions) -> RunResult:
     """One migrate or mirror run (or its dry run), ending in the report of what was done."""
     started, clock0 = _now(), time.monotonic()
     mapping = refuse_problems(load_mapping(config.mapping))  # exit 2 before any request
+    batch_size(1)  # a bad SCBRIDGE_BATCH: exit 2 before any request too
     with _open_checkpoint(config, options) as checkpoint, \
             Progress(enabled=options.progress) as progress:
         run_id = None if options.dry_run else checkpoint.begin_run(options.command)

@@ -89,3 +89,20 @@ def test_views_read_items_by_position() -> None:
     assert len(titled) == len(report.items)
     assert {item.title for item in titled} == {"x"}
     assert titled[1:2][0].title == "x"
+
+
+def test_a_bad_batch_size_exits_2_before_any_request(tmp_path: Path) -> None:
+    """SCBRIDGE_BATCH=abc: one line naming the variable, exit 2, nothing sent."""
+    import reliability_support as support
+
+    from bridge.sandbox import Sandbox
+
+    with Sandbox() as sb:
+        config = support.write_config(tmp_path, sb, extra="transfer:\n  comments: true\n")
+        env = {**support.token_env(sb), "SCBRIDGE_BATCH": "abc"}
+        done = support.cli(["migrate", "-c", str(config), "--no-progress"], env)
+        assert done.returncode == 2
+        assert "SCBRIDGE_BATCH must be a positive whole number" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert sb.log.count("source_read") == 0
+        assert sb.log.count("target_read") == 0

@@ -32,6 +32,7 @@ import structlog
 from bridge import pipeline
 from bridge.checkpoint import Checkpoint
 from bridge.config import Config
+from bridge.engine.batches import batch_size
 from bridge.engine.kind import Kind, SourceSet
 from bridge.engine.refs import Refs
 from bridge.engine.spill import Spill
@@ -137,6 +138,7 @@ def verify(config: Config, options: pipeline.RunOptions) -> VerifyReport:
     clock0 = time.monotonic()
     options = replace(options, command="migrate", dry_run=True, fresh=False)
     mapping = refuse_problems(load_mapping(config.mapping))  # exit 2 before any request
+    batch_size(1)  # a bad SCBRIDGE_BATCH too
     path = options.checkpoint or config.checkpoint
     check_checkpoint(path, readonly=True)
     # The kinds read as on a fresh machine (no stamps, no bookmark: everything is read);
