@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge.checkpoint import Checkpoint, Record
 from bridge.config import MirrorConfig
@@ -28,6 +28,8 @@ from bridge.engine.plan import Mode, PlanInput, build_index, plan
 from bridge.engine.refs import Refs
 from bridge.errors import ApiError, ConfigError, Interrupted
 from bridge.models import ItemOutcome, Planned
+
+T = TypeVar("T")
 
 #: Overrides how many objects a batch holds (a kind's default: issues 1,000, comments 2,000):
 #: smaller needs less memory, larger pauses the write pool less often. Tests set it to 2.
@@ -42,6 +44,22 @@ def batch_size(default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{BATCH_ENV} must be a positive whole number, not '{raw}'")
     return int(raw)
+
+
+def chunked(items: Iterable[T], limit: int,
+            weight: Callable[[T], int] = lambda _item: 1) -> Iterator[list[T]]:
+    """`items` in lists whose weights add up to `limit` (the last may weigh less); an item
+    is never split: an issue's comments stay in one batch."""
+    batch: list[T] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += weight(item)
+        if size >= limit:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 #: Called with each batch once it is planned (and loaded): the report, a saved plan.
@@ -69,7 +87,7 @@ def run_kind(kind: Kind, source: SourceSet, refs: Refs, run: KindRun,
              on_batch: OnBatch) -> ApiError | None:
     """Plan and (unless a dry run) load every batch of `kind`; the run-fatal error, if any."""
     records = scoped_records(run.checkpoint, kind, source)
-    reserved = {sid: rec.key for sid, rec in records.items() if rec.key}
+    reserved = _Keys(records)
     listed = run.listed.result() if run.listed is not None else listing(kind, refs, run.stop)
     index = build_index(listed, records)
     split = getattr(kind, "batches", None)
@@ -128,6 +146,27 @@ def listing(kind: Kind, refs: Refs, stop: threading.Event) -> list[Any]:
         if stop.is_set():
             raise Interrupted("interrupted while reading SourceCraft; nothing was written")
     return listed
+
+
+class _Keys(Mapping[int, str]):
+    """GitLab id -> the natural key its record holds (those with one), read from the records
+    when asked: a kind that settles names over its records (milestones) walks them, the
+    others never do, and 400,000 comment records need no second dict."""
+
+    def __init__(self, records: Mapping[int, Record]) -> None:
+        self._records = records
+
+    def __getitem__(self, source_id: int) -> str:
+        key = self._records[source_id].key
+        if not key:
+            raise KeyError(source_id)
+        return key
+
+    def __iter__(self) -> Iterator[int]:
+        return (sid for sid, rec in self._records.items() if rec.key)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _grouped(kind: Kind, records: Mapping[int, Record]) -> dict[Hashable, list[int]] | None:

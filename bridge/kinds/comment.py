@@ -19,7 +19,7 @@ from typing import Any
 
 from bridge.checkpoint import Record
 from bridge.compact import CountMap
-from bridge.engine.batches import batch_size
+from bridge.engine.batches import batch_size, chunked
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
@@ -78,9 +78,8 @@ class CommentKind(CommentRows):
         def in_scope(record: Record) -> bool:  # the comments of the issues read this run
             return self.record_group(record) in read_urls()
 
-        return SourceSet(items=issues, pages=len(issues), in_scope=in_scope,
-                         size=sum(len(notes.items) for notes in issues),
-                         extra={"issues_read": len(issues), "issues_skipped": got.settled})
+        return SourceSet(items=issues, pages=got.read, in_scope=in_scope, size=got.items,
+                         extra={"issues_read": got.read, "issues_skipped": got.settled})
 
     def record_group(self, record: Record) -> str:
         """A comment's record goes with the batch holding its issue (by the issue's URL)."""
@@ -88,16 +87,9 @@ class CommentKind(CommentRows):
 
     def batches(self, source: SourceSet) -> Iterator[SourceSet]:
         """Whole issues' comments, about BATCH at a time, with their issues' URLs."""
-        limit = 2 * batch_size(BATCH // 2)
-        batch: list[IssueNotes] = []
-        size = 0
-        for notes in source.items:
-            batch.append(notes)
-            size += len(notes.items)
-            if size >= limit:
-                yield replace(source, items=batch, groups=frozenset(n.url for n in batch))
-                batch, size = [], 0
-        if batch:
+        batches: Iterator[list[IssueNotes]] = chunked(
+            source.items, 2 * batch_size(BATCH // 2), weight=lambda notes: len(notes.items))
+        for batch in batches:
             yield replace(source, items=batch, groups=frozenset(n.url for n in batch))
 
     def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],

@@ -58,6 +58,8 @@ class NotesRead:
     counts: CountMap = field(default_factory=CountMap)  # issue id -> comments, when any
     settled: int = 0  # issues not read: no notes, or unchanged since their stamp
     emptied: set[int] = field(default_factory=set)  # issues whose notes were all deleted
+    read: int = 0  # issues whose notes were read (one request each, at least)
+    items: int = 0  # comments and skipped-notes rows in `issues`
 
 
 def read_notes(ctx: KindContext, issues: Iterable[IssueRef],
@@ -95,6 +97,8 @@ def read_notes(ctx: KindContext, issues: Iterable[IssueRef],
                     sum(w == "award" for _, w in skipped)))
             got.issues.append(IssueNotes(issue.id, issue_text.issue_url(issue, web_url),
                                          stamp(issue), tuple(items)))
+            got.read += 1
+            got.items += len(items)
     return got
 
 

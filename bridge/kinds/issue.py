@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from bridge.engine.batches import batch_size
+from bridge.engine.batches import batch_size, chunked
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.engine.spill import Spill
@@ -32,6 +32,7 @@ from bridge.kinds.issue_refs import iid_of, issue_numbers, reference_map
 from bridge.kinds.reference_map import ReferenceMap
 from bridge.models import Change, Create, ItemOutcome, Planned, Skipped, Unchanged
 from bridge.rules import RecordError
+from bridge.sources.gitlab import IssueRef
 from bridge.targets.records import ISSUE_FIELDS, TargetIssue
 
 log = structlog.get_logger(__name__)
@@ -74,11 +75,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         kept = self._ctx.shared.get("issues")
         pages = 0
         if kept is None:
-            kept = Spill()
-            for page in self._ctx.reader.issue_pages():
-                pages += 1
-                kept.extend(page)
-                self._ctx.on_page("issues", len(page))
+            kept, pages = self._read_all()
         for slug in sorted({self._ctx.users[i.assignee.username] for i in kept
                             if i.assignee is not None and i.assignee.username in self._ctx.users}):
             self._user_ids[slug] = self._ctx.tracker.user_id(slug)
@@ -95,11 +92,8 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
             # that every issue is on SourceCraft: issues just turned on, or one that failed
             # or never got its answer, need every issue planned once.
             self._ctx.shared["issue_scan"] = "full"
-            kept = Spill()
-            for page in self._ctx.reader.issue_pages():
-                pages += 1
-                kept.extend(page)
-                self._ctx.on_page("issues", len(page))
+            kept, read = self._read_all()
+            pages += read
             self._ctx.shared["issue_items"] = kept
             return SourceSet(items=kept, pages=pages)
         # A mirror run that read only the issues updated since its bookmark plans only those:
@@ -108,6 +102,16 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         self._changed = changed
         return SourceSet(items=tuple(kept), pages=pages,
                          in_scope=lambda record: record.source_id in changed)
+
+    def _read_all(self) -> tuple[Spill[IssueRef], int]:
+        """Every issue of the project, read here (on disk), and the pages it took."""
+        kept: Spill[IssueRef] = Spill()
+        pages = 0
+        for page in self._ctx.reader.issue_pages():
+            pages += 1
+            kept.extend(page)
+            self._ctx.on_page("issues", len(page))
+        return kept, pages
 
     def lists_ahead(self) -> bool:
         """A migrate lists every issue whatever GitLab says: read while GitLab is read."""
@@ -119,14 +123,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         if self._ctx.numbering == PRESERVE or self._changed is not None:
             yield source
             return
-        size = batch_size(BATCH)
-        batch: list[Any] = []
-        for issue in source.items:
-            batch.append(issue)
-            if len(batch) >= size:
-                yield replace(source, items=batch)
-                batch = []
-        if batch:
+        for batch in chunked(source.items, batch_size(BATCH)):
             yield replace(source, items=batch)
 
     def _bookmark_covers_issues(self) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from bridge.checkpoint import content_hash
+from bridge.engine.batches import chunked
 from bridge.engine.spill import Spill
 from bridge.errors import ApiError
 from bridge.kinds.context import KindContext
@@ -69,8 +70,8 @@ class ReferenceCompletion:
     def after_batches(self) -> None:
         """The issues whose references pointed at issues of later batches, completed now."""
         later, self._waiting = self._waiting, None
-        if later:
-            self._run(list(later), None)
+        for owed in chunked(later or (), 1000):  # a few in memory at a time
+            self._run(owed, None)
 
     def _later(self) -> Spill[tuple[WantedIssue, TargetIssue]]:
         if self._waiting is None:
