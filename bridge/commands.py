@@ -52,23 +52,24 @@ def cmd_run(args: argparse.Namespace, stop: threading.Event) -> int:
     """`migrate` and `mirror`, real or dry."""
     from bridge.outputs import prepare_report
     from bridge.pipeline import RunOptions, run
-    from bridge.report import REPORT_FORMATS, render_text, write_report
-    from bridge.report.text import report_width
-    if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
-        raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
-                          f"{', '.join(sorted(REPORT_FORMATS))}")
+    _check_report_suffix(args.report)
     if args.plan_out is not None and not args.dry_run:
         raise ConfigError("--plan-out needs --dry-run: a plan is made without writing, then "
                           "carried out by `scbridge apply`")
     config = _with_secrets_registered(load_config(args.config))
     prepare_report(args.report)  # before any request: a run must not end unable to save
-    from bridge.plans.collect import PlanCollector
-    collector = PlanCollector() if args.plan_out is not None else None
+    collector = None
+    if args.plan_out is not None:
+        from bridge.plans.collect import PlanCollector
+        collector = PlanCollector()
     options = RunOptions(command=args.command, dry_run=args.dry_run, fresh=args.fresh,
                          checkpoint=_checkpoint(args.checkpoint, config),
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop,
                          on_planned=collector)
     result = run(config, options)
+    # The renderers (and rich) once the run is over: none is needed before its first request.
+    from bridge.report import render_text, write_report
+    from bridge.report.text import report_width
     sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
                                  quiet=args.quiet,
                                  report_path=None if args.report is None else str(args.report)))
@@ -93,11 +94,9 @@ def cmd_apply(args: argparse.Namespace, stop: threading.Event) -> int:
     from bridge.pipeline import RunOptions
     from bridge.plans import document
     from bridge.plans.apply import apply_plan
-    from bridge.report import REPORT_FORMATS, render_text, write_report
+    from bridge.report import render_text, write_report
     from bridge.report.text import report_width
-    if args.report is not None and args.report.suffix.lower() not in REPORT_FORMATS:
-        raise ConfigError(f"--report {args.report}: the format comes from the extension, one of "
-                          f"{', '.join(sorted(REPORT_FORMATS))}")
+    _check_report_suffix(args.report)
     doc = document.load(args.plan)
     config = _with_secrets_registered(load_config(args.config or Path(doc["config_path"])))
     document.check_identity(doc, config, args.plan)
@@ -112,6 +111,14 @@ def cmd_apply(args: argparse.Namespace, stop: threading.Event) -> int:
     if result.error is not None:
         print(f"scbridge: error: {result.error}", file=sys.stderr)
     return result.report.exit_code
+
+
+def _check_report_suffix(path: Path | None) -> None:
+    """ConfigError unless `--report` names a format by its extension (before any request)."""
+    from bridge.report import REPORT_SUFFIXES
+    if path is not None and path.suffix.lower() not in REPORT_SUFFIXES:
+        raise ConfigError(f"--report {path}: the format comes from the extension, one of "
+                          f"{', '.join(REPORT_SUFFIXES)}")
 
 
 def cmd_verify(args: argparse.Namespace, stop: threading.Event) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -50,6 +49,10 @@ def parse_zone(text: str) -> tzinfo | None:
             return None
         delta = timedelta(hours=hours, minutes=minutes)
         return timezone(-delta if match[1] == "-" else delta)
+    # Only a named zone needs zoneinfo (and the time-zone database it looks up): imported
+    # here, a mapping in UTC or at an offset compiles without it (start-up time).
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415 - see above
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
