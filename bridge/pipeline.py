@@ -12,20 +12,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import structlog
 
 from bridge.checkpoint import Checkpoint, move_aside
 from bridge.config import Config
-from bridge.engine.batches import batch_size
-from bridge.engine.kind import Kind
-from bridge.engine.refs import Refs
+from bridge.engine.batchsize import batch_size
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
-from bridge.kindloop import run_kinds
-from bridge.kinds.context import KindContext
-from bridge.kinds.reference_map import issue_url_pattern, sourcecraft_web
-from bridge.kinds.registry import build_kinds
 from bridge.models import Planned
 from bridge.net.http import HttpClient
 from bridge.outputs import check_checkpoint, open_checkpoint
@@ -36,7 +30,10 @@ from bridge.rules import CompiledMapping, load_mapping
 from bridge.rules.lint import refuse_problems
 from bridge.sources.gitlab import GitLabReader
 from bridge.targets.sourcecraft import SourceCraftClient
-from bridge.targets.tracker import TrackerClient
+
+if TYPE_CHECKING:
+    from bridge.engine.kind import Kind
+    from bridge.engine.refs import Refs
 
 log = structlog.get_logger(__name__)
 
@@ -125,6 +122,7 @@ def run(config: Config, options: RunOptions) -> RunResult:
             reader, kinds = _kinds(config, options, mapping, checkpoint=checkpoint,
                                    progress=progress, source_http=source_http,
                                    target_http=target_http)
+            from bridge.kindloop import run_kinds  # after preflight's requests: start-up
             items, notes, fatal = run_kinds(kinds, config, options, checkpoint=checkpoint,
                                              progress=progress, target_http=target_http,
                                              project_path=reader.project().path)
@@ -162,6 +160,10 @@ def _kinds(config: Config, options: RunOptions, mapping: CompiledMapping, *,
     target = SourceCraftClient(target_http, org=config.target.org, repo=config.target.repo,
                                silent=config.target.silent, page_size=config.target.page_size)
     preflight(config, reader, source_http, target)  # exit 3 before any page is read
+    from bridge.kinds.context import KindContext
+    from bridge.kinds.reference_map import issue_url_pattern, sourcecraft_web
+    from bridge.kinds.registry import build_kinds
+    from bridge.targets.tracker import TrackerClient
     _claim(config, options, checkpoint)
     tracker = TrackerClient(target_http, org=config.target.org, repo=config.target.repo,
                             silent=config.target.silent, page_size=config.target.page_size)

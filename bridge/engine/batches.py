@@ -12,7 +12,6 @@ would. A kind's `after_batches()` runs once every batch is loaded.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
@@ -21,30 +20,16 @@ from typing import Any, TypeVar
 
 from bridge.checkpoint import Checkpoint, Record
 from bridge.config import MirrorConfig
+from bridge.engine.batchsize import batch_size  # noqa: F401 - still importable from here
 from bridge.engine.kind import Kind, SourceSet
 from bridge.engine.learn import learn
 from bridge.engine.load import Loader
 from bridge.engine.plan import Mode, PlanInput, build_index, plan
 from bridge.engine.refs import Refs
-from bridge.errors import ApiError, ConfigError, Interrupted
+from bridge.errors import ApiError, Interrupted
 from bridge.models import ItemOutcome, Planned
 
 T = TypeVar("T")
-
-#: Overrides how many objects a batch holds (a kind's default: issues 1,000, comments 2,000):
-#: smaller needs less memory, larger pauses the write pool less often. Tests set it to 2.
-BATCH_ENV = "SCBRIDGE_BATCH"
-
-
-def batch_size(default: int) -> int:
-    """`default`, or the positive whole number SCBRIDGE_BATCH holds."""
-    raw = os.environ.get(BATCH_ENV, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{BATCH_ENV} must be a positive whole number, not '{raw}'")
-    return int(raw)
-
 
 def chunked(items: Iterable[T], limit: int,
             weight: Callable[[T], int] = lambda _item: 1) -> Iterator[list[T]]:

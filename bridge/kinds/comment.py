@@ -19,7 +19,8 @@ from typing import Any
 
 from bridge.checkpoint import Record
 from bridge.compact import CountMap
-from bridge.engine.batches import batch_size, chunked
+from bridge.engine.batches import chunked
+from bridge.engine.batchsize import batch_size
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text

@@ -15,7 +15,8 @@ from typing import Any
 
 import structlog
 
-from bridge.engine.batches import batch_size, chunked
+from bridge.engine.batches import chunked
+from bridge.engine.batchsize import batch_size
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.engine.spill import Spill

@@ -32,7 +32,7 @@ import structlog
 from bridge import pipeline
 from bridge.checkpoint import Checkpoint
 from bridge.config import Config
-from bridge.engine.batches import batch_size
+from bridge.engine.batchsize import batch_size
 from bridge.engine.kind import Kind, SourceSet
 from bridge.engine.refs import Refs
 from bridge.engine.spill import Spill
