@@ -8,7 +8,6 @@ walking a mapping's keys refusing one given twice.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +111,8 @@ def describe(node: Node, value: Any = _BRIEF) -> str:
 
 def nearest(word: str, options: Iterable[str]) -> str | None:
     """The option closest to a mistyped `word`, if one is close enough to suggest."""
+    import difflib  # noqa: PLC0415 - only for a mistake: a good config starts without it
+
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return close[0] if close else None
 
