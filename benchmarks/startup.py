@@ -1,12 +1,16 @@
-"""Start-up: `scbridge --help` and `scbridge validate` against a bare `python -c pass`, one run.
+"""Start-up: `scbridge --help`, `validate` and a run's first request against `python -c pass`.
 
-Each round starts the three commands one after another (in a rotating order), so load on
-the machine falls on all three alike; the median over the rounds is compared, and the
-minimum is shown as the least disturbed figure.
+Each round starts the commands one after another (in a rotating order), so load on the
+machine falls on all alike; the median over the rounds is compared, and the minimum is
+shown as the least disturbed figure. The first-request row is a `migrate --dry-run` whose
+servers are a closed port: it is timed from the process's start to its first
+`socket.connect` (an audit hook in the child reports when), which follows every check a
+run makes before it sends anything (config, mapping, report path, checkpoint).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -17,7 +21,23 @@ from typing import Any
 CONFIG = """\
 source: {url: "http://127.0.0.1:9", project: group/project}
 target: {url: "http://127.0.0.1:9", org: my-org, repo: my-repo}
+http: {max_attempts: 1}
 """
+
+#: Runs scbridge (argv after the pipe's fd) and writes time.time() to that fd at the first
+#: socket.connect, the moment the first request goes out.
+_FIRST_REQUEST = """\
+import os, sys, time
+fd, sent = int(sys.argv[1]), []
+def hook(event, args):
+    if event == "socket.connect" and not sent:
+        sent.append(os.write(fd, repr(time.time()).encode()))
+sys.addaudithook(hook)
+from bridge.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+FIRST_REQUEST = "scbridge migrate: 1st request"
 
 
 def _scbridge() -> list[str]:
@@ -36,6 +56,29 @@ def _once(argv: list[str]) -> float:
     return elapsed
 
 
+def _first_request(argv: list[str]) -> float:
+    """Seconds from spawning `argv` (scbridge's arguments) to its first socket.connect."""
+    read, write = os.pipe()
+    try:
+        started = time.time()
+        proc = subprocess.run([sys.executable, "-c", _FIRST_REQUEST, str(write), *argv],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
+                              timeout=60, pass_fds=(write,),
+                              env={**os.environ, "GITLAB_TOKEN": "bench-token",
+                                   "SOURCECRAFT_TOKEN": "bench-token"})
+        os.close(write)
+        write = -1
+        sent = os.read(read, 100)
+    finally:
+        os.close(read)
+        if write >= 0:
+            os.close(write)
+    if not sent:
+        raise RuntimeError(f"scbridge {' '.join(argv)} sent no request (exit "
+                           f"{proc.returncode}): {proc.stderr[-500:]!r}")
+    return float(sent) - started
+
+
 def run(work: Path, *, rounds: int = 20) -> dict[str, Any]:
     """Time each command `rounds` times; medians, minima, and each against the bare start."""
     work.mkdir(parents=True, exist_ok=True)
@@ -43,14 +86,21 @@ def run(work: Path, *, rounds: int = 20) -> dict[str, Any]:
     config.write_text(CONFIG, encoding="utf-8")
     commands = {"python -c pass": [sys.executable, "-c", "pass"],
                 "scbridge --help": [*_scbridge(), "--help"],
-                "scbridge validate": [*_scbridge(), "validate", "-c", str(config)]}
+                "scbridge validate": [*_scbridge(), "validate", "-c", str(config)],
+                FIRST_REQUEST: ["migrate", "-c", str(config), "--dry-run", "--no-progress",
+                                "--log-format", "json", "--checkpoint", str(work / "cp")]}
     names = list(commands)
     times: dict[str, list[float]] = {name: [] for name in names}
-    for argv in commands.values():  # warm the file cache (and .pyc files) first
-        _once(argv)
+
+    def once(name: str) -> float:
+        argv = commands[name]
+        return _first_request(argv) if name == FIRST_REQUEST else _once(argv)
+
+    for name in names:  # warm the file cache (and .pyc files) first
+        once(name)
     for n in range(rounds):
-        for name in names[n % 3:] + names[:n % 3]:
-            times[name].append(_once(commands[name]))
+        for name in names[n % len(names):] + names[:n % len(names)]:
+            times[name].append(once(name))
     bare = statistics.median(times[names[0]])
     rows = []
     for name in names:

@@ -144,7 +144,8 @@ def test_a_run_imports_the_kinds_it_moves(tmp_path: Path, transfer: str, kinds: 
 
 
 def test_benchmark_has_a_start_up_row(tmp_path: Path) -> None:
-    """benchmarks/run.py times `--help` and `validate` against `python -c pass` in one run."""
+    """benchmarks/run.py times `--help`, `validate` and a run's first request against
+    `python -c pass` in one run."""
     root = Path(__file__).resolve().parents[1]
     out = tmp_path / "startup.json"
     proc = subprocess.run([sys.executable, str(root / "benchmarks" / "run.py"), "--startup-only",
@@ -152,12 +153,16 @@ def test_benchmark_has_a_start_up_row(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120, check=False, cwd=root)
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = {row["command"]: row for row in json.loads(out.read_text("utf-8"))["startup"]["rows"]}
-    assert list(rows) == ["python -c pass", "scbridge --help", "scbridge validate"]
+    assert list(rows) == ["python -c pass", "scbridge --help", "scbridge validate",
+                          "scbridge migrate: 1st request"]
     assert rows["python -c pass"]["ratio"] == 1.0
     for row in rows.values():
         assert row["over_bare_s"] == row["median_s"] - rows["python -c pass"]["median_s"]
     assert "start-up (2 rounds)" in proc.stdout
     assert "scbridge validate" in proc.stdout
+    # A run's first request comes after everything validate does (and more): never sooner.
+    first = rows["scbridge migrate: 1st request"]
+    assert first["min_s"] > rows["python -c pass"]["min_s"]
 
 
 def test_validate_of_a_fleet_loads_nothing_heavy_either(tmp_path: Path) -> None:
