@@ -94,8 +94,6 @@ def cmd_apply(args: argparse.Namespace, stop: threading.Event) -> int:
     from bridge.pipeline import RunOptions
     from bridge.plans import document
     from bridge.plans.apply import apply_plan
-    from bridge.report import render_text, write_report
-    from bridge.report.text import report_width
     _check_report_suffix(args.report)
     doc = document.load(args.plan)
     config = _with_secrets_registered(load_config(args.config or Path(doc["config_path"])))
@@ -104,6 +102,8 @@ def cmd_apply(args: argparse.Namespace, stop: threading.Event) -> int:
     options = RunOptions(checkpoint=_checkpoint(args.checkpoint, config),
                          progress=not args.no_progress and sys.stderr.isatty(), stop=stop)
     result = apply_plan(doc, config, options, path=str(args.plan))
+    from bridge.report import render_text, write_report  # after the run, as in cmd_run
+    from bridge.report.text import report_width
     sys.stdout.write(render_text(result.report, width=report_width(sys.stdout),
                                  quiet=args.quiet))
     if args.report is not None:
