@@ -20,6 +20,9 @@ from bridge.checkpoint import Checkpoint, move_aside
 from bridge.config import Config
 from bridge.engine.batchsize import batch_size
 from bridge.errors import ApiError, BridgeError, CheckpointError, Interrupted
+from bridge.kinds.context import KindContext
+from bridge.kinds.reference_map import issue_url_pattern, sourcecraft_web
+from bridge.kinds.registry import build_kinds
 from bridge.models import Planned
 from bridge.net.http import HttpClient
 from bridge.outputs import check_checkpoint, open_checkpoint
@@ -30,6 +33,7 @@ from bridge.rules import CompiledMapping, load_mapping
 from bridge.rules.lint import refuse_problems
 from bridge.sources.gitlab import GitLabReader
 from bridge.targets.sourcecraft import SourceCraftClient
+from bridge.targets.tracker import TrackerClient
 
 if TYPE_CHECKING:
     from bridge.engine.kind import Kind
@@ -159,12 +163,6 @@ def _kinds(config: Config, options: RunOptions, mapping: CompiledMapping, *,
                           api_prefix=f"/api/{config.source.api_version}")
     target = SourceCraftClient(target_http, org=config.target.org, repo=config.target.repo,
                                silent=config.target.silent, page_size=config.target.page_size)
-    preflight(config, reader, source_http, target)  # exit 3 before any page is read
-    from bridge.kinds.context import KindContext
-    from bridge.kinds.reference_map import issue_url_pattern, sourcecraft_web
-    from bridge.kinds.registry import build_kinds
-    from bridge.targets.tracker import TrackerClient
-    _claim(config, options, checkpoint)
     tracker = TrackerClient(target_http, org=config.target.org, repo=config.target.repo,
                             silent=config.target.silent, page_size=config.target.page_size)
     ctx = KindContext(reader=reader, target=target, tracker=tracker, mapping=mapping,
@@ -175,7 +173,10 @@ def _kinds(config: Config, options: RunOptions, mapping: CompiledMapping, *,
                       issue_url_pattern=issue_url_pattern(
                           config.target.org, config.target.repo,
                           web=sourcecraft_web(config.target.url)))
-    return reader, build_kinds(config.transfer, ctx)
+    kinds = build_kinds(config.transfer, ctx)  # before any request: nothing waits on it
+    preflight(config, reader, source_http, target)  # exit 3 before any page is read
+    _claim(config, options, checkpoint)
+    return reader, kinds
 
 
 def _claim(config: Config, options: RunOptions, checkpoint: Checkpoint) -> None:

@@ -36,15 +36,15 @@ with open(out, "w", encoding="utf-8") as f:
 
 #: Never needed before the first request: asyncio (structlog's async methods, see
 #: bridge.standins), the report renderers and the rich they use, slugs, named time zones,
-#: saved plans, the kinds (built once preflight answered), fleets, the sandbox.
+#: saved plans, emoji (the comment kind reads its table at the first note), fleets, the
+#: sandbox. (The kinds are built before it: building them needs no request.)
 DEFERRED = ("asyncio", "rich", "slugify", "zoneinfo", "emoji", "bridge.report.files",
             "bridge.report.text", "bridge.report.htmlpage", "bridge.report.markdown",
-            "bridge.report.cells", "bridge.plans", "bridge.kinds", "bridge.fleet.command",
-            "bridge.sandbox", "bridge.demo")
+            "bridge.report.cells", "bridge.plans", "bridge.fleet.command", "bridge.sandbox",
+            "bridge.demo")
 
-#: Nor, for migrate and mirror, the loop over the kinds and the engine it drives.
-RUN_DEFERRED = ("bridge.kindloop", "bridge.engine.batches", "bridge.engine.load",
-                "bridge.engine.plan", "bridge.targets.tracker", "bridge.verify")
+#: Nor, for migrate and mirror, the loop over the kinds (imported once preflight answered).
+RUN_DEFERRED = ("bridge.kindloop",)
 
 #: What the first request does need, so the probe is known to have looked at the right time.
 NEEDED = ("requests", "structlog", "structlog.dev", "bridge.preflight", "bridge.checkpoint",
@@ -55,12 +55,16 @@ def _deferred(modules: list[str], deferred: tuple[str, ...]) -> list[str]:
     return sorted(m for m in modules if any(m == d or m.startswith(d + ".") for d in deferred))
 
 
-def _probe(tmp_path: Path, sb: Sandbox, *args: str) -> dict[str, object]:
+ALL_KINDS = "transfer: {labels: true, issues: true, comments: true}\n"
+
+
+def _probe(tmp_path: Path, sb: Sandbox, *args: str, transfer: str = ALL_KINDS
+           ) -> dict[str, object]:
     config = tmp_path / "c.yaml"
     config.write_text(
         f"source: {{url: '{sb.gitlab_url}', project: {sb.project_path}}}\n"
         f"target: {{url: '{sb.sourcecraft_url}', org: {sb.org}, repo: {sb.repo}}}\n"
-        "transfer: {labels: true, issues: true, comments: true}\n", encoding="utf-8")
+        f"{transfer}", encoding="utf-8")
     env = {**os.environ, "GITLAB_TOKEN": sb.gitlab_token,
            "SOURCECRAFT_TOKEN": sb.sourcecraft_token}
     out = tmp_path / "modules.json"
@@ -93,6 +97,23 @@ def test_the_first_request_waits_for_no_deferred_module(tmp_path: Path, args: li
     assert data["code"] == 0
     assert _deferred(first, RUN_DEFERRED) == []
     assert {"bridge.report.files", "bridge.report.text", "bridge.kindloop"} <= set(at_exit)
+
+
+def test_a_milestones_run_leaves_the_engine_for_after_preflight(tmp_path: Path) -> None:
+    """Milestones only (the default `transfer:`): the batch engine, the loader and the issue
+    and comment kinds are not loaded when the first request goes out."""
+    with Sandbox(dataset="demo") as sb:
+        data = _probe(tmp_path, sb, "migrate", "--dry-run", transfer="")
+    assert data["code"] == 0
+    first, at_exit = data["first"], data["exit"]
+    assert isinstance(first, list)
+    assert isinstance(at_exit, list)
+    later = ("bridge.kindloop", "bridge.engine.batches", "bridge.engine.load",
+             "bridge.engine.plan", "bridge.kinds.issue", "bridge.kinds.comment",
+             "bridge.verify", *DEFERRED)
+    assert _deferred(first, later) == []
+    assert {"bridge.kinds.milestone", "bridge.engine.batchsize"} <= set(first)
+    assert "bridge.engine.batches" in at_exit  # imported once preflight answered
 
 
 def test_asyncio_is_real_for_whoever_imports_it_after_structlog() -> None:
