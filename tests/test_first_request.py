@@ -24,8 +24,8 @@ out, argv = sys.argv[1], sys.argv[2:]
 seen = {}
 
 def hook(event, args):
-    if event == "socket.connect" and "first" not in seen:
-        seen["first"] = sorted(name for name, module in sys.modules.items() if module is not None)
+    if event == "socket.connect" and "first" not in seen:  # preflight: two threads at once
+        seen.setdefault("first", sorted(k for k, v in sys.modules.items() if v is not None))
 
 sys.addaudithook(hook)
 from bridge.cli import main
