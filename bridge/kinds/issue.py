@@ -23,7 +23,7 @@ from bridge.kinds import issue_text
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_bodies import IssueBodies
 from bridge.kinds.issue_complete import ReferenceCompletion
-from bridge.kinds.issue_links import resolve_links
+from bridge.kinds.issue_links import LinkCache, resolve_links
 from bridge.kinds.issue_lookups import IssueLookups
 from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
 from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
@@ -163,11 +163,13 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         self._refmap = reference_map(self._ctx, refs, numbers)
         rules = self._ctx.mapping.section("issue")
         out: list[Any] = []
+        seen: LinkCache = {}  # refs do not change while a batch is mapped
         for issue in sorted(source.items, key=lambda item: item.id):
             if refused is not None:
                 out.append(Skipped(issue, reason="numbering cannot be kept", error=refused))
                 continue
-            links = resolve_links(issue, refs, users=self._ctx.users, user_ids=self._user_ids)
+            links = resolve_links(issue, refs, users=self._ctx.users, user_ids=self._user_ids,
+                                  cache=seen)
             if links.error is not None:
                 out.append(Skipped(issue, reason="not created without what it points at",
                                    error=links.error))

@@ -41,13 +41,23 @@ class Links:
     error: str | None = None
 
 
+#: What one look-up in `Refs` found, by ("milestone", id) or ("label", name): kept for a
+#: batch of issues (many point at the same few), while `Refs` do not change.
+LinkCache = dict[tuple[str, object], "Link | str"]
+
+
 def resolve_links(issue: IssueRef, refs: Refs, *, users: Mapping[str, str],
-                  user_ids: Mapping[str, str | None]) -> Links:
-    """The issue's links as the kinds before it left them in `refs`."""
+                  user_ids: Mapping[str, str | None], cache: LinkCache | None = None) -> Links:
+    """The issue's links as the kinds before it left them in `refs` (each milestone and label
+    looked up once per `cache`)."""
+    seen: LinkCache = {} if cache is None else cache
     notes: list[str] = []
     milestone = None
     if issue.milestone is not None:
-        found = _link(refs, "milestone", issue.milestone.id)
+        found = seen.get(("milestone", issue.milestone.id))
+        if found is None:
+            found = seen[("milestone", issue.milestone.id)] = _link(refs, "milestone",
+                                                                    issue.milestone.id)
         if isinstance(found, str):
             if any(tag in found for tag in _FAILED):
                 return Links(error=f"its milestone '{issue.milestone.title}': {found}")
@@ -56,7 +66,9 @@ def resolve_links(issue: IssueRef, refs: Refs, *, users: Mapping[str, str],
             milestone = found
     labels: list[Link] = []
     for name in issue.labels:
-        found = _link(refs, "label", label_id(name))
+        found = seen.get(("label", name))
+        if found is None:
+            found = seen[("label", name)] = _link(refs, "label", label_id(name))
         if isinstance(found, str):
             if any(tag in found for tag in _FAILED):
                 return Links(error=f"its label '{name}': {found}")
