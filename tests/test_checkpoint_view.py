@@ -160,3 +160,23 @@ def test_a_missing_checkpoint_reads_as_empty(tmp_path: Path) -> None:
         assert cp.records_for("issue", [1]) == {}
     assert records == {}
     assert not (tmp_path / "none").exists()
+
+
+def test_slugs_read_three_columns_as_of_the_view(cp: Checkpoint) -> None:
+    """The records with a slug, (key, slug, state) in GitLab-id order: one narrow read while
+    nothing was written since the view was taken, else the rows as of the view."""
+    cp.record("issue", 5, key="k5", state="deleted", target_slug="50")
+    cp.record("issue", 3, key="k3", state="created", target_slug="")
+    cp.record("issue", 1, key="k1", state="created", target_slug="10")
+    cp.record("label", 2, key="bug", state="created", target_slug="bug")
+    records = cp.records("issue")
+    expected = [("k1", "10", "created"), ("k3", "", "created"), ("k5", "50", "deleted")]
+    seen = _statements(cp)
+    assert records.slugs() == expected
+    assert len(seen) == 1
+    assert "natural_key, target_slug, state" in seen[0]
+    cp.record("issue", 1, key="k1", state="updated", target_slug="11")  # pins the view
+    cp.record("issue", 0, key="k0", state="created", target_slug="1")  # after the view
+    assert records.slugs() == expected
+    assert cp.records("issue").slugs() == [("k0", "1", "created"), ("k1", "11", "updated"),
+                                           *expected[1:]]

@@ -101,6 +101,17 @@ class RecordView(Mapping[int, Record]):
                 by_source_id(rows, into=out)
         return out
 
+    def slugs(self) -> list[tuple[str, str, str]]:
+        """(natural key, target slug, state) of each record with a slug, in GitLab-id order:
+        three columns read at once while nothing was written since the view was taken."""
+        with self._mutex:
+            conn = self._connect()
+            if self._frozen is None and not self._pinned:
+                if conn is None:
+                    return []
+                return conn.execute(schema.SELECT_SLUGS, (self.kind,)).fetchall()
+        return [(r.key, r.target_slug, r.state) for r in self.values() if r.target_slug is not None]
+
     def _records(self) -> Iterator[dict[int, Record]]:
         for rows in self._chunks(schema.SELECT_ITEMS_ORDERED, key=1):
             yield by_source_id(rows)

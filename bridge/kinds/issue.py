@@ -9,6 +9,7 @@ half-linked but fails with that reason. A closed issue is created closed.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -65,6 +66,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         self._refmap: ReferenceMap | None = None
         self._numbers: tuple[int, int, MutableMapping[int, str | None]] | None = None
         self._incomplete = False  # an issue of this full pass did not go through
+        self._iids: tuple[Sequence[IssueRef], array[int]] | None = None  # of the issues read
 
     def compare_keys(self) -> tuple[str, ...]:
         """Every managed field."""
@@ -76,8 +78,13 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         pages = 0
         if kept is None:
             kept, pages = self._read_all()
-        for slug in sorted({self._ctx.users[i.assignee.username] for i in kept
-                            if i.assignee is not None and i.assignee.username in self._ctx.users}):
+        users, slugs, iids = self._ctx.users, set(), array("q")
+        for issue in kept:  # one pass: the assignees to look up, the iids for the number map
+            iids.append(issue.iid)
+            if issue.assignee is not None and issue.assignee.username in users:
+                slugs.add(users[issue.assignee.username])
+        self._iids = (kept, iids)
+        for slug in sorted(slugs):
             self._user_ids[slug] = self._ctx.tracker.user_id(slug)
         self._ctx.shared["issue_items"] = kept  # the comments kind reads their notes
         if self._ctx.numbering == PRESERVE:
@@ -187,7 +194,10 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         plan (and kept up to date as issues are created: `after_load`)."""
         everything = self._ctx.shared.get("issue_items", source.items)
         if self._numbers is None or self._numbers[:2] != (id(everything), id(target)):
-            numbers = issue_numbers(everything, self._ctx.checkpoint.records(self.name),
+            known = self._iids  # gathered by `extract` while the listing was still being read
+            iids = known[1] if known is not None and known[0] is everything else (
+                issue.iid for issue in everything)
+            numbers = issue_numbers(iids, self._ctx.checkpoint.records(self.name),
                                     ((t.key, t.slug) for t in target))
             self._numbers = (id(everything), id(target), numbers)
         return self._numbers[2]
