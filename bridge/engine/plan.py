@@ -164,6 +164,8 @@ def _matched(kind: PlanRules, wanted: Any, target: Any, record: Record | None, *
 def _diff(wanted: Any, target: Any, keys: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
     """before -> after for each managed field whose content differs (not merely its spelling)."""
     have, want = target.managed(), wanted.managed()
+    if have == want and all(k in have for k in keys):
+        return {}  # spelled the same, so the same content (most of a re-run): nothing to parse
     have_c, want_c = canonical(have), canonical(want)
     return {k: (have[k], want[k]) for k in keys if have_c[k] != want_c[k]}
 
