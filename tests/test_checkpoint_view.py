@@ -180,3 +180,36 @@ def test_slugs_read_three_columns_as_of_the_view(cp: Checkpoint) -> None:
     assert records.slugs() == expected
     assert cp.records("issue").slugs() == [("k0", "1", "created"), ("k1", "11", "updated"),
                                            *expected[1:]]
+
+
+def test_where_by_key_reads_keys_then_only_the_rows_kept(cp: Checkpoint) -> None:
+    """A KeyScope gives what the same filter over every record gives, reading two columns
+    of each row and whole rows only of those it keeps; as of the view while the run
+    records (a key changed since is judged as it was, a record added since is not there)."""
+    wanted = view.KeyScope(lambda key: key in {"k1", "k3", "k6", "new"})
+    records = cp.records("issue")
+    every = {sid: rec for sid, rec in records.items() if wanted(rec)}
+    assert sorted(every) == [1, 3, 6]
+    seen = _statements(cp)
+    assert records.where(wanted) == every
+    assert all("natural_key FROM items" in sql for sql in seen[:-1])
+    assert "source_id IN (1, 3, 6)" in seen[-1]
+    cp.record("issue", 6, key="renamed", state="updated")
+    cp.record("issue", 2, key="k3", state="updated")
+    cp.record("issue", 9, key="new", state="created")
+    assert records.where(wanted) == every
+    assert list(records.where(wanted)) == [1, 3, 6]
+    assert records.where(lambda record: record.key == "k6") == {6: every[6]}  # any filter
+    assert sorted(cp.records("issue").where(wanted)) == [1, 2, 3, 9]
+
+
+def test_where_on_a_view_outliving_its_checkpoint(tmp_path: Path) -> None:
+    """After the close the frozen rows answer, as for every other read."""
+    with Checkpoint.open(tmp_path / "checkpoint") as cp:
+        for sid in range(1, 5):
+            cp.record("comment", sid, key=f"u/issues/{sid % 2}#note_{sid}", state="created")
+        records = cp.records("comment")
+    kept = records.where(view.KeyScope(lambda key: key.startswith("u/issues/1#")))
+    assert sorted(kept) == [1, 3]
+    with Checkpoint.open(tmp_path / "none", readonly=True) as empty:
+        assert empty.records("comment").where(view.KeyScope(lambda key: True)) == {}

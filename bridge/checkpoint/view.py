@@ -22,6 +22,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.checkpoint import schema
@@ -45,6 +46,17 @@ def read_some(conn: sqlite3.Connection, kind: str, ids: Iterable[int]) -> list[R
         sql = schema.SELECT_SOME_ITEMS.format(marks=", ".join("?" * len(chunk)))
         rows.extend(conn.execute(sql, (kind, *chunk)).fetchall())
     return rows
+
+
+@dataclass(frozen=True)
+class KeyScope:
+    """A record filter that needs only the natural key (a comment's: its issue's URL), so
+    `RecordView.where` reads two columns of every row and whole rows only of those kept."""
+
+    keep: Callable[[str], bool]
+
+    def __call__(self, record: Record) -> bool:
+        return self.keep(record.key)
 
 
 class RecordView(Mapping[int, Record]):
@@ -100,6 +112,24 @@ class RecordView(Mapping[int, Record]):
             for rows in self._chunks(schema.SELECT_ITEMS_ORDERED, key=1):
                 by_source_id(rows, into=out)
         return out
+
+    def where(self, keep: Callable[[Record], bool]) -> dict[int, Record]:
+        """The records `keep` accepts, by GitLab id in id order, as of the view: a
+        `KeyScope` judges the keys (streamed) and reads only the rows it may keep."""
+        rows: list[Row] | None = None
+        if isinstance(keep, KeyScope):
+            ids = [row[0] for chunk in self._chunks(schema.SELECT_ITEM_KEYS, key=0)
+                   for row in chunk if len(row) > 1 and keep.keep(row[1])]
+            with self._mutex:
+                conn = self._connect()
+                if self._frozen is None and conn is not None:  # else closed meanwhile
+                    # A record written since the view was taken is judged as it was then.
+                    ids.extend(sid for sid, row in self._pinned.items() if row is not None)
+                    rows = read_some(conn, self.kind, ids)
+                    rows = self._as_of_view(rows, key=1) if self._pinned else rows
+        if rows is None:
+            return {sid: rec for sid, rec in self.items() if keep(rec)}
+        return {sid: rec for sid, rec in by_source_id(rows).items() if keep(rec)}
 
     def slugs(self) -> list[tuple[str, str, str]]:
         """(natural key, target slug, state) of each record with a slug, in GitLab-id order:
