@@ -201,6 +201,9 @@ def test_where_by_key_reads_keys_then_only_the_rows_kept(cp: Checkpoint) -> None
     assert list(records.where(wanted)) == [1, 3, 6]
     assert records.where(lambda record: record.key == "k6") == {6: every[6]}  # any filter
     assert sorted(cp.records("issue").where(wanted)) == [1, 2, 3, 9]
+    seen.clear()
+    assert records.where(view.KeyScope(wanted.keep, nothing=True)) == {}
+    assert seen == []  # known to keep nothing: nothing read
 
 
 def test_where_on_a_view_outliving_its_checkpoint(tmp_path: Path) -> None:
@@ -211,5 +214,8 @@ def test_where_on_a_view_outliving_its_checkpoint(tmp_path: Path) -> None:
         records = cp.records("comment")
     kept = records.where(view.KeyScope(lambda key: key.startswith("u/issues/1#")))
     assert sorted(kept) == [1, 3]
+    nothing = view.KeyScope(lambda key: True, nothing=True)
+    assert records.where(nothing) == {}
+    assert not nothing(records[1])
     with Checkpoint.open(tmp_path / "none", readonly=True) as empty:
         assert empty.records("comment").where(view.KeyScope(lambda key: True)) == {}

@@ -54,9 +54,10 @@ class KeyScope:
     `RecordView.where` reads two columns of every row and whole rows only of those kept."""
 
     keep: Callable[[str], bool]
+    nothing: bool = False  # known to keep no key (nothing was read): no row is read
 
     def __call__(self, record: Record) -> bool:
-        return self.keep(record.key)
+        return not self.nothing and self.keep(record.key)
 
 
 class RecordView(Mapping[int, Record]):
@@ -117,6 +118,8 @@ class RecordView(Mapping[int, Record]):
         """The records `keep` accepts, by GitLab id in id order, as of the view: a
         `KeyScope` judges the keys (streamed) and reads only the rows it may keep."""
         rows: list[Row] | None = None
+        if isinstance(keep, KeyScope) and keep.nothing:
+            return {}
         if isinstance(keep, KeyScope):
             ids = [row[0] for chunk in self._chunks(schema.SELECT_ITEM_KEYS, key=0)
                    for row in chunk if len(row) > 1 and keep.keep(row[1])]

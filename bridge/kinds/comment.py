@@ -79,8 +79,8 @@ class CommentKind(CommentRows):
         def in_scope(key: str) -> bool:  # the comments of the issues read this run
             return _issue_url(key) in read_urls()
 
-        return SourceSet(items=issues, pages=got.read, in_scope=KeyScope(in_scope),
-                         size=got.items,
+        return SourceSet(items=issues, pages=got.read, size=got.items,
+                         in_scope=KeyScope(in_scope, nothing=not issues),  # none read: none
                          extra={"issues_read": got.read, "issues_skipped": got.settled})
 
     def record_group(self, record: Record) -> str:
