@@ -219,9 +219,12 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
             return None
         wanted: WantedIssue = planned.wanted
         written = isinstance(planned, Create | Change)  # an unchanged text rewrites nothing
-        counts = {"references": wanted.references if written else 0,
-                  "comments": self._ctx.shared.get("comment_counts", {}).get(wanted.source.id, 0)}
-        return {name: n for name, n in counts.items() if n} or None
+        references = wanted.references if written else 0
+        comments = self._ctx.shared.get("comment_counts", {}).get(wanted.source.id, 0)
+        if not references and not comments:
+            return None  # most issues of a re-run: nothing to say
+        counts = {"references": references, "comments": comments}
+        return {name: n for name, n in counts.items() if n}
 
     def sequence_of(self, planned: Planned) -> Any:
         """Kept numbers: every create one after another (else None: all in parallel)."""

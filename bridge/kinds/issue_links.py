@@ -9,12 +9,14 @@ issue's header instead and reported, never a failure.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bridge.engine.refs import Refs
 from bridge.sources.gitlab import GitLabUser, IssueRef, label_id
 
+_NAME = operator.attrgetter("name")
 #: Reasons `Refs` gives for an object that is missing through a failure, not by choice.
 _FAILED = (" failed:", " in conflict:")
 
@@ -76,7 +78,7 @@ def resolve_links(issue: IssueRef, refs: Refs, *, users: Mapping[str, str],
         else:
             labels.append(found)
     slug, ident, unmapped = _assignee(issue.assignee, users, user_ids, notes)
-    return Links(milestone=milestone, labels=tuple(sorted(labels, key=lambda x: x.name)),
+    return Links(milestone=milestone, labels=tuple(sorted(labels, key=_NAME)),
                  assignee=slug, assignee_id=ident, unmapped_assignee=unmapped,
                  notes=tuple(notes))
 
