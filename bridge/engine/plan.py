@@ -177,6 +177,8 @@ def _migrate(kind: PlanRules, wanted: Any, target: Any, record: Record | None,
     Except what scbridge still owes its own writes: a text whose references could not point
     at their target yet (a kind's `owed`), finished now that the target exists.
     """
+    if not diff:
+        return Unchanged(kind.name, wanted, target, diff)  # what the rest would say of it
     owed = getattr(kind, "owed", None)
     if set(diff) == {"description"} and owed is not None and owed(wanted, target):
         return Change(kind.name, Action.UPDATE, wanted, target, diff,
