@@ -156,7 +156,9 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         issue noted, so the next mirror may go incremental."""
         super().after_batches()
         if self._changed is None:  # a full pass: every issue was planned
-            self._ctx.checkpoint.set_meta(ISSUES_COMPLETE, "0" if self._incomplete else "1")
+            complete = "0" if self._incomplete else "1"
+            if self._ctx.checkpoint.meta().get(ISSUES_COMPLETE) != complete:  # else no fsync
+                self._ctx.checkpoint.set_meta(ISSUES_COMPLETE, complete)
 
     def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
                   target: Sequence[Any]) -> list[Any]:
