@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.checkpoint import Checkpoint, Record, view
+from bridge.checkpoint import Checkpoint, Record, view, view_reads
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def test_where_by_key_reads_keys_then_only_the_rows_kept(cp: Checkpoint) -> None
     """A KeyScope gives what the same filter over every record gives, reading two columns
     of each row and whole rows only of those it keeps; as of the view while the run
     records (a key changed since is judged as it was, a record added since is not there)."""
-    wanted = view.KeyScope(lambda key: key in {"k1", "k3", "k6", "new"})
+    wanted = view_reads.KeyScope(lambda key: key in {"k1", "k3", "k6", "new"})
     records = cp.records("issue")
     every = {sid: rec for sid, rec in records.items() if wanted(rec)}
     assert sorted(every) == [1, 3, 6]
@@ -202,7 +202,7 @@ def test_where_by_key_reads_keys_then_only_the_rows_kept(cp: Checkpoint) -> None
     assert records.where(lambda record: record.key == "k6") == {6: every[6]}  # any filter
     assert sorted(cp.records("issue").where(wanted)) == [1, 2, 3, 9]
     seen.clear()
-    assert records.where(view.KeyScope(wanted.keep, nothing=True)) == {}
+    assert records.where(view_reads.KeyScope(wanted.keep, nothing=True)) == {}
     assert seen == []  # known to keep nothing: nothing read
 
 
@@ -212,10 +212,25 @@ def test_where_on_a_view_outliving_its_checkpoint(tmp_path: Path) -> None:
         for sid in range(1, 5):
             cp.record("comment", sid, key=f"u/issues/{sid % 2}#note_{sid}", state="created")
         records = cp.records("comment")
-    kept = records.where(view.KeyScope(lambda key: key.startswith("u/issues/1#")))
+    kept = records.where(view_reads.KeyScope(lambda key: key.startswith("u/issues/1#")))
     assert sorted(kept) == [1, 3]
-    nothing = view.KeyScope(lambda key: True, nothing=True)
+    nothing = view_reads.KeyScope(lambda key: True, nothing=True)
     assert records.where(nothing) == {}
     assert not nothing(records[1])
     with Checkpoint.open(tmp_path / "none", readonly=True) as empty:
-        assert empty.records("comment").where(view.KeyScope(lambda key: True)) == {}
+        assert empty.records("comment").where(view_reads.KeyScope(lambda key: True)) == {}
+
+
+def test_any_in_stops_at_the_first_record_in_those_states(cp: Checkpoint) -> None:
+    """One query while nothing was written since the view; as of the view afterwards."""
+    records = cp.records("issue")
+    seen = _statements(cp)
+    assert not records.any_in(("pending", "failed"))
+    assert records.any_in(("created",))
+    assert not records.any_in(())
+    assert len(seen) == 2
+    assert all("LIMIT 1" in sql for sql in seen)
+    cp.record("issue", 4, key="k4", state="failed", error="boom")
+    assert not records.any_in(("failed",))  # not as of the view
+    assert cp.records("issue").any_in(("failed",))
+    assert not cp.records("label").any_in(("failed",))

@@ -84,6 +84,8 @@ SELECT_ITEM_KEYS = ("SELECT source_id, natural_key FROM items WHERE kind = ? {af
 SELECT_SLUGS = ("SELECT natural_key, target_slug, state FROM items WHERE kind = ? "
                 "AND target_slug IS NOT NULL ORDER BY source_id")
 COUNT_KIND = "SELECT count(*) FROM items WHERE kind = ?"
+# Whether any record of a kind is in one of some states (`{marks}`: one ? each).
+ANY_IN_STATE = "SELECT 1 FROM items WHERE kind = ? AND state IN ({marks}) LIMIT 1"
 COUNT_ITEMS = "SELECT kind, state, count(*) FROM items GROUP BY kind, state"
 # One statement, one row, one commit: recording costs the same with 10 items or 10,000.
 UPSERT_ITEM = (

@@ -17,7 +17,8 @@ from typing import Any
 
 from bridge.checkpoint import lock, schema, snapshot, wal
 from bridge.checkpoint.records import STATES, Record, RunInfo, by_source_id, iso, utc_now
-from bridge.checkpoint.view import RecordView, Views, read_some
+from bridge.checkpoint.view import RecordView, Views
+from bridge.checkpoint.view_reads import read_some
 from bridge.errors import CheckpointError
 
 Clock = Callable[[], datetime]

@@ -21,46 +21,17 @@ import itertools
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 
 from bridge.checkpoint import schema
 from bridge.checkpoint.records import Record, by_source_id, gc_paused
-
-Row = tuple[Any, ...]
-#: The connection to read, None for a checkpoint file that does not exist (reads as empty).
-Connect = Callable[[], sqlite3.Connection | None]
+from bridge.checkpoint.view_reads import Connect, NarrowReads, Row
 
 _CHUNK = 2_000  # rows per read while streaming: the mutex is held a few ms at a time
-_BATCH = 500  # ids per `IN (...)`: well under SQLite's 999 bound-parameter limit of old builds
 _UNPINNED = object()
 
 
-def read_some(conn: sqlite3.Connection, kind: str, ids: Iterable[int]) -> list[Row]:
-    """The rows of these GitLab ids of `kind` (those recorded), in a few `IN (...)` reads."""
-    wanted = sorted(set(ids))
-    rows: list[Row] = []
-    for start in range(0, len(wanted), _BATCH):
-        chunk = wanted[start:start + _BATCH]
-        sql = schema.SELECT_SOME_ITEMS.format(marks=", ".join("?" * len(chunk)))
-        rows.extend(conn.execute(sql, (kind, *chunk)).fetchall())
-    return rows
-
-
-@dataclass(frozen=True)
-class KeyScope:
-    """A record filter that needs only the natural key (a comment's: its issue's URL), so
-    `RecordView.where` reads two columns of every row and whole rows only of those kept."""
-
-    keep: Callable[[str], bool]
-    nothing: bool = False  # known to keep no key (nothing was read): no row is read
-
-    def __call__(self, record: Record) -> bool:
-        return not self.nothing and self.keep(record.key)
-
-
-class RecordView(Mapping[int, Record]):
+class RecordView(NarrowReads, Mapping[int, Record]):
     """The records of one kind, by GitLab id, as they were when the view was taken."""
 
     def __init__(self, kind: str, connect: Connect, mutex: threading.Lock) -> None:
@@ -113,37 +84,6 @@ class RecordView(Mapping[int, Record]):
             for rows in self._chunks(schema.SELECT_ITEMS_ORDERED, key=1):
                 by_source_id(rows, into=out)
         return out
-
-    def where(self, keep: Callable[[Record], bool]) -> dict[int, Record]:
-        """The records `keep` accepts, by GitLab id in id order, as of the view: a
-        `KeyScope` judges the keys (streamed) and reads only the rows it may keep."""
-        rows: list[Row] | None = None
-        if isinstance(keep, KeyScope) and keep.nothing:
-            return {}
-        if isinstance(keep, KeyScope):
-            ids = [row[0] for chunk in self._chunks(schema.SELECT_ITEM_KEYS, key=0)
-                   for row in chunk if len(row) > 1 and keep.keep(row[1])]
-            with self._mutex:
-                conn = self._connect()
-                if self._frozen is None and conn is not None:  # else closed meanwhile
-                    # A record written since the view was taken is judged as it was then.
-                    ids.extend(sid for sid, row in self._pinned.items() if row is not None)
-                    rows = read_some(conn, self.kind, ids)
-                    rows = self._as_of_view(rows, key=1) if self._pinned else rows
-        if rows is None:
-            return {sid: rec for sid, rec in self.items() if keep(rec)}
-        return {sid: rec for sid, rec in by_source_id(rows).items() if keep(rec)}
-
-    def slugs(self) -> list[tuple[str, str, str]]:
-        """(natural key, target slug, state) of each record with a slug, in GitLab-id order:
-        three columns read at once while nothing was written since the view was taken."""
-        with self._mutex:
-            conn = self._connect()
-            if self._frozen is None and not self._pinned:
-                if conn is None:
-                    return []
-                return conn.execute(schema.SELECT_SLUGS, (self.kind,)).fetchall()
-        return [(r.key, r.target_slug, r.state) for r in self.values() if r.target_slug is not None]
 
     def _records(self) -> Iterator[dict[int, Record]]:
         for rows in self._chunks(schema.SELECT_ITEMS_ORDERED, key=1):

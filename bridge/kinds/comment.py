@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.checkpoint import Record
-from bridge.checkpoint.view import KeyScope
+from bridge.checkpoint.view_reads import KeyScope
 from bridge.compact import CountMap
 from bridge.engine.batches import batch_size, chunked
 from bridge.engine.kind import SourceSet

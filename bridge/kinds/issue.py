@@ -137,8 +137,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         """True once a full pass moved every issue and no issue record is left unfinished."""
         if self._ctx.checkpoint.meta().get(ISSUES_COMPLETE) != "1":
             return False
-        return all(record.state not in ("pending", "failed")
-                   for record in self._ctx.checkpoint.records(self.name).values())
+        return not self._ctx.checkpoint.records(self.name).any_in(("pending", "failed"))
 
     def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
         """Complete references; note whether every issue is on SourceCraft; and forget the
