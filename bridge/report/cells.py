@@ -10,7 +10,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 from bridge.logs import mask_text, mask_value
-from bridge.report.model import ReportItem, RunReport
+from bridge.report.model import ReportItem, RunReport, Tallied
 from bridge.report.views import Masked
 
 ELLIPSIS = "…"
@@ -167,7 +167,9 @@ def title_line(report: RunReport) -> str:
 
 def problems(report: RunReport) -> list[ReportItem]:
     """Items a person must look at: conflicts and failures, in report order."""
-    return [item for item in report.items if item.failed or item.action == "conflict"]
+    if isinstance(report.items, Tallied) and not any(report.items.problems_by_kind().values()):
+        return []  # counted as they came: no need to read them all to find none
+    return [item for item in report.items if item.problem]
 
 
 def masked_item(it: ReportItem) -> ReportItem:
