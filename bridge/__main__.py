@@ -1,5 +1,5 @@
 """Lets `python -m bridge` behave exactly like the `scbridge` console script."""
 
-from bridge.cli import main
+from bridge.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

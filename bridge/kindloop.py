@@ -1,7 +1,7 @@
 """The loop over one run's kinds: extract them all, then plan, load and report each in turn.
 
 A kind's target listing that does not depend on what is read (`lists_ahead()`) is
-read from SourceCraft while GitLab is read; each kind then runs through
+read from SourceCraft while GitLab is read (in parallel); each kind then runs through
 `bridge.engine.batches.run_kind`, its report lines going to a `Spill`, and a
 run-fatal error (credentials refused, the target gone) ends the loop.
 """
@@ -40,12 +40,16 @@ def run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
                ) -> tuple[Spill[ReportItem], tuple[str, ...], ApiError | None]:
     """Extract every kind, then plan and load them in dependency order, passing refs along.
 
-    A kind whose listing does not depend on what is read (`lists_ahead()`: a migrate's
-    issues) has it read from SourceCraft while GitLab is read, on one thread of its own.
+    A kind whose listing does not depend on what is read (`lists_ahead()`: labels,
+    milestones, a migrate's issues) has it read from SourceCraft while GitLab is read, each
+    on a thread of its own (no more at once than `http.concurrency`), so no listing is left
+    between the last GitLab page and the first plan.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ahead") as pool:
-        ahead = {kind.name: pool.submit(listing, kind, Refs(), options.stop) for kind in kinds
-                 if getattr(kind, "lists_ahead", lambda: False)()}
+    early = [kind for kind in kinds if getattr(kind, "lists_ahead", lambda: False)()]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(early), config.http.concurrency)),
+                            thread_name_prefix="ahead") as pool:
+        ahead = {kind.name: pool.submit(listing, kind, Refs(), options.stop)
+                 for kind in sorted(early, key=_longest_first)}
         try:
             return _extract_and_load(kinds, config, options, checkpoint=checkpoint,
                                      progress=progress, target_http=target_http,
@@ -53,6 +57,11 @@ def run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
         finally:
             for future in ahead.values():
                 future.cancel()
+
+
+def _longest_first(kind: Kind) -> int:
+    """Issues' listing first (hundreds of pages where labels and milestones take one)."""
+    return 0 if kind.name == "issue" else 1
 
 
 def _extract_and_load(kinds: Sequence[Kind], config: Config, options: RunOptions, *,

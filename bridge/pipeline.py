@@ -161,8 +161,6 @@ def _kinds(config: Config, options: RunOptions, mapping: CompiledMapping, *,
                           api_prefix=f"/api/{config.source.api_version}")
     target = SourceCraftClient(target_http, org=config.target.org, repo=config.target.repo,
                                silent=config.target.silent, page_size=config.target.page_size)
-    preflight(config, reader, source_http, target)  # exit 3 before any page is read
-    _claim(config, options, checkpoint)
     tracker = TrackerClient(target_http, org=config.target.org, repo=config.target.repo,
                             silent=config.target.silent, page_size=config.target.page_size)
     ctx = KindContext(reader=reader, target=target, tracker=tracker, mapping=mapping,
@@ -173,7 +171,10 @@ def _kinds(config: Config, options: RunOptions, mapping: CompiledMapping, *,
                       issue_url_pattern=issue_url_pattern(
                           config.target.org, config.target.repo,
                           web=sourcecraft_web(config.target.url)))
-    return reader, build_kinds(config.transfer, ctx)
+    kinds = build_kinds(config.transfer, ctx)  # before any request: nothing waits on it
+    preflight(config, reader, source_http, target)  # exit 3 before any page is read
+    _claim(config, options, checkpoint)
+    return reader, kinds
 
 
 def _claim(config: Config, options: RunOptions, checkpoint: Checkpoint) -> None:

@@ -3,11 +3,13 @@
 A refused token, a missing GitLab project, SourceCraft organisation or
 repository ends the run at once with exit 3 and one line that names the
 variable holding the token, or the path that was not found, and the key of the
-config to fix. Nothing is read or written past these two requests.
+config to fix. Nothing is read or written past these two requests (asked at once).
 """
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,9 +35,16 @@ def token_origin(token_env: str, token_file: Path | None, section: str) -> str:
 
 def preflight(config: Config, reader: GitLabReader, source_http: HttpClient,
               target: SourceCraftClient) -> Project:
-    """Resolve the GitLab project and read the SourceCraft repository; FatalApiError if not."""
-    project = _gitlab(config, reader, source_http)
-    _sourcecraft(config, target)
+    """Resolve the GitLab project and read the SourceCraft repository; FatalApiError if not.
+
+    The two servers are asked at once (one round trip of start-up, not two); when both
+    refuse, GitLab's answer is the one named, as when they were asked in turn.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight") as pool:
+        # Its retry warnings carry the run's log context (a fleet's project) too.
+        sourcecraft = pool.submit(contextvars.copy_context().run, _sourcecraft, config, target)
+        project = _gitlab(config, reader, source_http)
+        sourcecraft.result()
     log.info("preflight_ok", project=project.path, project_id=project.id,
              repo=f"{config.target.org}/{config.target.repo}")
     return project

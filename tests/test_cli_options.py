@@ -103,10 +103,13 @@ class TestSourceKeys:
         assert plain == [f"scbridge: error: GitLab at {sandbox.gitlab_url} has no API v4 (it "
                          "answers on /api/v3): set source.api_version: v3: GET /api/v4/projects/"
                          "demo-group%2Fdemo-project: 404 Not Found"]
-        # The project asked on v4, then one probe on v3 to say which version is there.
-        assert [r.path for r in sandbox.log.entries] == [
-            "/api/v4/projects/demo-group%2Fdemo-project",
-            "/api/v3/projects/demo-group%2Fdemo-project"]
+        # The project asked on v4, then one probe on v3 to say which version is there (and
+        # SourceCraft's repository, asked at the same time as the first).
+        gitlab = [r.path for r in sandbox.log.entries if r.kind == "source_read"]
+        assert gitlab == ["/api/v4/projects/demo-group%2Fdemo-project",
+                          "/api/v3/projects/demo-group%2Fdemo-project"]
+        assert [r.path for r in sandbox.log.entries if r.kind != "source_read"] == [
+            "/repos/demo-org/demo-repo"]
 
 
 class TestTargetSilent:
@@ -149,12 +152,17 @@ class TestInsecureHttpOptIn:
                       json={"message": "404 Project Not Found"})
         responses.get("http://gitlab.example.com/api/v4/projects/g%2Fp", status=404,
                       json={"error": "404 Not Found"})
+        responses.get("http://sourcecraft.example.com/repos/o/r", json={"slug": "r"})
         with pytest.raises(FatalApiError, match="404 Project Not Found"):
             run(config, RunOptions(dry_run=True, progress=False))
-        # The project, then the probe of the other API version that tells "missing" from "v4".
-        assert [call.request.url for call in responses.calls] == [
+        # The project, then the probe of the other API version that tells "missing" from "v4";
+        # SourceCraft's repository is asked at the same time as the project.
+        urls = [call.request.url for call in responses.calls]
+        assert [url for url in urls if "gitlab" in url] == [
             "http://gitlab.example.com/api/v3/projects/g%2Fp",
             "http://gitlab.example.com/api/v4/projects/g%2Fp"]
+        assert [url for url in urls if "gitlab" not in url] == [
+            "http://sourcecraft.example.com/repos/o/r"]
 
 
 class TestVerbosity:

@@ -433,3 +433,38 @@ class TestWorkerPool:
         assert [outcome.ok for outcome in outcomes] == [True] * 6
         assert peak[0] == 3
         assert len(responses.calls) == 6
+
+
+class _Sequenced(MilestoneKind):
+    """Milestones in sequences of their own (as comments of one issue are)."""
+
+    sequence_name = "milestone"
+
+    def sequence_of(self, planned: Any) -> Any:
+        return planned.wanted.source.id if isinstance(planned, Create) else ("kept", 0)
+
+
+class TestSettledHere:
+    TARGET = TargetMilestone(id="id-v1-0", name="v1.0", slug="v1-0", status="open")
+
+    @pytest.mark.parametrize("sequenced", [False, True], ids=["plain", "in-sequences"])
+    @responses.activate
+    def test_what_sends_nothing_settles_on_the_callers_thread(
+            self, checkpoint: Checkpoint, sequenced: bool) -> None:
+        """Unchanged actions never wait for the pool (with or without sequences); creates do."""
+        responses.add_callback(responses.POST, BASE, callback=lambda request: json_answer(
+            201, sc_milestone(json.loads(request.body or b"{}")["slug"], "M")))
+        threads: dict[str, set[str]] = {}
+        base = loader(checkpoint, concurrency=2, on_item=lambda outcome: threads.setdefault(
+            type(outcome.planned).__name__, set()).add(threading.current_thread().name))
+        if sequenced:
+            base._kind = _Sequenced(base._kind._ctx)
+        actions: list[Any] = [Unchanged("milestone", wanted(source_id=300 + n, slug=f"u{n}"),
+                                        self.TARGET) for n in range(3)]
+        actions += [create(wanted(source_id=400 + n, title=f"c{n}", slug=f"c{n}"))
+                    for n in range(2)]
+        outcomes = base.run(actions)
+        assert [outcome.ok for outcome in outcomes] == [True] * 5
+        assert threads["Unchanged"] == {threading.current_thread().name}
+        assert threads["Create"]
+        assert all(name.startswith("load") for name in threads["Create"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from bridge.engine.spill import Spill
@@ -31,7 +33,8 @@ class Extracted:
 
 def extract(reader: GitLabReader, *, on_page: Callable[[str, int], None] | None = None,
             keep: Spill[IssueRef] | list[IssueRef] | None = None) -> Extracted:
-    """Read every milestone, then stream every issue to count them per milestone.
+    """Read every milestone, then stream every issue to count them per milestone (the first
+    issue page is asked for with the first milestone page).
 
     Only the counts are kept per issue, so memory does not grow with the number of
     issues. Milestones that only issues carry (missing from the milestone list) are
@@ -40,6 +43,7 @@ def extract(reader: GitLabReader, *, on_page: Callable[[str, int], None] | None 
     given, receives every issue too (for a run that moves issues: one read, not two).
     """
     reader.project()
+    issue_pages = _asked_now(reader.issue_pages())
     listed: dict[int, SourceMilestone] = {}
     pages = 0
     for milestone_page in reader.milestone_pages():
@@ -53,7 +57,7 @@ def extract(reader: GitLabReader, *, on_page: Callable[[str, int], None] | None 
     open_counts: dict[int, int] = {}
     closed_counts: dict[int, int] = {}
     issues = 0
-    for issue_page in reader.issue_pages():
+    for issue_page in issue_pages:
         pages += 1
         if keep is not None:
             keep.extend(issue_page)
@@ -75,3 +79,24 @@ def extract(reader: GitLabReader, *, on_page: Callable[[str, int], None] | None 
                 issues_closed=closed_counts.get(key, 0))
         for key in sorted(everything))
     return Extracted(project=reader.project(), milestones=milestones, pages=pages, issues=issues)
+
+
+def _asked_now(pages: Iterator[list[IssueRef]]) -> Iterator[list[IssueRef]]:
+    """`pages`, its first page already asked for on a thread of its own while the milestones
+    are read: one round trip fewer before the issues (the transport still keeps at most
+    `http.concurrency` requests in flight). Its error, if any, is raised where it is read."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scbridge-first")
+    def one() -> list[IssueRef] | None:
+        return next(pages, None)
+
+    first = pool.submit(contextvars.copy_context().run, one)
+    pool.shutdown(wait=False)
+
+    def in_order() -> Iterator[list[IssueRef]]:
+        page = first.result()
+        if page is None:
+            return
+        yield page
+        yield from pages
+
+    return in_order()

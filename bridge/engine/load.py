@@ -57,6 +57,11 @@ STOPPED = "not attempted: the run was stopped"
 INTERRUPTED = "not attempted: the run was interrupted"
 
 
+def _sends_nothing(planned: Planned) -> bool:
+    """Unchanged, skipped or in conflict: settled at once, on the caller's thread."""
+    return isinstance(planned, Unchanged | Skip | Conflict)
+
+
 class _AbsentError(RetriableApiError):
     """The create's outcome was unknown and the look-up proved it absent: safe to send again."""
 
@@ -98,7 +103,7 @@ class Loader:
                                 thread_name_prefix="load") as pool:
             if getattr(self._kind, "sequence_of", None) is None:
                 return self._sends_only(pool, actions)
-            return run_in_sequences(pool, actions, self._kind, self._one)
+            return run_in_sequences(pool, actions, self._kind, self._one, _sends_nothing)
 
     def _sends_only(self, pool: ThreadPoolExecutor,
                     actions: Sequence[Planned]) -> list[ItemOutcome]:
@@ -107,7 +112,7 @@ class Loader:
         outcomes: dict[int, ItemOutcome] = {}
         writes: list[int] = []
         for index, planned in enumerate(actions):
-            if isinstance(planned, Unchanged | Skip | Conflict):
+            if _sends_nothing(planned):
                 outcomes[index] = self._one(planned)
             else:
                 writes.append(index)

@@ -103,6 +103,10 @@ class MilestoneKind(MilestoneRows):
         return distinct_slugs(results, reserved,
                               keep_reserved=not mapping.slugs_follow_renames)
 
+    def lists_ahead(self) -> bool:
+        """Every milestone of the repository, whatever GitLab says: read while GitLab is read."""
+        return True
+
     def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetMilestone]]:
         """Every milestone of the repository."""
         del refs

@@ -98,6 +98,9 @@ class HttpClient:
         self._lock = threading.Lock()
         # Shared by every thread: holds them all when the server's rate limit is spent.
         self.limiter = RateLimiter(sleep=sleep, clock=clock, max_wait_s=http.max_backoff_s)
+        # `http.concurrency` is what may be in flight to this server at once, however many
+        # threads ask (page walks, listings read ahead, the write pool): the rest wait here.
+        self._slots = threading.BoundedSemaphore(max(1, http.concurrency))
         self._session = session or requests.Session()
         self._session.headers.update(headers)
         self._session.verify = http.verify_tls
@@ -228,6 +231,11 @@ class HttpClient:
 
     def _send(self, method: str, url: str, attempt: int, *, params: Mapping[str, Any] | None,
               json: Any) -> requests.Response:
+        with self._slots:  # a slot first: the rate limiter counts only what is really sent
+            return self._send_now(method, url, attempt, params=params, json=json)
+
+    def _send_now(self, method: str, url: str, attempt: int, *,
+                  params: Mapping[str, Any] | None, json: Any) -> requests.Response:
         with self._lock:
             self.requests_made["read" if method == "GET" else "write"] += 1
         self.limiter.acquire()
