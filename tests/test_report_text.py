@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -14,7 +15,7 @@ from bridge.logs import clear_secrets, register_secret
 from bridge.models import Action
 from bridge.report import render_text
 from bridge.report.cells import summary_words
-from bridge.report.text import report_width, wrap
+from bridge.report.text import INDENT, _wrap_words, report_width, wrap
 
 TOKEN = "glpat-S3cretT0ken-XYZ"
 
@@ -147,6 +148,20 @@ class TestNothingCutMidWord:
         assert "2016-03-01T00:00:00Z" in pieces[0] + pieces[1]
         assert any(p.strip() == "2016-03-01T00:00:00Z" or "2016-03-01T00:00:00Z" in p
                    for p in pieces)
+
+    def test_a_fitting_line_is_what_word_by_word_wrapping_gives(self) -> None:
+        """The shortcut for printable ASCII that fits gives what breaking word by word gives,
+        for every width around the text's length; other text still goes word by word."""
+        rng = random.Random(5)
+        words = ["a", "bb", "deadline:", "2016-03-01T00:00:00Z", "", "→", "日本", "\x1b[31m"]
+        for _ in range(400):
+            text = " " * rng.randrange(3) + " ".join(rng.choice(words) for _ in range(
+                rng.randrange(8)))
+            for width in range(max(10, len(text) - 2), len(text) + 3):
+                assert wrap(text, width) == _wrap_words(text, width, INDENT), (text, width)
+                assert wrap(text, width, indent="    ") == _wrap_words(text, width, "    ")
+        assert wrap("short one", 9) == ["short one"]
+        assert wrap("short one", 8) == ["short", "  one"]
 
     @pytest.mark.parametrize("width", [60, 80, 100, None])
     def test_titles_slugs_and_dates_whole(self, width: int | None) -> None:

@@ -71,6 +71,12 @@ def wrap(text: str, width: int, *, indent: str = INDENT) -> list[str]:
     Leading spaces are kept. A word wider than a whole line (only a hostile value is) is
     the one thing folded.
     """
+    if len(text) <= width and text.isascii() and text.isprintable():
+        return [text]  # one cell per character, and they all fit: most cells of a table
+    return _wrap_words(text, width, indent)
+
+
+def _wrap_words(text: str, width: int, indent: str) -> list[str]:
     lines: list[str] = []
     body = text.lstrip(" ")
     current, used, words = text[: len(text) - len(body)], len(text) - len(body), 0
