@@ -14,7 +14,7 @@ from abc import abstractmethod
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, MutableMapping
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 V = TypeVar("V")
 
@@ -25,33 +25,23 @@ _NONE = -1
 class _Sorted(MutableMapping[int, V], Generic[V]):
     """int -> V in sorted arrays of keys and encoded values, plus a dict of recent adds."""
 
-    def __init__(self, items: Iterable[tuple[int, V]] = ()) -> None:
-        """Built from `items` in one sort (a later pair for a key wins)."""
+    def __init__(self, items: Iterable[tuple[int, V]] | dict[int, V] = ()) -> None:
+        """Built from `items` (a later pair for a key wins), or from a dict of the final
+        values, in one sort of the distinct keys."""
         self._odd: dict[int, V] = {}  # values a word cannot hold, by key
         self._recent: dict[int, V] = {}
         self._ordered = True  # every recent add came after the one before (a fold appends)
-        keys, words = array("q"), array("q")
-        odd: dict[int, V] = {}  # by position in the pairs
-        for key, value in items:
-            word = self._encode(key, value)
-            if word is None:
-                odd[len(keys)] = value
-                word = 0
-            keys.append(key)
-            words.append(word)
-        order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: later pairs last
-        self._keys, self._words = array("q"), array("q")
-        for at in order:
-            key = keys[at]
-            if not self._keys or self._keys[-1] != key:
-                self._keys.append(key)
-                self._words.append(words[at])
-            else:
-                self._words[-1] = words[at]
-            if at in odd:
-                self._odd[key] = odd[at]
-            else:
-                self._odd.pop(key, None)
+        latest = items if isinstance(items, dict) else dict(items)
+        keys = sorted(latest)
+        encode = self._encode
+        words = [encode(key, latest[key]) for key in keys]
+        if None in words:  # rare: "012", "A-5"
+            for at, word in enumerate(words):
+                if word is None:
+                    self._odd[keys[at]] = latest[keys[at]]
+                    words[at] = 0
+        self._keys = array("q", keys)
+        self._words = array("q", cast("list[int]", words))  # no None is left
 
     @abstractmethod
     def _encode(self, key: int, value: V) -> int | None:

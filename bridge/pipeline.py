@@ -29,7 +29,7 @@ from bridge.kinds.registry import build_kinds
 from bridge.models import Planned
 from bridge.net.http import HttpClient
 from bridge.outputs import check_checkpoint, open_checkpoint
-from bridge.preflight import preflight
+from bridge.preflight import Preflight
 from bridge.progress import Progress
 from bridge.report import ReportItem, RunReport
 from bridge.rules import CompiledMapping, load_mapping
@@ -171,8 +171,9 @@ def _kinds(config: Config, options: RunOptions, mapping: CompiledMapping, *,
                       issue_url_pattern=issue_url_pattern(
                           config.target.org, config.target.repo,
                           web=sourcecraft_web(config.target.url)))
-    kinds = build_kinds(config.transfer, ctx)  # before any request: nothing waits on it
-    preflight(config, reader, source_http, target)  # exit 3 before any page is read
+    asked = Preflight(config, reader, source_http, target)  # both sides asked at once
+    kinds = build_kinds(config.transfer, ctx)  # imported and built while the answers travel
+    asked.result()  # exit 3 before any page is read
     _claim(config, options, checkpoint)
     return reader, kinds
 

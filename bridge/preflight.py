@@ -35,19 +35,37 @@ def token_origin(token_env: str, token_file: Path | None, section: str) -> str:
 
 def preflight(config: Config, reader: GitLabReader, source_http: HttpClient,
               target: SourceCraftClient) -> Project:
-    """Resolve the GitLab project and read the SourceCraft repository; FatalApiError if not.
+    """Resolve the GitLab project and read the SourceCraft repository; FatalApiError if not."""
+    return Preflight(config, reader, source_http, target).result()
 
-    The two servers are asked at once (one round trip of start-up, not two); when both
-    refuse, GitLab's answer is the one named, as when they were asked in turn.
+
+class Preflight:
+    """Both servers asked at once, on threads of their own, as soon as this is made.
+
+    One round trip of start-up, not two, and the caller may do what needs no answer (import
+    and build the kinds) while the answers travel. When both refuse, GitLab's refusal is
+    the one named, as when they were asked in turn.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight") as pool:
-        # Its retry warnings carry the run's log context (a fleet's project) too.
-        sourcecraft = pool.submit(contextvars.copy_context().run, _sourcecraft, config, target)
-        project = _gitlab(config, reader, source_http)
-        sourcecraft.result()
-    log.info("preflight_ok", project=project.path, project_id=project.id,
-             repo=f"{config.target.org}/{config.target.repo}")
-    return project
+
+    def __init__(self, config: Config, reader: GitLabReader, source_http: HttpClient,
+                 target: SourceCraftClient) -> None:
+        self._config = config
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight")
+        # Each with the run's log context (a fleet's project), for its retry warnings.
+        self._gitlab = pool.submit(contextvars.copy_context().run, _gitlab, config, reader,
+                                   source_http)
+        self._sourcecraft = pool.submit(contextvars.copy_context().run, _sourcecraft, config,
+                                        target)
+        pool.shutdown(wait=False)
+
+    def result(self) -> Project:
+        """The GitLab project, once both sides answered; GitLab's refusal first, if any."""
+        self._sourcecraft.exception()  # both answered before either refusal is raised
+        project = self._gitlab.result()
+        self._sourcecraft.result()
+        log.info("preflight_ok", project=project.path, project_id=project.id,
+                 repo=f"{self._config.target.org}/{self._config.target.repo}")
+        return project
 
 
 def _gitlab(config: Config, reader: GitLabReader, http: HttpClient) -> Project:

@@ -209,7 +209,7 @@ class TestEnvironmentReadOnce:
         monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
-        session = self._client()._session
+        session = self._client()._wire.session
         assert session.trust_env is False
         assert session.proxies.get("https") == "http://proxy.example:3128"
 
@@ -217,17 +217,17 @@ class TestEnvironmentReadOnce:
         """A host listed in NO_PROXY gets no proxy."""
         monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
         monkeypatch.setenv("NO_PROXY", "gitlab.example.com")
-        assert self._client()._session.proxies == {}
+        assert self._client()._wire.session.proxies == {}
 
     def test_ca_bundle_variable_is_kept(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """REQUESTS_CA_BUNDLE still names the CA file when verify_tls is true."""
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
-        assert self._client()._session.verify == "/etc/ssl/corp.pem"
+        assert self._client()._wire.session.verify == "/etc/ssl/corp.pem"
 
     def test_ca_bundle_is_not_applied_to_plain_http(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Over plain http (the loopback sandbox) verify stays True, so nothing is stat'ed."""
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
-        assert self._client("http://127.0.0.1:8080")._session.verify is True
+        assert self._client("http://127.0.0.1:8080")._wire.session.verify is True
 
 
 class TestFleetBenchmarkSmoke:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.checkpoint import Checkpoint, Record, view
+from bridge.checkpoint import Checkpoint, Record, view, view_reads
 
 
 @pytest.fixture
@@ -160,3 +160,77 @@ def test_a_missing_checkpoint_reads_as_empty(tmp_path: Path) -> None:
         assert cp.records_for("issue", [1]) == {}
     assert records == {}
     assert not (tmp_path / "none").exists()
+
+
+def test_slugs_read_three_columns_as_of_the_view(cp: Checkpoint) -> None:
+    """The records with a slug, (key, slug, state) in GitLab-id order: one narrow read while
+    nothing was written since the view was taken, else the rows as of the view."""
+    cp.record("issue", 5, key="k5", state="deleted", target_slug="50")
+    cp.record("issue", 3, key="k3", state="created", target_slug="")
+    cp.record("issue", 1, key="k1", state="created", target_slug="10")
+    cp.record("label", 2, key="bug", state="created", target_slug="bug")
+    records = cp.records("issue")
+    expected = [("k1", "10", "created"), ("k3", "", "created"), ("k5", "50", "deleted")]
+    seen = _statements(cp)
+    assert records.slugs() == expected
+    assert len(seen) == 1
+    assert "natural_key, target_slug, state" in seen[0]
+    cp.record("issue", 1, key="k1", state="updated", target_slug="11")  # pins the view
+    cp.record("issue", 0, key="k0", state="created", target_slug="1")  # after the view
+    assert records.slugs() == expected
+    assert cp.records("issue").slugs() == [("k0", "1", "created"), ("k1", "11", "updated"),
+                                           *expected[1:]]
+
+
+def test_where_by_key_reads_keys_then_only_the_rows_kept(cp: Checkpoint) -> None:
+    """A KeyScope gives what the same filter over every record gives, reading two columns
+    of each row and whole rows only of those it keeps; as of the view while the run
+    records (a key changed since is judged as it was, a record added since is not there)."""
+    wanted = view_reads.KeyScope(lambda key: key in {"k1", "k3", "k6", "new"})
+    records = cp.records("issue")
+    every = {sid: rec for sid, rec in records.items() if wanted(rec)}
+    assert sorted(every) == [1, 3, 6]
+    seen = _statements(cp)
+    assert records.where(wanted) == every
+    assert all("natural_key FROM items" in sql for sql in seen[:-1])
+    assert "source_id IN (1, 3, 6)" in seen[-1]
+    cp.record("issue", 6, key="renamed", state="updated")
+    cp.record("issue", 2, key="k3", state="updated")
+    cp.record("issue", 9, key="new", state="created")
+    assert records.where(wanted) == every
+    assert list(records.where(wanted)) == [1, 3, 6]
+    assert records.where(lambda record: record.key == "k6") == {6: every[6]}  # any filter
+    assert sorted(cp.records("issue").where(wanted)) == [1, 2, 3, 9]
+    seen.clear()
+    assert records.where(view_reads.KeyScope(wanted.keep, nothing=True)) == {}
+    assert seen == []  # known to keep nothing: nothing read
+
+
+def test_where_on_a_view_outliving_its_checkpoint(tmp_path: Path) -> None:
+    """After the close the frozen rows answer, as for every other read."""
+    with Checkpoint.open(tmp_path / "checkpoint") as cp:
+        for sid in range(1, 5):
+            cp.record("comment", sid, key=f"u/issues/{sid % 2}#note_{sid}", state="created")
+        records = cp.records("comment")
+    kept = records.where(view_reads.KeyScope(lambda key: key.startswith("u/issues/1#")))
+    assert sorted(kept) == [1, 3]
+    nothing = view_reads.KeyScope(lambda key: True, nothing=True)
+    assert records.where(nothing) == {}
+    assert not nothing(records[1])
+    with Checkpoint.open(tmp_path / "none", readonly=True) as empty:
+        assert empty.records("comment").where(view_reads.KeyScope(lambda key: True)) == {}
+
+
+def test_any_in_stops_at_the_first_record_in_those_states(cp: Checkpoint) -> None:
+    """One query while nothing was written since the view; as of the view afterwards."""
+    records = cp.records("issue")
+    seen = _statements(cp)
+    assert not records.any_in(("pending", "failed"))
+    assert records.any_in(("created",))
+    assert not records.any_in(())
+    assert len(seen) == 2
+    assert all("LIMIT 1" in sql for sql in seen)
+    cp.record("issue", 4, key="k4", state="failed", error="boom")
+    assert not records.any_in(("failed",))  # not as of the view
+    assert cp.records("issue").any_in(("failed",))
+    assert not cp.records("label").any_in(("failed",))

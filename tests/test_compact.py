@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
+from bridge.checkpoint import Checkpoint
 from bridge.compact import CountMap, NumberMap
+from bridge.kinds.issue_refs import issue_numbers
 
 
 def test_number_map_answers_like_a_dict() -> None:
@@ -50,3 +53,35 @@ def test_keys_added_in_order_are_folded_into_the_arrays() -> None:
     counts[1] = 9  # out of order: merged on a later fold, answered at once
     assert counts[1] == 9
     assert sorted(counts)[:2] == [1, 3]
+
+
+def test_built_from_a_dict_or_pairs_alike_the_last_pair_winning() -> None:
+    pairs = [(9, "012"), (3, None), (9, "7"), (5, "A-5"), (3, "4"), (1, "1"), (5, None)]
+    from_pairs, from_dict = NumberMap(pairs), NumberMap(dict(pairs))
+    assert dict(from_pairs.items()) == dict(from_dict.items()) == {1: "1", 3: "4", 5: None,
+                                                                    9: "7"}
+    assert list(from_pairs) == [1, 3, 5, 9]  # the arrays sorted, nothing left in `_recent`
+    assert not from_pairs._recent
+    assert not from_pairs._odd  # "012" and "A-5" were overwritten: nothing odd is kept
+    odd = NumberMap([(2, "5"), (2, "012")])
+    assert odd[2] == "012"
+
+
+def test_issue_numbers_the_listing_over_the_records_over_the_issues_read(tmp_path: Path
+                                                                         ) -> None:
+    """Every issue read is known (None: not on SourceCraft yet); a record's number counts
+    unless it is deleted or has none; the listing's wins; keys without an iid are ignored."""
+    url = "https://gitlab.example.com/g/p/issues/"
+    with Checkpoint.open(tmp_path / "checkpoint") as cp:
+        cp.record("issue", 100, key=f"{url}1", state="created", target_slug="5")
+        cp.record("issue", 101, key=f"{url}2", state="deleted", target_slug="6")
+        cp.record("issue", 102, key=f"{url}3", state="created", target_slug="")
+        cp.record("issue", 103, key=f"{url}4", state="created")
+        cp.record("issue", 104, key="no iid here", state="created", target_slug="9")
+        cp.record("issue", 105, key=f"{url}7", state="created", target_slug="70")
+        cp.record("issue", 106, key=f"{url}7", state="created", target_slug="71")
+        listed = [(f"{url}4", "8"), (None, "7"), (f"{url}1", "15"), (f"{url}3", ""),
+                  (f"{url}9", "012")]
+        numbers = issue_numbers([1, 2, 3, 4, 5], cp.records("issue"), listed)
+    assert dict(numbers.items()) == {1: "15", 2: None, 3: None, 4: "8", 5: None, 7: "71",
+                                     9: "012"}

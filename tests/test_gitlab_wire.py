@@ -26,6 +26,7 @@ from bridge.sources.gitlab_wire import (
     decode_milestones,
     decode_notes,
 )
+from bridge.sources.records import GitLabUser
 
 PROJECT = Project(id=7, path="g/p", web_url="https://gitlab.example.com/g/p")
 _MISSING = object()
@@ -141,6 +142,28 @@ class TestSameRecordsEitherWay:
             assert all(isinstance(w, WireNote) for w in notes)
             assert [parse_note(w, with_notes) for w in notes] == _dict_path(
                 parse_note, notes_body, with_notes)
+
+
+def test_one_user_record_for_every_issue_and_note_of_one_user() -> None:
+    """Authors and assignees decoded from many objects are one record each (what a Spill
+    then pickles once), equal to the dict path's; another name is another record."""
+    people = [{"username": "root", "name": "Administrator"}, {"username": "ann", "name": "A"}]
+    body = _body([{"id": i, "iid": i, "author": people[i % 2], "assignee": people[0]}
+                  for i in range(1, 7)])
+    typed = decode_issues(body)
+    assert typed is not None
+    records = [parse_issue(w, PROJECT, {}) for w in typed]
+    assert records == _dict_path(parse_issue, body, PROJECT)
+    roots = {id(r.assignee) for r in records} | {id(r.author) for r in records[1::2]}
+    assert len(roots) == 1
+    assert len({id(r.author) for r in records}) == 2
+    note = decode_notes(_body([{"id": 9, "body": "x", "author": people[0]}]))
+    assert note is not None
+    assert parse_note(note[0], records[0]).author is records[0].assignee
+    renamed = decode_issues(_body([{"id": 8, "iid": 8,
+                                    "author": {"username": "root", "name": "Root"}}]))
+    assert renamed is not None
+    assert parse_issue(renamed[0], PROJECT, {}).author == GitLabUser("root", "Root")
 
 
 def _response(body: bytes) -> requests.Response:

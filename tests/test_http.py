@@ -393,9 +393,9 @@ class TestOrigins:
         """The connection pool holds concurrency + 2 connections, and TLS verify is configured."""
         http = HttpClient(GITLAB, kind="source", headers={}, http=HttpConfig(
             concurrency=7, verify_tls="/etc/ssl/ca.pem"))
-        adapter = http._session.get_adapter(f"{GITLAB}/")
+        adapter = http._wire.session.get_adapter(f"{GITLAB}/")
         assert adapter._pool_maxsize == 9  # type: ignore[attr-defined]
-        assert http._session.verify == "/etc/ssl/ca.pem"
+        assert http._wire.session.verify == "/etc/ssl/ca.pem"
         http.close()
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 from bridge.config import HttpConfig
 from bridge.net.http import HttpClient
@@ -13,16 +15,15 @@ from bridge.net.http import HttpClient
 CAP, THREADS = 2, 6
 
 
-class _Held(requests.Session):
-    """A session whose requests wait until the test lets them answer, counting who is in."""
+class _Held:
+    """A transport whose requests wait until the test lets them answer, counting who is in."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.changed = threading.Condition()
         self.inside = self.most = self.let_go = self.answered = 0
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,
-                **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, *args: Any,
+             **kwargs: Any) -> requests.Response:
         with self.changed:
             self.inside += 1
             self.most = max(self.most, self.inside)
@@ -38,11 +39,13 @@ class _Held(requests.Session):
         return response
 
 
-def test_no_more_than_concurrency_requests_are_in_flight() -> None:
+def test_no_more_than_concurrency_requests_are_in_flight(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Six threads at once on a client of concurrency 2: two in flight, the others wait."""
     session = _Held()
+    monkeypatch.setattr(HTTPAdapter, "send", session.send)  # every adapter's, as responses does
     client = HttpClient("http://127.0.0.1:9", kind="source", headers={},
-                        http=HttpConfig(concurrency=CAP), session=session)
+                        http=HttpConfig(concurrency=CAP))
     threads = [threading.Thread(target=client.get, args=(f"/page/{n}",)) for n in range(THREADS)]
     for thread in threads:
         thread.start()

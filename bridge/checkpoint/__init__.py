@@ -30,6 +30,7 @@ No token is ever passed to this package; the schema has nowhere to keep one.
 - `lock`: the run lock;
 - `store`: the `Checkpoint` itself, and the issue table mirror runs count from (schema 2);
 - `view`: what `records(kind)` returns: the records read as they are used, as of the call;
+- `view_reads`: the view's reads of a few columns (keys, slugs, states), as of the call too;
 - `wal`: WAL mode while locked, one file at rest;
 - `snapshot`: the private copy a read-only open reads;
 - `aside`: `move_aside`, for `--fresh`.

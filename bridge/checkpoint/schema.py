@@ -78,7 +78,14 @@ SELECT_SOME_ITEMS = SELECT_ITEMS + " AND source_id IN ({marks}) ORDER BY source_
 # for the first page, else `AND source_id > ?`.
 SELECT_ITEMS_ORDERED = SELECT_ITEMS + " {after} ORDER BY source_id LIMIT ?"
 SELECT_ITEM_IDS = "SELECT source_id FROM items WHERE kind = ? {after} ORDER BY source_id LIMIT ?"
+SELECT_ITEM_KEYS = ("SELECT source_id, natural_key FROM items WHERE kind = ? {after} "
+                    "ORDER BY source_id LIMIT ?")
+# The three columns an issue-number map reads, in primary-key order, for the few rows with a slug.
+SELECT_SLUGS = ("SELECT natural_key, target_slug, state FROM items WHERE kind = ? "
+                "AND target_slug IS NOT NULL ORDER BY source_id")
 COUNT_KIND = "SELECT count(*) FROM items WHERE kind = ?"
+# Whether any record of a kind is in one of some states (`{marks}`: one ? each).
+ANY_IN_STATE = "SELECT 1 FROM items WHERE kind = ? AND state IN ({marks}) LIMIT 1"
 COUNT_ITEMS = "SELECT kind, state, count(*) FROM items GROUP BY kind, state"
 # One statement, one row, one commit: recording costs the same with 10 items or 10,000.
 UPSERT_ITEM = (

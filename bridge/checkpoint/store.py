@@ -9,15 +9,17 @@ import shutil
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from bridge.checkpoint import lock, schema, snapshot, wal
+from bridge.checkpoint.group import GroupCommit
 from bridge.checkpoint.records import STATES, Record, RunInfo, by_source_id, iso, utc_now
-from bridge.checkpoint.view import RecordView, Views, read_some
+from bridge.checkpoint.view import RecordView, Views
+from bridge.checkpoint.view_reads import read_some
 from bridge.errors import CheckpointError
 
 Clock = Callable[[], datetime]
@@ -43,6 +45,8 @@ class Checkpoint:
         self._scratch = scratch  # the folder of the private copy a read-only view reads
         self._mutex = threading.Lock()  # one connection, shared by the loader's threads
         self._views = Views()  # what `records()` handed out: pinned before writes, frozen at close
+        # record() from many threads at once: one transaction, one fsync for all of them.
+        self._records: GroupCommit[tuple[Any, ...]] = GroupCommit(self._commit_records)
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False, clock: Clock = utc_now) -> Checkpoint:
@@ -100,17 +104,11 @@ class Checkpoint:
         return cls(path, conn, lock_fd=None, readonly=True, clock=clock, scratch=scratch,
                    version=version)
 
-    def _write(self, sql: str, args: tuple[Any, ...],
-               item: tuple[str, int] | None = None) -> int | None:
-        """Run one statement, committed (and fsync'd) before this returns; the new row id.
-
-        `item` is the (kind, GitLab id) the statement records: the live views pin it first.
-        """
+    def _write(self, sql: str, args: tuple[Any, ...]) -> int | None:
+        """Run one statement, committed (and fsync'd) before this returns; the new row id."""
         if self.readonly or self._conn is None:
             raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
         with self._mutex:
-            if item is not None:
-                self._views.before_write(self._conn, *item)
             return self._conn.execute(sql, args).lastrowid
 
     @contextlib.contextmanager
@@ -176,9 +174,29 @@ class Checkpoint:
         """Replace the record of one object: one upsert, durable once this returns."""
         if state not in STATES:
             raise ValueError(f"unknown checkpoint state {state!r}")
-        self._write(schema.UPSERT_ITEM, (kind, source_id, target_id, key, state, written_hash,
-                                         target_updated_at, error, iso(self._clock()),
-                                         target_slug), item=(kind, source_id))
+        if self.readonly or self._conn is None:
+            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
+        self._records.write((kind, source_id, target_id, key, state, written_hash,
+                             target_updated_at, error, iso(self._clock()), target_slug))
+
+    def _commit_records(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Upsert `rows` (in order) in one transaction; the live views pin each first."""
+        with self._mutex:
+            conn = self._conn
+            if conn is None:
+                raise CheckpointError(f"{self.path} is closed; nothing may be recorded")
+            for row in rows:
+                self._views.before_write(conn, row[0], row[1])
+            if len(rows) == 1:
+                conn.execute(schema.UPSERT_ITEM, rows[0])
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(schema.UPSERT_ITEM, rows)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def begin_run(self, command: str, *, dry_run: bool = False) -> int:
         """Note that a run started; returns its id for `end_run`."""

@@ -21,33 +21,17 @@ import itertools
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
-from typing import Any
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 
 from bridge.checkpoint import schema
 from bridge.checkpoint.records import Record, by_source_id, gc_paused
-
-Row = tuple[Any, ...]
-#: The connection to read, None for a checkpoint file that does not exist (reads as empty).
-Connect = Callable[[], sqlite3.Connection | None]
+from bridge.checkpoint.view_reads import Connect, NarrowReads, Row
 
 _CHUNK = 2_000  # rows per read while streaming: the mutex is held a few ms at a time
-_BATCH = 500  # ids per `IN (...)`: well under SQLite's 999 bound-parameter limit of old builds
 _UNPINNED = object()
 
 
-def read_some(conn: sqlite3.Connection, kind: str, ids: Iterable[int]) -> list[Row]:
-    """The rows of these GitLab ids of `kind` (those recorded), in a few `IN (...)` reads."""
-    wanted = sorted(set(ids))
-    rows: list[Row] = []
-    for start in range(0, len(wanted), _BATCH):
-        chunk = wanted[start:start + _BATCH]
-        sql = schema.SELECT_SOME_ITEMS.format(marks=", ".join("?" * len(chunk)))
-        rows.extend(conn.execute(sql, (kind, *chunk)).fetchall())
-    return rows
-
-
-class RecordView(Mapping[int, Record]):
+class RecordView(NarrowReads, Mapping[int, Record]):
     """The records of one kind, by GitLab id, as they were when the view was taken."""
 
     def __init__(self, kind: str, connect: Connect, mutex: threading.Lock) -> None:

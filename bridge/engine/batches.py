@@ -134,7 +134,7 @@ def scoped_records(checkpoint: Checkpoint, kind: Kind, source: SourceSet) -> dic
     """The kind's records the run may look at (all, or those its extract kept in scope)."""
     view = checkpoint.records(kind.name)
     if source.in_scope is not None:  # streamed: a mirror of a few changed issues of 200,000
-        return {sid: rec for sid, rec in view.items() if source.in_scope(rec)}  # keeps a few
+        return view.where(source.in_scope)  # keeps a few
     return view.snapshot()  # the plan looks up most of them
 
 

@@ -164,6 +164,8 @@ def _matched(kind: PlanRules, wanted: Any, target: Any, record: Record | None, *
 def _diff(wanted: Any, target: Any, keys: tuple[str, ...]) -> dict[str, tuple[Any, Any]]:
     """before -> after for each managed field whose content differs (not merely its spelling)."""
     have, want = target.managed(), wanted.managed()
+    if have == want and all(k in have for k in keys):
+        return {}  # spelled the same, so the same content (most of a re-run): nothing to parse
     have_c, want_c = canonical(have), canonical(want)
     return {k: (have[k], want[k]) for k in keys if have_c[k] != want_c[k]}
 
@@ -175,6 +177,8 @@ def _migrate(kind: PlanRules, wanted: Any, target: Any, record: Record | None,
     Except what scbridge still owes its own writes: a text whose references could not point
     at their target yet (a kind's `owed`), finished now that the target exists.
     """
+    if not diff:
+        return Unchanged(kind.name, wanted, target, diff)  # what the rest would say of it
     owed = getattr(kind, "owed", None)
     if set(diff) == {"description"} and owed is not None and owed(wanted, target):
         return Change(kind.name, Action.UPDATE, wanted, target, diff,

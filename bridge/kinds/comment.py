@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.checkpoint import Record
+from bridge.checkpoint.view_reads import KeyScope
 from bridge.compact import CountMap
 from bridge.engine.batches import batch_size, chunked
 from bridge.engine.kind import SourceSet
@@ -75,15 +76,16 @@ class CommentKind(CommentRows):
         def read_urls() -> frozenset[str]:  # built only if a record is asked about
             return frozenset(notes.url for notes in issues)
 
-        def in_scope(record: Record) -> bool:  # the comments of the issues read this run
-            return self.record_group(record) in read_urls()
+        def in_scope(key: str) -> bool:  # the comments of the issues read this run
+            return _issue_url(key) in read_urls()
 
-        return SourceSet(items=issues, pages=got.read, in_scope=in_scope, size=got.items,
+        return SourceSet(items=issues, pages=got.read, size=got.items,
+                         in_scope=KeyScope(in_scope, nothing=not issues),  # none read: none
                          extra={"issues_read": got.read, "issues_skipped": got.settled})
 
     def record_group(self, record: Record) -> str:
         """A comment's record goes with the batch holding its issue (by the issue's URL)."""
-        return record.key.partition("#note_")[0]
+        return _issue_url(record.key)
 
     def batches(self, source: SourceSet) -> Iterator[SourceSet]:
         """Whole issues' comments, about BATCH at a time, with their issues' URLs."""
@@ -221,3 +223,7 @@ class CommentKind(CommentRows):
                   if issue_id not in broken}
         self._ctx.checkpoint.save_seen(self.name, stamps)
 
+
+def _issue_url(key: str) -> str:
+    """The GitLab issue URL a comment's key (its note's URL) starts with."""
+    return key.partition("#note_")[0]

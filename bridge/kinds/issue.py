@@ -9,6 +9,7 @@ half-linked but fails with that reason. A closed issue is created closed.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -23,7 +24,7 @@ from bridge.kinds import issue_text
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_bodies import IssueBodies
 from bridge.kinds.issue_complete import ReferenceCompletion
-from bridge.kinds.issue_links import resolve_links
+from bridge.kinds.issue_links import LinkCache, resolve_links
 from bridge.kinds.issue_lookups import IssueLookups
 from bridge.kinds.issue_map import IssueRows, WantedIssue, issue_record, map_issue
 from bridge.kinds.issue_numbers import PRESERVE, cannot_apply, check, placeholders
@@ -65,6 +66,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         self._refmap: ReferenceMap | None = None
         self._numbers: tuple[int, int, MutableMapping[int, str | None]] | None = None
         self._incomplete = False  # an issue of this full pass did not go through
+        self._iids: tuple[Sequence[IssueRef], array[int]] | None = None  # of the issues read
 
     def compare_keys(self) -> tuple[str, ...]:
         """Every managed field."""
@@ -76,8 +78,13 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         pages = 0
         if kept is None:
             kept, pages = self._read_all()
-        for slug in sorted({self._ctx.users[i.assignee.username] for i in kept
-                            if i.assignee is not None and i.assignee.username in self._ctx.users}):
+        users, slugs, iids = self._ctx.users, set(), array("q")
+        for issue in kept:  # one pass: the assignees to look up, the iids for the number map
+            iids.append(issue.iid)
+            if issue.assignee is not None and issue.assignee.username in users:
+                slugs.add(users[issue.assignee.username])
+        self._iids = (kept, iids)
+        for slug in sorted(slugs):
             self._user_ids[slug] = self._ctx.tracker.user_id(slug)
         self._ctx.shared["issue_items"] = kept  # the comments kind reads their notes
         if self._ctx.numbering == PRESERVE:
@@ -130,8 +137,7 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         """True once a full pass moved every issue and no issue record is left unfinished."""
         if self._ctx.checkpoint.meta().get(ISSUES_COMPLETE) != "1":
             return False
-        return all(record.state not in ("pending", "failed")
-                   for record in self._ctx.checkpoint.records(self.name).values())
+        return not self._ctx.checkpoint.records(self.name).any_in(("pending", "failed"))
 
     def after_load(self, actions: Sequence[Planned], outcomes: Sequence[ItemOutcome]) -> None:
         """Complete references; note whether every issue is on SourceCraft; and forget the
@@ -149,7 +155,9 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         issue noted, so the next mirror may go incremental."""
         super().after_batches()
         if self._changed is None:  # a full pass: every issue was planned
-            self._ctx.checkpoint.set_meta(ISSUES_COMPLETE, "0" if self._incomplete else "1")
+            complete = "0" if self._incomplete else "1"
+            if self._ctx.checkpoint.meta().get(ISSUES_COMPLETE) != complete:  # else no fsync
+                self._ctx.checkpoint.set_meta(ISSUES_COMPLETE, complete)
 
     def transform(self, source: SourceSet, refs: Refs, *, reserved: Mapping[int, str],
                   target: Sequence[Any]) -> list[Any]:
@@ -163,11 +171,13 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         self._refmap = reference_map(self._ctx, refs, numbers)
         rules = self._ctx.mapping.section("issue")
         out: list[Any] = []
+        seen: LinkCache = {}  # refs do not change while a batch is mapped
         for issue in sorted(source.items, key=lambda item: item.id):
             if refused is not None:
                 out.append(Skipped(issue, reason="numbering cannot be kept", error=refused))
                 continue
-            links = resolve_links(issue, refs, users=self._ctx.users, user_ids=self._user_ids)
+            links = resolve_links(issue, refs, users=self._ctx.users, user_ids=self._user_ids,
+                                  cache=seen)
             if links.error is not None:
                 out.append(Skipped(issue, reason="not created without what it points at",
                                    error=links.error))
@@ -185,7 +195,10 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         plan (and kept up to date as issues are created: `after_load`)."""
         everything = self._ctx.shared.get("issue_items", source.items)
         if self._numbers is None or self._numbers[:2] != (id(everything), id(target)):
-            numbers = issue_numbers(everything, self._ctx.checkpoint.records(self.name),
+            known = self._iids  # gathered by `extract` while the listing was still being read
+            iids = known[1] if known is not None and known[0] is everything else (
+                issue.iid for issue in everything)
+            numbers = issue_numbers(iids, self._ctx.checkpoint.records(self.name),
                                     ((t.key, t.slug) for t in target))
             self._numbers = (id(everything), id(target), numbers)
         return self._numbers[2]
@@ -207,9 +220,12 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
             return None
         wanted: WantedIssue = planned.wanted
         written = isinstance(planned, Create | Change)  # an unchanged text rewrites nothing
-        counts = {"references": wanted.references if written else 0,
-                  "comments": self._ctx.shared.get("comment_counts", {}).get(wanted.source.id, 0)}
-        return {name: n for name, n in counts.items() if n} or None
+        references = wanted.references if written else 0
+        comments = self._ctx.shared.get("comment_counts", {}).get(wanted.source.id, 0)
+        if not references and not comments:
+            return None  # most issues of a re-run: nothing to say
+        counts = {"references": references, "comments": comments}
+        return {name: n for name, n in counts.items() if n}
 
     def sequence_of(self, planned: Planned) -> Any:
         """Kept numbers: every create one after another (else None: all in parallel)."""

@@ -9,12 +9,14 @@ issue's header instead and reported, never a failure.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bridge.engine.refs import Refs
 from bridge.sources.gitlab import GitLabUser, IssueRef, label_id
 
+_NAME = operator.attrgetter("name")
 #: Reasons `Refs` gives for an object that is missing through a failure, not by choice.
 _FAILED = (" failed:", " in conflict:")
 
@@ -41,13 +43,23 @@ class Links:
     error: str | None = None
 
 
+#: What one look-up in `Refs` found, by ("milestone", id) or ("label", name): kept for a
+#: batch of issues (many point at the same few), while `Refs` do not change.
+LinkCache = dict[tuple[str, object], "Link | str"]
+
+
 def resolve_links(issue: IssueRef, refs: Refs, *, users: Mapping[str, str],
-                  user_ids: Mapping[str, str | None]) -> Links:
-    """The issue's links as the kinds before it left them in `refs`."""
+                  user_ids: Mapping[str, str | None], cache: LinkCache | None = None) -> Links:
+    """The issue's links as the kinds before it left them in `refs` (each milestone and label
+    looked up once per `cache`)."""
+    seen: LinkCache = {} if cache is None else cache
     notes: list[str] = []
     milestone = None
     if issue.milestone is not None:
-        found = _link(refs, "milestone", issue.milestone.id)
+        found = seen.get(("milestone", issue.milestone.id))
+        if found is None:
+            found = seen[("milestone", issue.milestone.id)] = _link(refs, "milestone",
+                                                                    issue.milestone.id)
         if isinstance(found, str):
             if any(tag in found for tag in _FAILED):
                 return Links(error=f"its milestone '{issue.milestone.title}': {found}")
@@ -56,7 +68,9 @@ def resolve_links(issue: IssueRef, refs: Refs, *, users: Mapping[str, str],
             milestone = found
     labels: list[Link] = []
     for name in issue.labels:
-        found = _link(refs, "label", label_id(name))
+        found = seen.get(("label", name))
+        if found is None:
+            found = seen[("label", name)] = _link(refs, "label", label_id(name))
         if isinstance(found, str):
             if any(tag in found for tag in _FAILED):
                 return Links(error=f"its label '{name}': {found}")
@@ -64,7 +78,7 @@ def resolve_links(issue: IssueRef, refs: Refs, *, users: Mapping[str, str],
         else:
             labels.append(found)
     slug, ident, unmapped = _assignee(issue.assignee, users, user_ids, notes)
-    return Links(milestone=milestone, labels=tuple(sorted(labels, key=lambda x: x.name)),
+    return Links(milestone=milestone, labels=tuple(sorted(labels, key=_NAME)),
                  assignee=slug, assignee_id=ident, unmapped_assignee=unmapped,
                  notes=tuple(notes))
 

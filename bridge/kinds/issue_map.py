@@ -40,11 +40,8 @@ class WantedIssue:
 
     def render(self, refs: ReferenceMap) -> WantedIssue:
         """This issue with its text rewritten again, with what `refs` knows now."""
-        done = rewrite(self.raw_body, refs)
-        text = issue_text.description(self.source, done.text,
-                                      project_web_url=refs.project_web_url,
-                                      unmapped_assignee=self.links.unmapped_assignee)
-        return replace(self, description=text, pending=done.pending, references=done.rewritten)
+        text, pending, count = _rendered(self.source, self.raw_body, self.links, refs)
+        return replace(self, description=text, pending=pending, references=count)
 
     def managed(self) -> dict[str, Any]:
         """The mapped fields, comparable with `TargetIssue.managed()`."""
@@ -98,15 +95,29 @@ def map_issue(issue: IssueRef, values: Mapping[str, Any], links: Links,
     if deadline is not None and not is_datetime(str(deadline)):
         raise RecordError(f"deadline '{deadline}' is not a date-time (add date_to_datetime)")
     web_url = refs.project_web_url
+    raw_body = str(values.get("description") or "")
+    text, pending, count = _rendered(issue, raw_body, links, refs)  # as `render` gives it
     wanted = WantedIssue(issue, key=issue_text.issue_url(issue, web_url), title=title,
-                         description="", status=status, links=links, visibility=visibility,
-                         deadline=str(deadline) if deadline else None,
-                         raw_body=str(values.get("description") or "")).render(refs)
-    size = len(wanted.description.encode("utf-8"))
-    if size > issue_text.DESCRIPTION_LIMIT:
-        raise RecordError(f"the description is {size} bytes, over SourceCraft's 64 KB limit; "
-                          "it is not cut: shorten it in GitLab, or leave the issue out")
+                         description=text, status=status, links=links, visibility=visibility,
+                         deadline=str(deadline) if deadline else None, raw_body=raw_body,
+                         pending=pending, references=count)
+    # UTF-8 takes four bytes a character at most: a shorter text needs no encoding to know.
+    if len(text) * 4 > issue_text.DESCRIPTION_LIMIT:
+        size = len(text.encode("utf-8"))
+        if size > issue_text.DESCRIPTION_LIMIT:
+            raise RecordError(f"the description is {size} bytes, over SourceCraft's 64 KB "
+                              "limit; it is not cut: shorten it in GitLab, or leave the issue out")
     return wanted
+
+
+def _rendered(issue: IssueRef, raw_body: str, links: Links, refs: ReferenceMap
+              ) -> tuple[str, tuple[int, ...], int]:
+    """The description (header, then the text rewritten with `refs`), the issues it still
+    waits for, and the references rewritten."""
+    done = rewrite(raw_body, refs)
+    text = issue_text.description(issue, done.text, project_web_url=refs.project_web_url,
+                                  unmapped_assignee=links.unmapped_assignee)
+    return text, done.pending, done.rewritten
 
 
 def issue_record(issue: IssueRef) -> dict[str, Any]:

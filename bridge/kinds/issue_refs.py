@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 
-from bridge.checkpoint import Record
+from bridge.checkpoint.view import RecordView
 from bridge.compact import NumberMap
 from bridge.engine.kind import number_placeholder
 from bridge.engine.refs import Refs
 from bridge.kinds.context import KindContext
 from bridge.kinds.reference_map import ReferenceMap
 from bridge.models import SourceMilestone
-from bridge.sources.gitlab import IssueRef, SourceLabel, label_id
+from bridge.sources.gitlab import SourceLabel, label_id
 
 _IID = re.compile(r"/issues/(\d+)$")
 
@@ -30,23 +30,21 @@ def iid_of(url: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def issue_numbers(issues: Iterable[IssueRef], records: Mapping[int, Record],
+def issue_numbers(iids: Iterable[int], records: RecordView,
                   listed: Iterable[tuple[str | None, str]]) -> NumberMap:
     """GitLab iid -> SourceCraft number, None for an issue not on SourceCraft yet (compact:
-    16 bytes an issue, so 200,000 of them stay small; later sources win)."""
-    def pairs() -> Iterator[tuple[int, str | None]]:
-        for issue in issues:
-            yield issue.iid, None
-        for record in records.values():
-            iid = iid_of(record.key)
-            if iid is not None and record.target_slug and record.state != "deleted":
-                yield iid, record.target_slug
-        for key, number in listed:
-            iid = iid_of(key)
-            if iid is not None and number:
-                yield iid, number
-
-    return NumberMap(pairs())
+    16 bytes an issue, so 200,000 of them stay small; later sources win): `iids` (every
+    issue read), then the records' numbers, then the listing's."""
+    numbers: dict[int, str | None] = dict.fromkeys(iids)
+    for key, slug, state in records.slugs():
+        iid = iid_of(key)
+        if iid is not None and slug and state != "deleted":
+            numbers[iid] = slug
+    for url, number in listed:
+        iid = iid_of(url)
+        if iid is not None and number:
+            numbers[iid] = number
+    return NumberMap(numbers)
 
 
 def reference_map(ctx: KindContext, refs: Refs, numbers: Mapping[int, str | None]

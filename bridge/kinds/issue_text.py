@@ -53,12 +53,16 @@ def day(moment: str | None) -> str:
         return moment
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    utc = parsed.astimezone(UTC)
+    if utc.year < 1000:  # strftime's %Y does not pad such a year here: kept as it wrote it
+        return utc.strftime("%Y-%m-%d %H:%M UTC")
+    # What strftime writes, a few times faster (a header per issue, 200,000 of them).
+    return f"{utc.year}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:{utc.minute:02d} UTC"
 
 
 def absolute_uploads(text: str, project_web_url: str | None) -> str:
     """`](/uploads/…)` made `](<project url>/uploads/…)`, so no picture is lost."""
-    if not project_web_url:
+    if not project_web_url or "](/uploads/" not in text:  # what `_UPLOAD` starts with
         return text
     base = project_web_url.rstrip("/")
     return _UPLOAD.sub(lambda m: f"{m.group(1)}{base}{m.group(2)}{m.group(3)}", text)

@@ -10,6 +10,7 @@ changes nothing. See docs/references.md for the table.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -41,6 +42,10 @@ _NOT_AFTER = re.compile(rf"[{_AFTER}]")
 _PASSES = 4
 #: Ends of a one-word label that are more likely punctuation: `see ~bug.`
 _LABEL_TAIL = ".?&-"
+#: What any rewrite needs somewhere in the text: a reference's sigil (each of `_BODY`'s
+#: forms has one) or the `://` of an issue URL (`_Run._issue_url`). A text without any is
+#: returned as it is, unscanned (tests/test_references_fast.py checks it against the scan).
+_MAY_REFER = re.compile(r"[#!$%~]|://")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,14 @@ def rewrite(text: str, refs: ReferenceMap) -> Rewritten:
     in `pending`: rewriting the same GitLab text once its number is known gives
     the final text, which is then worth one PATCH.
     """
+    if not refs.enabled or not text or _MAY_REFER.search(text) is None:
+        return Rewritten(text)
+    return rewrite_scanned(text, refs)
+
+
+def rewrite_scanned(text: str, refs: ReferenceMap) -> Rewritten:
+    """`rewrite` without its shortcut for a text that cannot hold a reference: every text
+    scanned and rewritten to a fixed point."""
     if not refs.enabled or not text:
         return Rewritten(text)
     count = 0
@@ -79,9 +92,7 @@ class _Run:
         self.refs = refs
         self.count = 0
         self.pending: set[int] = set()
-        self._issue_url = re.compile(
-            r"(?i:https?)://" + re.escape(refs.gitlab_project().split("://", 1)[-1])
-            + r"/issues/(?P<iid>\d+)/?(?:#note_(?P<note>\d+))?\Z", re.IGNORECASE)
+        self._issue_url = _issue_url(refs.gitlab_project())
         self._ticks: frozenset[int] = frozenset()
         self._last = ""  # the last character written, for the boundary of what follows
 
@@ -221,6 +232,14 @@ class _Run:
         fence = "`" * size
         pad = " " if content.startswith("`") or content.endswith("`") else ""
         return f"{fence}{pad}{content}{pad}{fence}"
+
+
+@functools.lru_cache(maxsize=64)
+def _issue_url(project: str) -> re.Pattern[str]:
+    """An issue (or note) URL of the project at `project`'s web URL, over http or https."""
+    return re.compile(
+        r"(?i:https?)://" + re.escape(project.split("://", 1)[-1])
+        + r"/issues/(?P<iid>\d+)/?(?:#note_(?P<note>\d+))?\Z", re.IGNORECASE)
 
 
 def _apart(before: str, written: str, after: str) -> str:

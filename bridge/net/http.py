@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 import random
 import re
 import threading
@@ -15,7 +14,6 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 import structlog
 import tenacity
-from requests.adapters import HTTPAdapter
 
 from bridge.config import HttpConfig
 from bridge.confignames import is_loopback
@@ -30,6 +28,7 @@ from bridge.errors import (
 from bridge.net.classify import parse_json, raise_for_response, remember_json
 from bridge.net.ratelimit import RateLimiter
 from bridge.net.retry import build_retrying
+from bridge.net.session import Wire
 from bridge.net.transport import address, cause, never_sent
 
 __all__ = ["HttpClient", "parse_json", "raise_for_response"]
@@ -51,22 +50,6 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     except ValueError:
         port = None
     return parts.scheme, (parts.hostname or "").lower(), port
-
-
-def _settle_environment(session: requests.Session, base_url: str) -> None:
-    """Read the proxy and CA-bundle variables once, instead of on every request.
-
-    With `trust_env`, requests re-reads the proxy variables and stats ~/.netrc for each
-    request: a profile of the benchmark showed about a millisecond of CPU and a stat per
-    page. The meaning is kept (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE);
-    ~/.netrc is dropped on purpose, as its Basic auth would replace our token headers.
-    """
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    # Only for https: with a path, requests stats it on every request, even over plain http.
-    if session.verify is True and bundle and base_url.startswith("https://"):
-        session.verify = bundle
 
 
 class HttpClient:
@@ -101,14 +84,7 @@ class HttpClient:
         # `http.concurrency` is what may be in flight to this server at once, however many
         # threads ask (page walks, listings read ahead, the write pool): the rest wait here.
         self._slots = threading.BoundedSemaphore(max(1, http.concurrency))
-        self._session = session or requests.Session()
-        self._session.headers.update(headers)
-        self._session.verify = http.verify_tls
-        if session is None:
-            _settle_environment(self._session, self.base_url)
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=http.concurrency + 2)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
+        self._wire = Wire(self.base_url, headers, http, session)
 
     def get(self, path_or_url: str, params: Mapping[str, Any] | None = None, *,
             decoder: Callable[[bytes], Any] | None = None) -> requests.Response:
@@ -176,7 +152,7 @@ class HttpClient:
 
     def close(self) -> None:
         """Release the pooled connections."""
-        self._session.close()
+        self._wire.close()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -243,9 +219,7 @@ class HttpClient:
         status: int | None = None
         answer: requests.Response | None = None
         try:
-            response = answer = self._session.request(
-                method, url, params=params, json=json, allow_redirects=False,
-                timeout=(self._http.connect_timeout_s, self._http.timeout_s))
+            response = answer = self._wire.send(method, url, params=params, json=json)
             status = response.status_code
         except requests.exceptions.SSLError as error:
             verdict = _CERT_FAILED.search(str(error))

@@ -40,9 +40,10 @@ class SectionRules:
     def values(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Each ruled field's value; RecordError naming the file and rule when one fails."""
         out: dict[str, Any] = {}
+        row = dict(record)  # one copy for every rule: no rule or transform writes to it
         for target, rule in self.rules.items():
             try:
-                out[target] = rule.value(dict(record))
+                out[target] = rule.value(row)
             except RecordError as exc:
                 raise RecordError(f"{self.file}: rule '{self.kind}.{target}': {exc}") from None
         return out

@@ -10,6 +10,7 @@ clean error. So the fast path may only ever agree with the dict path, never add 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +101,14 @@ decode_milestones = _decoder(WireMilestone)
 def _user(user: WireUser | None) -> GitLabUser | None:
     if user is None or user.username is None:
         return None
-    return GitLabUser(username=user.username, name=user.name or user.username)
+    return _known_user(user.username, user.name or user.username)
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_user(username: str, name: str) -> GitLabUser:
+    """One record per user, not one per issue or note: a few authors write most of 200,000
+    issues, and a Spill's chunk then pickles each once (half the unpickling of an issue)."""
+    return GitLabUser(username=username, name=name)
 
 
 def milestone_record(wire: WireMilestone, project: Project) -> SourceMilestone:
