@@ -26,6 +26,7 @@ from bridge.models import ItemOutcome, Planned
 from bridge.net.http import HttpClient
 from bridge.progress import Progress
 from bridge.report import ReportItem
+from bridge.report.items import ReportItems
 
 if TYPE_CHECKING:
     from bridge.pipeline import RunOptions
@@ -73,7 +74,7 @@ def _extract_and_load(kinds: Sequence[Kind], config: Config, options: RunOptions
                  pages=sources[kind.name].pages, **dict(sources[kind.name].extra))
     notes = tuple(note for kind in kinds for note in sources[kind.name].notes)
     refs = Refs()
-    items: Spill[ReportItem] = Spill()  # on disk: 600,000 report lines keep memory flat
+    items = ReportItems()  # on disk: 600,000 report lines keep memory flat; counted as added
 
     def loader(kind: Kind) -> Loader:
         progress.phase(f"load {kind.plural}", total=sources[kind.name].count())

@@ -47,6 +47,11 @@ def clear_secrets() -> None:
         _secrets = ()
 
 
+def registered_secrets() -> tuple[str, ...]:
+    """The registered secrets, longest first; a new tuple whenever one is added or cleared."""
+    return _secrets
+
+
 def mask_text(text: str) -> str:
     """`text` with every registered secret replaced by ***."""
     for secret in _secrets:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterator
+from dataclasses import fields, replace
+from typing import Any
 
+import pytest
 from test_report_sample import item, report
 
+from bridge.logs import clear_secrets, mask_text, mask_value, register_secret
 from bridge.models import Action
-from bridge.report.cells import COLUMNS, notes
+from bridge.report import ReportItem
+from bridge.report.cells import COLUMNS, masked_item, notes
 from bridge.report.htmlpage import render_html
 from bridge.report.markdown import HEADERS
 
@@ -31,3 +36,62 @@ class TestColumns:
         assert HEADERS == COLUMNS
         assert "".join(f"<th>{c}</th>" for c in COLUMNS).replace(
             "what changes", "what changes (→)") in page
+
+
+def _masked_as_before(it: ReportItem) -> ReportItem:
+    """What `masked_item` returned before it gave back unchanged items as they are."""
+    return replace(it, title=mask_text(it.title), changes=mask_value(it.changes),
+                   target_slug=None if it.target_slug is None else mask_text(it.target_slug),
+                   reason=None if it.reason is None else mask_text(it.reason),
+                   error=None if it.error is None else mask_text(it.error),
+                   project_path=mask_text(it.project_path),
+                   ref=None if it.ref is None else mask_text(it.ref))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and of the same types all the way down (a tuple is not a list here)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+class TestMaskedItem:
+    TOKEN = "glpat-cells-secret-1"
+
+    @pytest.fixture(autouse=True)
+    def _secret(self) -> Iterator[None]:
+        clear_secrets()
+        register_secret(self.TOKEN)
+        yield
+        clear_secrets()
+
+    def test_every_field_and_change_is_masked_as_before(self) -> None:
+        """A secret anywhere (a text, a key, deep in the changes), a secret key, a tuple or
+        an odd object: the same item as the masking copy gave, field for field and type for
+        type; an item with nothing to mask comes back as it is."""
+        base = item(Action.UPDATE, 1, "v1.0", "v1-0", changes={"name": ("a", "b")})
+        t = self.TOKEN
+        variants = [
+            {}, {"title": f"x {t}"}, {"target_slug": t}, {"reason": f"why {t}"},
+            {"error": f"boom {t}"}, {"project_path": f"g/{t}"}, {"ref": f"g/p#{t}"},
+            {"changes": {"d": [None, f"has {t}"]}}, {"changes": {f"k{t}": [1, 2]}},
+            {"changes": {"token": ["a", "b"]}}, {"changes": {"Private-Token": [None, "x"]}},
+            {"changes": {"l": [["a", ["b", {"c": t}]], []]}}, {"changes": {"t": [("a",), "b"]}},
+            {"changes": {"s": [{"a"}, None]}}, {"changes": {"o": [Action.CREATE, 1.5]}},
+            {"changes": {"n": [None, True, 0, -2.5, "plain", ["x", {"y": None}]]}},
+            {"changes": {1: ["int", "key"]}}, {"target_slug": None, "reason": None, "ref": None},
+        ]
+        for change in variants:
+            it = replace(base, **change)
+            got, want = masked_item(it), _masked_as_before(it)
+            assert got == want, change
+            assert all(_same(getattr(got, f.name), getattr(want, f.name))
+                       for f in fields(ReportItem)), change
+            assert t not in repr(got)
+        plain = replace(base, changes={"n": [None, ["x", {"y": 1.5}]]})
+        assert masked_item(plain) is plain  # nothing to mask: no copy
+        assert masked_item(replace(base, title=f"x {t}")).title == "x ***"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -14,7 +15,7 @@ from bridge.logs import clear_secrets, register_secret
 from bridge.models import Action
 from bridge.report import render_text
 from bridge.report.cells import summary_words
-from bridge.report.text import report_width, wrap
+from bridge.report.text import INDENT, _wrap_words, report_width, wrap
 
 TOKEN = "glpat-S3cretT0ken-XYZ"
 
@@ -148,6 +149,20 @@ class TestNothingCutMidWord:
         assert any(p.strip() == "2016-03-01T00:00:00Z" or "2016-03-01T00:00:00Z" in p
                    for p in pieces)
 
+    def test_a_fitting_line_is_what_word_by_word_wrapping_gives(self) -> None:
+        """The shortcut for printable ASCII that fits gives what breaking word by word gives,
+        for every width around the text's length; other text still goes word by word."""
+        rng = random.Random(5)
+        words = ["a", "bb", "deadline:", "2016-03-01T00:00:00Z", "", "→", "日本", "\x1b[31m"]
+        for _ in range(400):
+            text = " " * rng.randrange(3) + " ".join(rng.choice(words) for _ in range(
+                rng.randrange(8)))
+            for width in range(max(10, len(text) - 2), len(text) + 3):
+                assert wrap(text, width) == _wrap_words(text, width, INDENT), (text, width)
+                assert wrap(text, width, indent="    ") == _wrap_words(text, width, "    ")
+        assert wrap("short one", 9) == ["short one"]
+        assert wrap("short one", 8) == ["short", "  one"]
+
     @pytest.mark.parametrize("width", [60, 80, 100, None])
     def test_titles_slugs_and_dates_whole(self, width: int | None) -> None:
         """The spec report's titles, slugs and every date appear whole, at any width."""
@@ -223,3 +238,21 @@ class TestQuiet:
     def test_nothing_changed_is_one_line(self) -> None:
         rep = report([item(Action.UNCHANGED, 1, "a", "a")])
         assert render_text(rep, quiet=True).count("\n") == 1
+
+
+class TestWrapEdges:
+    @pytest.mark.parametrize(("text", "width", "indent"), [
+        ("  x", 1, "  "), ("x", 1, "    "), ("word " * 3, 2, "      "), ("  ", 1, "   ")])
+    def test_a_width_no_wider_than_the_indent_still_ends(self, text: str, width: int,
+                                                         indent: str) -> None:
+        """Leading spaces or an indent as wide as the line: every character once, no hang."""
+        lines = wrap(text, width, indent=indent)
+        assert "".join(line.strip() for line in lines) == text.replace(" ", "")
+        assert all(line.strip() for line in lines[1:])  # no empty continuation line
+
+    def test_a_word_of_100000_characters_is_folded(self) -> None:
+        """A hostile 100,000-character name folds into lines of the width, each char once
+        (in 0.02 s: the rest of the word is no longer measured again after each cut)."""
+        lines = wrap("y" * 100_000, 80)
+        assert "".join(line.strip() for line in lines) == "y" * 100_000
+        assert max(cell_len(line) for line in lines) <= 80

@@ -13,7 +13,7 @@ from test_report_sample import mixed_report
 from bridge.engine.spill import CHUNK, Spill
 from bridge.logs import mask_value
 from bridge.report import render_html, render_json, render_text, write_report
-from bridge.report.files import json_pieces
+from bridge.report.files import PIECE, json_pieces
 from bridge.report.views import Masked, Picked, grouped
 
 
@@ -58,12 +58,28 @@ def test_json_report_from_a_spill_is_byte_identical(tmp_path: Path) -> None:
     spilled = replace(report, items=Spill(report.items))
     assert render_json(report) == whole
     assert "".join(json_pieces(spilled)) == whole
-    assert len(list(json_pieces(spilled))) == len(report.items) + 2  # one piece per item
+    assert len(list(json_pieces(spilled))) == 3  # head, the items (fewer than PIECE), tail
     empty = replace(report, items=())
     assert render_json(empty) == json.dumps(mask_value(empty.to_dict()), indent=2,
                                             ensure_ascii=False, default=str) + "\n"
     write_report(spilled, tmp_path / "run.json")
     assert (tmp_path / "run.json").read_text(encoding="utf-8") == whole
+
+
+@pytest.mark.parametrize("count", [PIECE - 1, PIECE, PIECE + 1, 3 * PIECE + 5])
+def test_json_pieces_of_many_items_are_byte_identical(count: int) -> None:
+    """Items are encoded PIECE at a time; the text is json.dumps's of the whole, whatever the
+    count, and every piece holds at most PIECE items."""
+    base = mixed_report()
+    items = [replace(base.items[n % len(base.items)], source_id=n, title=f"t{n} " + "x" * 50)
+             for n in range(count)]
+    report = replace(base, items=Spill(items))
+    whole = json.dumps(mask_value(replace(base, items=tuple(items)).to_dict()), indent=2,
+                       ensure_ascii=False, default=str) + "\n"
+    pieces = list(json_pieces(report))
+    assert "".join(pieces) == whole
+    assert len(pieces) == 2 + -(-count // PIECE)
+    assert max(piece.count('"source_id"') for piece in pieces) <= PIECE
 
 
 def test_html_and_text_from_a_spill_match_a_tuple(tmp_path: Path) -> None:

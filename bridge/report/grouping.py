@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bridge.report.model import SUMMARY_KEYS, ReportItem, RunReport
+from bridge.report.model import SUMMARY_KEYS, ReportItem, RunReport, Tallied
 from bridge.report.views import Picked, grouped
 
 #: How many items of each kind the text report shows before "... N more": enough to see what a
@@ -73,12 +73,14 @@ def by_kind(items: Sequence[ReportItem],
 
 def only_milestones(report: RunReport) -> bool:
     """True for a report of milestones only (a run without `transfer:`), laid out as ever."""
+    if isinstance(report.items, Tallied):
+        return set(report.items.summary_by_kind()) <= {"milestone"}
     return all(item.kind == "milestone" for item in report.items)
 
 
 def is_problem(item: ReportItem) -> bool:
     """A failure or a conflict: what a person must look at."""
-    return item.failed or item.action == "conflict"
+    return item.problem
 
 
 def short_reference(item: ReportItem) -> str:
@@ -113,7 +115,8 @@ def first(items: Sequence[ReportItem], limit: int, *, problems: bool = False) ->
     """The first `limit` items; with `problems`, every failure and conflict after them too."""
     shown = list(items[:limit])
     rest = (items[i] for i in range(limit, len(items)))
-    later = [item for item in rest if is_problem(item)]
+    none_later = isinstance(items, Picked) and items.problems == 0  # counted: nothing to read
+    later = [] if none_later else [item for item in rest if is_problem(item)]
     if problems:
         shown += later
     hidden_problems = 0 if problems else len(later)

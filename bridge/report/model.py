@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bridge.errors import ConfigError
 from bridge.models import (
@@ -47,6 +48,19 @@ class ReportRows(Protocol):
     def counts(self, source: Any) -> dict[str, int] | None: ...
 
 
+@runtime_checkable
+class Tallied(Protocol):
+    """Items that were counted as they were added (`bridge.report.items.ReportItems`)."""
+
+    def summary_by_kind(self) -> dict[str, dict[str, int]]: ...
+
+    def project_paths(self) -> set[str]: ...
+
+    def problems_by_kind(self) -> dict[str, int]: ...
+
+    def positions_by_kind(self) -> dict[str, array[int]]: ...
+
+
 @dataclass(frozen=True)
 class ReportItem:
     """One GitLab object's line in the report: the action, what changes, and how it went."""
@@ -72,6 +86,11 @@ class ReportItem:
     def failed(self) -> bool:
         """True if the item failed to load, or could not be mapped at all."""
         return self.attempted and (not self.ok or self.error is not None)
+
+    @property
+    def problem(self) -> bool:
+        """A failure or a conflict: what a person must look at."""
+        return self.failed or self.action == "conflict"
 
     @property
     def outcome(self) -> str:
@@ -180,11 +199,13 @@ class RunReport:
     def summary_by_kind(self) -> dict[str, dict[str, int]]:
         """The summary of each kind present, in the order the run met them (counted once:
         600,000 items are read from disk once, not for every line that quotes them)."""
+        if isinstance(self.items, Tallied):  # counted as they came: nothing is read
+            return self.items.summary_by_kind()
         cached = self.__dict__.get("_by_kind")
         if cached is None or cached[0] is not self.items:
             kinds: dict[str, dict[str, int]] = {}
             for item in self.items:
-                _count_one(kinds.setdefault(item.kind, dict.fromkeys(SUMMARY_KEYS, 0)), item)
+                count_one(kinds.setdefault(item.kind, dict.fromkeys(SUMMARY_KEYS, 0)), item)
             cached = (self.items, kinds)
             object.__setattr__(self, "_by_kind", cached)
         return {kind: dict(counts) for kind, counts in cached[1].items()}
@@ -196,7 +217,8 @@ class RunReport:
 
     def _source(self) -> dict[str, Any]:
         source = dict(self.source)
-        paths = {item.project_path for item in self.items} - {""}
+        paths = (self.items.project_paths() if isinstance(self.items, Tallied)
+                 else {item.project_path for item in self.items}) - {""}
         if len(paths) == 1 and str(source.get("project")) not in paths:
             # The config named the project by numeric id: keep the path the references use.
             source["project_path"] = paths.pop()
@@ -231,7 +253,8 @@ def item_dict(item: ReportItem) -> dict[str, Any]:
     return {key: _plain(getattr(item, key)) for key in ITEM_KEYS}
 
 
-def _count_one(counts: dict[str, int], item: ReportItem) -> None:
+def count_one(counts: dict[str, int], item: ReportItem) -> None:
+    """Count `item` in its kind's summary `counts`."""
     key = item.outcome
     counts[key] = counts.get(key, 0) + 1
     if key == "create" and (item.changes.get("status") or [None, None])[-1] == "closed":

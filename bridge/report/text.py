@@ -71,6 +71,12 @@ def wrap(text: str, width: int, *, indent: str = INDENT) -> list[str]:
     Leading spaces are kept. A word wider than a whole line (only a hostile value is) is
     the one thing folded.
     """
+    if len(text) <= width and text.isascii() and text.isprintable():
+        return [text]  # one cell per character, and they all fit: most cells of a table
+    return _wrap_words(text, width, indent)
+
+
+def _wrap_words(text: str, width: int, indent: str) -> list[str]:
     lines: list[str] = []
     body = text.lstrip(" ")
     current, used, words = text[: len(text) - len(body)], len(text) - len(body), 0
@@ -80,15 +86,21 @@ def wrap(text: str, width: int, *, indent: str = INDENT) -> list[str]:
             lines.append(current)
             current, used, words = indent, cell_len(indent), 0
         sep = " " if words else ""
-        while used + len(sep) + size > width:  # too wide even for a line of its own
+        folded = False
+        while word and used + len(sep) + size > width:  # too wide even for a line of its own
             head = _cut(word, max(1, width - used - len(sep)))
             lines.append(current + sep + head)
             word = word[len(head):]
-            size = cell_len(word)
-            current, used, sep = indent, cell_len(indent), ""
+            size -= cell_len(head)  # not measured again: a 100,000-character word stays linear
+            current, used, sep, folded = indent, cell_len(indent), "", True
+        if folded and not word:
+            words = 0  # the word ended its last line: the next one starts a line of its own
+            continue
         current += sep + word
         used += len(sep) + size
         words += 1
+    if lines and not current.strip():
+        return lines  # what folding or trailing spaces left is an empty continuation line
     return [*lines, current]
 
 

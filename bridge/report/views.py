@@ -11,16 +11,18 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 
 from bridge.engine.spill import Lazy
-from bridge.report.model import ReportItem
+from bridge.report.model import ReportItem, Tallied
 
 
 class Picked(Lazy[ReportItem]):
     """Some of `items`, by position (8 bytes each), read from `items` when asked for."""
 
-    def __init__(self, items: Sequence[ReportItem], positions: array[int] | None = None
-                 ) -> None:
+    def __init__(self, items: Sequence[ReportItem], positions: array[int] | None = None, *,
+                 problems: int | None = None) -> None:
         self._items = items
         self._positions = positions if positions is not None else array("q")
+        #: How many of them are failures or conflicts, when that was counted beforehand.
+        self.problems = problems
 
     def add(self, position: int) -> None:
         """Pick one more item, by its position in `items`."""
@@ -57,6 +59,10 @@ class Masked(Lazy[ReportItem]):
 def grouped(items: Sequence[ReportItem],
             keep: Callable[[ReportItem], bool] | None = None) -> dict[str, Picked]:
     """Items per kind (those `keep` accepts), kinds in the order the run met them."""
+    if keep is None and isinstance(items, Tallied):  # positions noted as they came: no read
+        problems = items.problems_by_kind()
+        return {kind: Picked(items, where, problems=problems[kind])
+                for kind, where in items.positions_by_kind().items()}
     groups: dict[str, Picked] = {}
     for position, item in enumerate(items):
         if keep is None or keep(item):
