@@ -14,7 +14,7 @@ from abc import abstractmethod
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, MutableMapping
-from typing import Generic, TypeVar, cast
+from typing import Generic, TypeVar
 
 V = TypeVar("V")
 
@@ -27,21 +27,34 @@ class _Sorted(MutableMapping[int, V], Generic[V]):
 
     def __init__(self, items: Iterable[tuple[int, V]] | dict[int, V] = ()) -> None:
         """Built from `items` (a later pair for a key wins), or from a dict of the final
-        values, in one sort of the distinct keys."""
+        values: two words a pair while reading, and no sort when the keys come in order
+        (iids and ids as GitLab lists them), so 200,000 pairs never need a dict."""
         self._odd: dict[int, V] = {}  # values a word cannot hold, by key
         self._recent: dict[int, V] = {}
         self._ordered = True  # every recent add came after the one before (a fold appends)
-        latest = items if isinstance(items, dict) else dict(items)
-        keys = sorted(latest)
-        encode = self._encode
-        words = [encode(key, latest[key]) for key in keys]
-        if None in words:  # rare: "012", "A-5"
-            for at, word in enumerate(words):
-                if word is None:
-                    self._odd[keys[at]] = latest[keys[at]]
-                    words[at] = 0
-        self._keys = array("q", keys)
-        self._words = array("q", cast("list[int]", words))  # no None is left
+        keys, words = array("q"), array("q")
+        encode, odd, ascending = self._encode, self._odd, True
+        for key, value in (items.items() if isinstance(items, dict) else items):
+            word = encode(key, value)
+            if word is None:  # rare: "012", "A-5"
+                odd[key] = value
+                word = 0
+            elif odd:
+                odd.pop(key, None)
+            if ascending and keys and key <= keys[-1]:
+                ascending = False
+            keys.append(key)
+            words.append(word)
+        if not ascending:  # a stable sort: a key's later pairs stay after its earlier ones
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            keys = array("q", (keys[at] for at in order))
+            words = array("q", (words[at] for at in order))
+            last = [at for at in range(len(keys)) if at + 1 == len(keys)
+                    or keys[at + 1] != keys[at]]  # the last pair of each key wins
+            if len(last) < len(keys):
+                keys = array("q", (keys[at] for at in last))
+                words = array("q", (words[at] for at in last))
+        self._keys, self._words = keys, words
 
     @abstractmethod
     def _encode(self, key: int, value: V) -> int | None:
@@ -91,6 +104,24 @@ class _Sorted(MutableMapping[int, V], Generic[V]):
             self._odd[key] = value
             word = 0
         self._words[at] = word
+
+    def assign(self, pairs: Iterable[tuple[int, V]]) -> None:
+        """`self[key] = value` for each pair, in order; keys already held are written in
+        place without a call per pair (a re-run's 200,000 records: no dict of them)."""
+        keys, words, encode, odd = self._keys, self._words, self._encode, self._odd
+        for key, value in pairs:
+            at = bisect_left(keys, key)
+            if at < len(keys) and keys[at] == key and key not in self._recent:
+                word = encode(key, value)
+                if word is None:
+                    odd[key] = value
+                    word = 0
+                elif odd:
+                    odd.pop(key, None)
+                words[at] = word
+            else:
+                self[key] = value  # a new key: may fold, and so replace the arrays
+                keys, words = self._keys, self._words
 
     def __delitem__(self, key: int) -> None:
         raise TypeError("a compact map only grows")

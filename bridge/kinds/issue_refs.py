@@ -35,16 +35,13 @@ def issue_numbers(iids: Iterable[int], records: RecordView,
     """GitLab iid -> SourceCraft number, None for an issue not on SourceCraft yet (compact:
     16 bytes an issue, so 200,000 of them stay small; later sources win): `iids` (every
     issue read), then the records' numbers, then the listing's."""
-    numbers: dict[int, str | None] = dict.fromkeys(iids)
-    for key, slug, state in records.slugs():
-        iid = iid_of(key)
-        if iid is not None and slug and state != "deleted":
-            numbers[iid] = slug
-    for url, number in listed:
-        iid = iid_of(url)
-        if iid is not None and number:
-            numbers[iid] = number
-    return NumberMap(numbers)
+    numbers = NumberMap((iid, None) for iid in iids)  # in order: two words an issue
+    numbers.assign((iid, slug) for iid, slug, state in (
+        (iid_of(key), slug, state) for key, slug, state in records.slugs())
+        if iid is not None and slug and state != "deleted")
+    numbers.assign((iid, number) for iid, number in (
+        (iid_of(url), number) for url, number in listed) if iid is not None and number)
+    return numbers
 
 
 def reference_map(ctx: KindContext, refs: Refs, numbers: Mapping[int, str | None]
