@@ -28,7 +28,8 @@ No token is ever passed to this package; the schema has nowhere to keep one.
 - `records`: the Record and RunInfo rows and `content_hash`;
 - `schema`: the SQL, and the checks that a file is a checkpoint we can read;
 - `lock`: the run lock;
-- `store`: the `Checkpoint` itself, and the issue table mirror runs count from (schema 2);
+- `store`: the `Checkpoint` itself; its records made at once share a commit (`group`);
+- `issue_table`: the issue table mirror runs count from (schema 2), a part of `Checkpoint`;
 - `view`: what `records(kind)` returns: the records read as they are used, as of the call;
 - `view_reads`: the view's reads of a few columns (keys, slugs, states), as of the call too;
 - `wal`: WAL mode while locked, one file at rest;
@@ -37,9 +38,10 @@ No token is ever passed to this package; the schema has nowhere to keep one.
 """
 
 from bridge.checkpoint.aside import move_aside
+from bridge.checkpoint.issue_table import IssueRow
 from bridge.checkpoint.records import STATES, Record, RunInfo, canonical, content_hash
 from bridge.checkpoint.schema import SCHEMA_VERSION
-from bridge.checkpoint.store import Checkpoint, IssueRow
+from bridge.checkpoint.store import Checkpoint
 
 __all__ = ["SCHEMA_VERSION", "STATES", "Checkpoint", "IssueRow", "Record", "RunInfo",
            "canonical", "content_hash", "move_aside"]

@@ -4,8 +4,8 @@ A POST is the one write that is not idempotent, so it is never re-sent blind:
 the intent goes into the checkpoint first (state `pending`), and when its
 outcome is unknown (a timeout, a reset, a 5xx, or a 400/409 that may mean "it
 exists") the kind finds the object by its natural key and the loader adopts
-it. This module is the one place that rule lives; the waits between tries come
-from the one tenacity policy every request uses (`bridge.net.retry`).
+it. `bridge.engine.post` is the one place that rule lives; the waits between
+tries come from the one tenacity policy every request uses (`bridge.net.retry`).
 """
 
 from __future__ import annotations
@@ -13,20 +13,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, cast
+from typing import Any
 
 import structlog
-import tenacity
 
 from bridge.checkpoint import Checkpoint, Record, content_hash
+from bridge.engine.post import Posts, RetryFactory
 from bridge.engine.refs import Refs
 from bridge.engine.sequences import run_in_sequences
 from bridge.errors import (
-    AmbiguousWriteError,
     ApiError,
     ConnectionFailedError,
-    FatalApiError,
-    RetriableApiError,
 )
 from bridge.models import (
     Action,
@@ -44,14 +41,8 @@ from bridge.models import (
 
 log = structlog.get_logger(__name__)
 
-#: A refused POST with one of these may mean "it exists" (a milestone slug: 400; a label: 409).
-_MAY_MEAN_EXISTS = frozenset({400, 409})
-
 #: Statuses after which the run cannot go on for any item: credentials are refused.
 _RUN_FATAL = frozenset({401, 403})
-
-#: Builds the retry policy for one write, given what to log with each retry.
-RetryFactory = Callable[[Mapping[str, Any]], tenacity.Retrying]
 
 STOPPED = "not attempted: the run was stopped"
 INTERRUPTED = "not attempted: the run was interrupted"
@@ -60,15 +51,6 @@ INTERRUPTED = "not attempted: the run was interrupted"
 def _sends_nothing(planned: Planned) -> bool:
     """Unchanged, skipped or in conflict: settled at once, on the caller's thread."""
     return isinstance(planned, Unchanged | Skip | Conflict)
-
-
-class _AbsentError(RetriableApiError):
-    """The create's outcome was unknown and the look-up proved it absent: safe to send again."""
-
-    def __init__(self, cause: ApiError) -> None:
-        super().__init__(f"{cause} (looked up: absent, sending again)", status=cause.status,
-                         request_id=cause.request_id, retry_after=cause.retry_after)
-        self.cause = cause
 
 
 class Loader:
@@ -87,6 +69,7 @@ class Loader:
         self._known: Mapping[int, Record] | None = None
         self.fatal: ApiError | None = None  # set when credentials were refused mid-run
         self._fatal_set = threading.Event()  # ... or the target stayed unreachable
+        self._posts = Posts(kind, refs, retrying, ends=(self._stop, self._fatal_set))
 
     def run(self, actions: Sequence[Planned],
             known: Mapping[int, Record] | None = None) -> list[ItemOutcome]:
@@ -160,7 +143,7 @@ class Loader:
         # The intent is durable before the POST leaves: a crash from here on leaves a
         # `pending` record, and the next run looks the key up instead of creating blind.
         self._checkpoint.record(kind.name, source_id, key=wanted.key, state="pending")
-        created, adopted = self._post(wanted)
+        created, adopted = self._posts.send(wanted)
         state = "created"
         if "status" in kind.fields and wanted.status == "closed" and created.status != "closed":
             # A kind whose create cannot carry the status (milestones) is closed right after;
@@ -171,66 +154,6 @@ class Loader:
             state = "closed"
         self._record(source_id, created, state)
         return ItemOutcome(planned, ok=True, target=created, adopted=adopted)
-
-    def _post(self, wanted: Any) -> tuple[Any, bool]:
-        """The object, True if adopted; a POST goes again only when one certainly is not.
-
-        429 and a failed connect mean the server did not act: wait and send again. A
-        timeout, a reset or a 5xx may have created it, and a 400 (or 409) may mean it
-        exists: look it up first, adopt what the kind says is ours, and send again only
-        when it is surely absent. A 400 with nothing found was about the body itself, so
-        it is raised instead of being sent again for the same answer.
-        """
-        retrying = self._retrying({"method": "POST", "kind": self._kind.name,
-                                   "key": wanted.key})
-        # A stop signal ends the tries too: no new wait and no new POST for this item.
-        stop = cast(tenacity.stop.stop_base, retrying.stop)
-        retrying = retrying.copy(stop=stop | tenacity.stop_when_event_set(self._stop)
-                                 | tenacity.stop_when_event_set(self._fatal_set))
-        tries = 0
-        try:
-            for attempt in retrying:
-                with attempt:
-                    tries += 1
-                    return self._post_once(wanted)
-        except ConnectionFailedError as exc:
-            raise ConnectionFailedError(f"{exc} (gave up after {tries} attempts)",
-                                        address=exc.address, never_sent=exc.never_sent) from None
-        except _AbsentError as exc:
-            raise AmbiguousWriteError(
-                f"could not create '{wanted.key}' in {tries} tries ({exc.cause})",
-                status=exc.status, request_id=exc.request_id) from None
-        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
-
-    def _post_once(self, wanted: Any) -> tuple[Any, bool]:
-        try:
-            return self._kind.create(wanted, self._refs), False
-        except AmbiguousWriteError as exc:
-            found = self._look_up(wanted, exc)
-            if found is None:
-                raise _AbsentError(exc) from None
-            return found, True
-        except FatalApiError as exc:
-            if exc.status not in _MAY_MEAN_EXISTS:
-                raise
-            found = self._look_up(wanted, exc)
-            if found is None:
-                raise
-            return found, True
-
-    def _look_up(self, wanted: Any, error: ApiError) -> Any:
-        """After an unknown outcome: the object to adopt, None if the key is free."""
-        log.warning("create_outcome_unknown", kind=self._kind.name, key=wanted.key,
-                    error=str(error))
-        found = self._kind.find(wanted)
-        if found is None:
-            return None
-        reason = self._kind.conflict(wanted, found)
-        if reason is not None:
-            raise FatalApiError(f"{reason} ({error})", status=error.status,
-                                request_id=error.request_id) from error
-        log.info("create_adopted", kind=self._kind.name, key=wanted.key, target_id=found.id)
-        return found
 
     def _change(self, planned: Change) -> ItemOutcome:
         changes = dict(planned.changes)

@@ -28,8 +28,9 @@ from bridge.config import Config
 from bridge.engine.batches import listing, scoped_records
 from bridge.engine.kind import Kind
 from bridge.engine.learn import learn
-from bridge.engine.load import Loader, RetryFactory
+from bridge.engine.load import Loader
 from bridge.engine.plan import PlanInput, plan
+from bridge.engine.post import RetryFactory
 from bridge.engine.refs import Refs
 from bridge.errors import ApiError, BridgeError, ConfigError, StalePlanError
 from bridge.models import ItemOutcome, Planned, source_id_of

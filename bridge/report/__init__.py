@@ -14,14 +14,8 @@ if TYPE_CHECKING:
     from bridge.report.files import REPORT_FORMATS, render_json, renderer_for, write_report
     from bridge.report.htmlpage import render_html
     from bridge.report.markdown import render_markdown
-    from bridge.report.model import (
-        ITEM_KEYS,
-        REPORT_VERSION,
-        SUMMARY_KEYS,
-        ReportItem,
-        RunReport,
-        report_from_dict,
-    )
+    from bridge.report.model import ITEM_KEYS, REPORT_VERSION, SUMMARY_KEYS, ReportItem, RunReport
+    from bridge.report.readback import report_from_dict
     from bridge.report.text import render_text
 
 #: The report file's extensions, known before the run (`--report` is refused before any
@@ -31,7 +25,7 @@ REPORT_SUFFIXES = (".html", ".json", ".md")
 _HOME = {"REPORT_FORMATS": "files", "render_json": "files", "renderer_for": "files",
          "write_report": "files", "render_html": "htmlpage", "render_markdown": "markdown",
          "ITEM_KEYS": "model", "REPORT_VERSION": "model", "SUMMARY_KEYS": "model",
-         "ReportItem": "model", "RunReport": "model", "report_from_dict": "model",
+         "ReportItem": "model", "RunReport": "model", "report_from_dict": "readback",
          "render_text": "text"}
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 from bridge.logs import is_secret_key, mask_text, mask_value, registered_secrets
-from bridge.report.model import ReportItem, RunReport, Tallied
+from bridge.report.model import ReportItem, RunReport
+from bridge.report.protocols import Tallied
 from bridge.report.views import Masked
 
 ELLIPSIS = "…"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bridge.report.model import SUMMARY_KEYS, ReportItem, RunReport, Tallied
+from bridge.report.model import SUMMARY_KEYS, ReportItem, RunReport
+from bridge.report.protocols import Tallied
 from bridge.report.views import Picked, grouped
 
 #: How many items of each kind the text report shows before "... N more": enough to see what a

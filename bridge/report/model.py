@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from bridge.errors import ConfigError
 from bridge.models import (
     Create,
     ItemOutcome,
@@ -19,6 +17,7 @@ from bridge.models import (
     target_of,
     wanted_of,
 )
+from bridge.report.protocols import ReportRows, Tallied
 
 REPORT_VERSION = 2
 
@@ -32,33 +31,6 @@ SUMMARY_KEYS: tuple[str, ...] = (
 ITEM_KEYS: tuple[str, ...] = (
     "kind", "source_id", "source_iid", "title", "reference", "action", "target_slug", "changes",
     "issues", "reason", "error", "adopted", "attempted", "extra")
-
-
-class ReportRows(Protocol):
-    """What a kind tells the report about its objects."""
-
-    name: str
-
-    def title_of(self, source: Any, target: Any, wanted: Any) -> str: ...
-
-    def slug_of(self, item: Any) -> str | None: ...
-
-    def reference(self, source: Any, source_id: int, path: str) -> str: ...
-
-    def counts(self, source: Any) -> dict[str, int] | None: ...
-
-
-@runtime_checkable
-class Tallied(Protocol):
-    """Items that were counted as they were added (`bridge.report.items.ReportItems`)."""
-
-    def summary_by_kind(self) -> dict[str, dict[str, int]]: ...
-
-    def project_paths(self) -> set[str]: ...
-
-    def problems_by_kind(self) -> dict[str, int]: ...
-
-    def positions_by_kind(self) -> dict[str, array[int]]: ...
 
 
 @dataclass(frozen=True)
@@ -268,40 +240,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
-
-
-def report_from_dict(d: Mapping[str, Any]) -> RunReport:
-    """Rebuild a report from `to_dict()` output (a JSON report, or the checkpoint's last run)."""
-    try:
-        version = d["version"]
-        if not isinstance(version, int) or version > REPORT_VERSION:
-            raise ConfigError(f"report version {version!r} is newer than this scbridge reads "
-                              f"(up to {REPORT_VERSION}); upgrade scbridge")
-        source = dict(d["source"])
-        project_path = str(source.pop("project_path", None) or source.get("project", ""))
-        items = tuple(_item_from_dict(raw, project_path) for raw in d["items"])
-        return RunReport(
-            command=str(d["command"]), dry_run=bool(d["dry_run"]), source=source,
-            target=dict(d["target"]), items=items,
-            requests={str(k): int(v) for k, v in d["requests"].items()},
-            started_at=str(d.get("started_at", "")), finished_at=str(d.get("finished_at", "")),
-            duration_s=float(d.get("duration_s", 0.0)), exit_code=int(d.get("exit_code", 0)),
-            version=version, notes=tuple(str(n) for n in d.get("notes", ())))
-    except KeyError as exc:
-        raise ConfigError(f"report: missing key {exc.args[0]!r}") from None
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ConfigError(f"report: malformed ({exc})") from None
-
-
-def _item_from_dict(raw: Mapping[str, Any], project_path: str) -> ReportItem:
-    error = raw["error"]
-    return ReportItem(
-        source_id=raw["source_id"], source_iid=raw["source_iid"], title=str(raw["title"]),
-        action=str(raw["action"]), target_slug=raw["target_slug"],
-        changes={str(k): list(v) for k, v in raw["changes"].items()},
-        issues=({str(k): int(v) for k, v in raw["issues"].items()}
-                if raw.get("issues") is not None else None),
-        reason=raw["reason"], error=error, project_path=project_path, ok=error is None,
-        kind=str(raw.get("kind", "milestone")), ref=raw.get("reference"),
-        adopted=bool(raw.get("adopted", False)), attempted=bool(raw.get("attempted", True)),
-        extra=({str(k): int(v) for k, v in raw["extra"].items()} if raw.get("extra") else None))

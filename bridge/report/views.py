@@ -11,7 +11,8 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 
 from bridge.engine.spill import Lazy
-from bridge.report.model import ReportItem, Tallied
+from bridge.report.model import ReportItem
+from bridge.report.protocols import Tallied
 
 
 class Picked(Lazy[ReportItem]):
