@@ -18,13 +18,8 @@ def _day_by_strftime(moment: str | None) -> str:
     """`issue_text.day` as it was written first: always through strftime."""
     if not moment:
         return "an unknown date"
-    try:
-        parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    except ValueError:
-        return moment
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    utc = issue_text.utc_moment(moment)
+    return moment if utc is None else utc.strftime("%Y-%m-%d %H:%M UTC")
 
 
 _ZONES = st.sampled_from([None, UTC, timezone(timedelta(hours=5, minutes=30)),

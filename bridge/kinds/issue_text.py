@@ -43,17 +43,24 @@ def who(user: GitLabUser | None) -> str:
     return name if name == user.username else f"{name} ({user.username})"
 
 
+def utc_moment(moment: str) -> datetime | None:
+    """An ISO 8601 date-time in UTC (one without an offset taken as UTC); None if it is none."""
+    try:
+        parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
 def day(moment: str | None) -> str:
     """`2016-03-01 07:20 UTC`: the date and time in UTC, as headers show them."""
     if not moment:
         return "an unknown date"
-    try:
-        parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    except ValueError:
+    utc = utc_moment(moment)
+    if utc is None:
         return moment
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    utc = parsed.astimezone(UTC)
     if utc.year < 1000:  # strftime's %Y does not pad such a year here: kept as it wrote it
         return utc.strftime("%Y-%m-%d %H:%M UTC")
     # What strftime writes, a few times faster (a header per issue, 200,000 of them).
