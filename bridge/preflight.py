@@ -9,8 +9,11 @@ config to fix. Nothing is read or written past these two requests (asked at once
 from __future__ import annotations
 
 import contextvars
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import structlog
@@ -24,6 +27,8 @@ from bridge.targets.sourcecraft import SourceCraftClient
 log = structlog.get_logger(__name__)
 
 _OTHER_VERSION = {"v3": "v4", "v4": "v3"}
+
+T = TypeVar("T")
 
 
 def token_origin(token_env: str, token_file: Path | None, section: str) -> str:
@@ -43,29 +48,41 @@ class Preflight:
     """Both servers asked at once, on threads of their own, as soon as this is made.
 
     One round trip of start-up, not two, and the caller may do what needs no answer (import
-    and build the kinds) while the answers travel. When both refuse, GitLab's refusal is
-    the one named, as when they were asked in turn.
+    and build the kinds) while the answers travel. GitLab's refusal is raised as soon as it
+    comes, whatever SourceCraft answers or is still retrying (as when they were asked in
+    turn): the threads are daemons, so one still waiting never holds the process's exit.
     """
 
     def __init__(self, config: Config, reader: GitLabReader, source_http: HttpClient,
                  target: SourceCraftClient) -> None:
         self._config = config
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight")
-        # Each with the run's log context (a fleet's project), for its retry warnings.
-        self._gitlab = pool.submit(contextvars.copy_context().run, _gitlab, config, reader,
-                                   source_http)
-        self._sourcecraft = pool.submit(contextvars.copy_context().run, _sourcecraft, config,
-                                        target)
-        pool.shutdown(wait=False)
+        self._gitlab: Future[Project] = _asked(_gitlab, config, reader, source_http)
+        self._sourcecraft: Future[None] = _asked(_sourcecraft, config, target)
 
     def result(self) -> Project:
         """The GitLab project, once both sides answered; GitLab's refusal first, if any."""
-        self._sourcecraft.exception()  # both answered before either refusal is raised
         project = self._gitlab.result()
         self._sourcecraft.result()
         log.info("preflight_ok", project=project.path, project_id=project.id,
                  repo=f"{self._config.target.org}/{self._config.target.repo}")
         return project
+
+
+def _asked(read: Callable[..., T], *args: Any) -> Future[T]:
+    """`read(*args)` on a daemon thread, with the run's log context (a fleet's project)."""
+    future: Future[T] = Future()
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(context.run(read, *args))
+        except BaseException as exc:  # raised where the answer is read
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"preflight-{read.__name__.strip('_')}",
+                     daemon=True).start()
+    return future
 
 
 def _gitlab(config: Config, reader: GitLabReader, http: HttpClient) -> Project:

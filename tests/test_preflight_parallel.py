@@ -75,3 +75,32 @@ def test_gitlabs_refusal_is_named_first(config: Any, gitlab_fails: bool,
         preflight(config, _Reader(asked, fail=gitlab_fails), _Http(),  # type: ignore[arg-type]
                   _Target(asked, fail=sourcecraft_fails))  # type: ignore[arg-type]
     assert str(caught.value).startswith(named)
+
+
+class _Stuck(_Target):
+    """SourceCraft still retrying (blocked until the test lets it go)."""
+
+    def __init__(self, asked: threading.Event) -> None:
+        super().__init__(asked, fail=False)
+        self.let_go = threading.Event()
+        self.answered = threading.Event()
+
+    def repository(self) -> Any:
+        self.asked.set()
+        self.let_go.wait(timeout=10)
+        self.answered.set()
+        return {}
+
+
+def test_gitlabs_refusal_does_not_wait_for_sourcecraft(config: Any) -> None:
+    """GitLab refuses while SourceCraft is still being tried: the refusal is raised at once,
+    as when GitLab was asked alone first (the daemon thread never holds the exit)."""
+    asked = threading.Event()
+    target = _Stuck(asked)
+    try:
+        with pytest.raises(FatalApiError, match="GitLab project 'g/p' not found"):
+            preflight(config, _Reader(asked, fail=True), _Http(),  # type: ignore[arg-type]
+                      target)  # type: ignore[arg-type]
+        assert not target.answered.is_set()  # raised while SourceCraft had not answered
+    finally:
+        target.let_go.set()
