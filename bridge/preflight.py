@@ -8,16 +8,13 @@ config to fix. Nothing is read or written past these two requests (asked at once
 
 from __future__ import annotations
 
-import contextvars
-import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
 from urllib.parse import quote
 
 import structlog
 
+from bridge.background import in_background
 from bridge.config import Config
 from bridge.errors import ApiError, FatalApiError
 from bridge.net.http import HttpClient
@@ -27,8 +24,6 @@ from bridge.targets.sourcecraft import SourceCraftClient
 log = structlog.get_logger(__name__)
 
 _OTHER_VERSION = {"v3": "v4", "v4": "v3"}
-
-T = TypeVar("T")
 
 
 def token_origin(token_env: str, token_file: Path | None, section: str) -> str:
@@ -56,8 +51,10 @@ class Preflight:
     def __init__(self, config: Config, reader: GitLabReader, source_http: HttpClient,
                  target: SourceCraftClient) -> None:
         self._config = config
-        self._gitlab: Future[Project] = _asked(_gitlab, config, reader, source_http)
-        self._sourcecraft: Future[None] = _asked(_sourcecraft, config, target)
+        self._gitlab: Future[Project] = in_background(_gitlab, config, reader, source_http,
+                                                      name="preflight-gitlab")
+        self._sourcecraft: Future[None] = in_background(_sourcecraft, config, target,
+                                                        name="preflight-sourcecraft")
 
     def result(self) -> Project:
         """The GitLab project, once both sides answered; GitLab's refusal first, if any."""
@@ -66,23 +63,6 @@ class Preflight:
         log.info("preflight_ok", project=project.path, project_id=project.id,
                  repo=f"{self._config.target.org}/{self._config.target.repo}")
         return project
-
-
-def _asked(read: Callable[..., T], *args: Any) -> Future[T]:
-    """`read(*args)` on a daemon thread, with the run's log context (a fleet's project)."""
-    future: Future[T] = Future()
-    context = contextvars.copy_context()
-
-    def run() -> None:
-        future.set_running_or_notify_cancel()
-        try:
-            future.set_result(context.run(read, *args))
-        except BaseException as exc:  # raised where the answer is read
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name=f"preflight-{read.__name__.strip('_')}",
-                     daemon=True).start()
-    return future
 
 
 def _gitlab(config: Config, reader: GitLabReader, http: HttpClient) -> Project:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from bridge.background import in_background
 from bridge.engine.spill import Spill
 from bridge.models import SourceMilestone
 from bridge.sources.gitlab import GitLabReader, IssueRef, Project
@@ -85,12 +84,7 @@ def _asked_now(pages: Iterator[list[IssueRef]]) -> Iterator[list[IssueRef]]:
     """`pages`, its first page already asked for on a thread of its own while the milestones
     are read: one round trip fewer before the issues (the transport still keeps at most
     `http.concurrency` requests in flight). Its error, if any, is raised where it is read."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scbridge-first")
-    def one() -> list[IssueRef] | None:
-        return next(pages, None)
-
-    first = pool.submit(contextvars.copy_context().run, one)
-    pool.shutdown(wait=False)
+    first = in_background(next, pages, None, name="scbridge-first")
 
     def in_order() -> Iterator[list[IssueRef]]:
         page = first.result()
