@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
@@ -57,12 +57,10 @@ class ReferenceCompletion:
             return
         done = [(p.wanted, o.target) for p, o in zip(actions, outcomes, strict=True)
                 if o.ok and o.target is not None and isinstance(p, Create | Change | Unchanged)]
-        numbers = self._refmap.issues
-        if isinstance(numbers, MutableMapping):  # the plan's own: later batches see these
-            numbers.update({wanted.source.iid: target.slug for wanted, target in done})
-        else:
-            numbers = {**numbers, **{wanted.source.iid: target.slug for wanted, target in done}}
-            self._refmap = replace(self._refmap, issues=numbers)
+        # The issue kind's own number map (a NumberMap, or kept numbers' dict): written in
+        # place, so later batches see these issues' numbers.
+        numbers = cast(MutableMapping[int, str | None], self._refmap.issues)
+        numbers.update({wanted.source.iid: target.slug for wanted, target in done})
         owed = [(wanted, target) for wanted, target in done if wanted.pending]
         later = self._later()
         self._run(owed, later)
