@@ -39,6 +39,8 @@ class ReferenceCompletion:
     _waiting: Spill[tuple[WantedIssue, TargetIssue]] | None = None
     #: Set by `scbridge apply`: (GitLab id, PATCH body) -> False for one its plan does not list.
     approve: Callable[[int, dict[str, Any]], bool] | None = None
+    #: True once a batch's load was stopped: completions are left to the next run.
+    _halted = False
 
     def owed(self, wanted: WantedIssue, target: TargetIssue) -> bool:
         """True when `target` differs only by references scbridge could not finish before."""
@@ -61,6 +63,11 @@ class ReferenceCompletion:
         # place, so later batches see these issues' numbers.
         numbers = cast(MutableMapping[int, str | None], self._refmap.issues)
         numbers.update({wanted.source.iid: target.slug for wanted, target in done})
+        if self._halted or not all(outcome.attempted for outcome in outcomes):
+            # The loader stopped (a signal, refused credentials, the target gone): no new
+            # write from here on; the next run completes these texts (`owed`).
+            self._halted = True
+            return
         owed = [(wanted, target) for wanted, target in done if wanted.pending]
         later = self._later()
         self._run(owed, later)
@@ -68,6 +75,8 @@ class ReferenceCompletion:
     def after_batches(self) -> None:
         """The issues whose references pointed at issues of later batches, completed now."""
         later, self._waiting = self._waiting, None
+        if self._halted:
+            return  # stopped: the issue pass is noted incomplete, the next run finishes them
         for owed in chunked(later or (), 1000):  # a few in memory at a time
             self._run(owed, None)
 
