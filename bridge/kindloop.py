@@ -8,6 +8,7 @@ run-fatal error (credentials refused, the target gone) ends the loop.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -46,22 +47,19 @@ def run_kinds(kinds: Sequence[Kind], config: Config, options: RunOptions, *,
     between the last GitLab page and the first plan.
     """
     early = [kind for kind in kinds if getattr(kind, "lists_ahead", lambda: False)()]
+    abandoned = threading.Event()  # the run ended (an error): stop reading after the page
     with ThreadPoolExecutor(max_workers=max(1, min(len(early), config.http.concurrency)),
                             thread_name_prefix="ahead") as pool:
-        ahead = {kind.name: pool.submit(listing, kind, Refs(), options.stop)
-                 for kind in sorted(early, key=_longest_first)}
+        ahead = {kind.name: pool.submit(listing, kind, Refs(), options.stop, abandoned)
+                 for kind in early}
         try:
             return _extract_and_load(kinds, config, options, checkpoint=checkpoint,
                                      progress=progress, target_http=target_http,
                                      project_path=project_path, ahead=ahead)
         finally:
+            abandoned.set()
             for future in ahead.values():
                 future.cancel()
-
-
-def _longest_first(kind: Kind) -> int:
-    """Issues' listing first (hundreds of pages where labels and milestones take one)."""
-    return 0 if kind.name == "issue" else 1
 
 
 def _extract_and_load(kinds: Sequence[Kind], config: Config, options: RunOptions, *,

@@ -63,3 +63,37 @@ def test_listings_are_read_while_gitlab_is_read(monkeypatch: pytest.MonkeyPatch,
     assert waited == [dict.fromkeys(events, True)]
     assert result.report.exit_code == 0
     assert all(created.values()), created  # the listings read ahead were the ones planned on
+
+
+def test_a_failed_run_stops_reading_its_listings_ahead(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    """GitLab fails while SourceCraft's issue listing (30 pages here) is being read ahead:
+    the run ends after the page in flight, not after the whole listing."""
+    from bridge.errors import FatalApiError
+
+    with Sandbox(dataset="demo") as sb:
+        extra = "transfer: {labels: true, issues: true}\n"
+        config = load_config(support.write_config(tmp_path, sb, extra=extra),
+                             env=support.token_env(sb))
+        assert run(config, RunOptions(progress=False)).report.exit_code == 0  # 150 issues
+        small = tmp_path / "small"
+        small.mkdir()
+        path = support.write_config(small, sb, extra=extra)
+        path.write_text(path.read_text("utf-8").replace(
+            f"  repo: {sb.repo}\n", f"  repo: {sb.repo}\n  page_size: 5\n"), "utf-8")
+        config = load_config(path, env=support.token_env(sb))
+        sb.faults.add("sourcecraft", "latency", route="issues", ms=40)
+        second_page = threading.Event()
+        sb.log.subscribe(lambda r: second_page.set() if r.route == "issues"
+                         and r.server == "sourcecraft" and r.query.get("page_token") else None)
+
+        def refused(self: GitLabReader, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            assert second_page.wait(timeout=10)
+            raise FatalApiError("GET /projects/42/issues: 403", status=403)
+
+        monkeypatch.setattr(GitLabReader, "issue_pages", refused)
+        sb.log.clear()
+        with pytest.raises(FatalApiError, match="403"):
+            run(config, RunOptions(progress=False))
+        pages = sb.log.count("target_read", route="issues")
+    assert 2 <= pages <= 4  # 30 were there to read

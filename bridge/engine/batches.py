@@ -123,12 +123,14 @@ def scoped_records(checkpoint: Checkpoint, kind: Kind, source: SourceSet) -> dic
     return view.snapshot()  # the plan looks up most of them
 
 
-def listing(kind: Kind, refs: Refs, stop: threading.Event) -> list[Any]:
-    """Every target object of the kind, read page by page (a stop ends it before a write)."""
+def listing(kind: Kind, refs: Refs, stop: threading.Event,
+            abandoned: threading.Event | None = None) -> list[Any]:
+    """Every target object of the kind, read page by page (a stop ends it before a write;
+    `abandoned`, set when a listing read ahead is no longer wanted, after the page read)."""
     listed: list[Any] = []
     for page in kind.target_pages(refs):
         listed.extend(page)
-        if stop.is_set():
+        if stop.is_set() or (abandoned is not None and abandoned.is_set()):
             raise Interrupted("interrupted while reading SourceCraft; nothing was written")
     return listed
 
