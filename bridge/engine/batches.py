@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 from bridge.checkpoint import Checkpoint, Record
 from bridge.config import MirrorConfig
-from bridge.engine.batchsize import batch_size  # noqa: F401 - still importable from here
 from bridge.engine.kind import Kind, SourceSet
 from bridge.engine.learn import learn
 from bridge.engine.load import Loader

@@ -29,7 +29,6 @@ class Refs:
     def __init__(self) -> None:
         self._refs: dict[str, _Table] = {}
         self._missing: dict[str, dict[int, str]] = {}
-        self.version = 0  # moves with every put and miss: what was worked out from refs is stale
 
     def put(self, kind: str, source_id: int, ref: TargetRef) -> None:
         """Note where `source_id` of `kind` is (or will be) on the target."""
@@ -38,7 +37,6 @@ class Refs:
             table = self._refs[kind] = _Table()
         table.put(source_id, ref)
         self._missing.get(kind, {}).pop(source_id, None)
-        self.version += 1
 
     def miss(self, kind: str, source_id: int, reason: str) -> None:
         """Note that `source_id` of `kind` is not on the target, and why."""
@@ -46,7 +44,6 @@ class Refs:
         table = self._refs.get(kind)
         if table is not None:
             table.drop(source_id)
-        self.version += 1
 
     def get(self, kind: str, source_id: int) -> TargetRef | None:
         """Where `source_id` of `kind` is on the target, None if unknown or missing."""

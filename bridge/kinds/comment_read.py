@@ -44,11 +44,6 @@ class IssueNotes:
     stamp: str
     items: tuple[SourceNote | SkippedNotes, ...]
 
-    @property
-    def comments(self) -> int:
-        """How many of its notes are comments."""
-        return sum(1 for item in self.items if isinstance(item, SourceNote))
-
 
 @dataclass
 class NotesRead:
