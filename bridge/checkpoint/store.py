@@ -176,22 +176,17 @@ class Checkpoint(IssueTable):
 
     def _commit_records(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Upsert `rows` (in order) in one transaction; the live views pin each first."""
-        with self._mutex:
-            conn = self._conn
-            if conn is None:
-                raise CheckpointError(f"{self.path} is closed; nothing may be recorded")
-            for row in rows:
-                self._views.before_write(conn, row[0], row[1])
-            if len(rows) == 1:
-                conn.execute(schema.UPSERT_ITEM, rows[0])
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+        if len(rows) > 1:
+            with self._transaction() as conn:
+                for row in rows:
+                    self._views.before_write(conn, row[0], row[1])
                 conn.executemany(schema.UPSERT_ITEM, rows)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            return
+        with self._mutex:  # one row: one statement, its own commit
+            if self._conn is None:
+                raise CheckpointError(f"{self.path} is closed; nothing may be recorded")
+            self._views.before_write(self._conn, rows[0][0], rows[0][1])
+            self._conn.execute(schema.UPSERT_ITEM, rows[0])
 
     def begin_run(self, command: str, *, dry_run: bool = False) -> int:
         """Note that a run started; returns its id for `end_run`."""
