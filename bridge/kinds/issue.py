@@ -65,7 +65,8 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         self._user_ids: dict[str, str | None] = {}  # SourceCraft user slug -> id, looked up once
         self._changed: frozenset[int] | None = None  # set by an incremental mirror scan
         self._refmap: ReferenceMap | None = None
-        self._numbers: tuple[int, int, MutableMapping[int, str | None]] | None = None
+        #: (the issues read, the target listing, the number map worked out from them).
+        self._numbers: tuple[Any, Any, MutableMapping[int, str | None]] | None = None
         self._incomplete = False  # an issue of this full pass did not go through
         self._iids: tuple[Sequence[IssueRef], array[int]] | None = None  # of the issues read
 
@@ -195,13 +196,14 @@ class IssueKind(IssueRows, IssueBodies, IssueLookups, ReferenceCompletion, Plann
         """iid -> SourceCraft number of every issue, worked out once for all batches of a
         plan (and kept up to date as issues are created: `after_load`)."""
         everything = self._ctx.shared.get("issue_items", source.items)
-        if self._numbers is None or self._numbers[:2] != (id(everything), id(target)):
+        if (self._numbers is None or self._numbers[0] is not everything
+                or self._numbers[1] is not target):  # the objects held: an id may be reused
             known = self._iids  # gathered by `extract` while the listing was still being read
             iids = known[1] if known is not None and known[0] is everything else (
                 issue.iid for issue in everything)
             numbers = issue_numbers(iids, self._ctx.checkpoint.records(self.name),
                                     ((t.key, t.slug) for t in target))
-            self._numbers = (id(everything), id(target), numbers)
+            self._numbers = (everything, target, numbers)
         return self._numbers[2]
 
     def conflict(self, wanted: WantedIssue, found: TargetIssue) -> str | None:
