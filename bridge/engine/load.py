@@ -84,25 +84,7 @@ class Loader:
         self._known = known
         with ThreadPoolExecutor(max_workers=self._concurrency,
                                 thread_name_prefix="load") as pool:
-            if getattr(self._kind, "sequence_of", None) is None:
-                return self._sends_only(pool, actions)
             return run_in_sequences(pool, actions, self._kind, self._one, _sends_nothing)
-
-    def _sends_only(self, pool: ThreadPoolExecutor,
-                    actions: Sequence[Planned]) -> list[ItemOutcome]:
-        """What sends nothing (unchanged, skipped, in conflict) settles here, at once; only
-        the writes wait for the pool (a re-run of 3,000 unchanged issues queues none)."""
-        outcomes: dict[int, ItemOutcome] = {}
-        writes: list[int] = []
-        for index, planned in enumerate(actions):
-            if _sends_nothing(planned):
-                outcomes[index] = self._one(planned)
-            else:
-                writes.append(index)
-        for index, outcome in zip(writes, pool.map(self._one, [actions[i] for i in writes]),
-                                  strict=True):
-            outcomes[index] = outcome
-        return [outcomes[index] for index in range(len(actions))]
 
     def _one(self, planned: Planned) -> ItemOutcome:
         if self._stop.is_set() or self.fatal is not None:

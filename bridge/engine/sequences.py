@@ -26,10 +26,11 @@ def run_in_sequences(pool: ThreadPoolExecutor, actions: Sequence[Planned], kind:
     conflict) is settled here, on the caller's thread: a re-run of 3,000 unchanged issues
     queues no task on the pool.
     """
-    sequence_of = kind.sequence_of
+    sequence_of = getattr(kind, "sequence_of", None)  # None: every action on its own
+    name = getattr(kind, "sequence_name", "sequence")
     groups: dict[Any, list[int]] = {}
     for index, planned in enumerate(actions):
-        key = sequence_of(planned)
+        key = None if sequence_of is None else sequence_of(planned)
         groups.setdefault(("alone", index) if key is None else key, []).append(index)
     rank = getattr(kind, "sequence_rank", None)
     if rank is not None:
@@ -48,7 +49,7 @@ def run_in_sequences(pool: ThreadPoolExecutor, actions: Sequence[Planned], kind:
             outcome = one(planned)
             outcomes[index] = outcome
             if not outcome.ok:
-                broken = (f"not attempted: an earlier one of the same {kind.sequence_name} "
+                broken = (f"not attempted: an earlier one of the same {name} "
                           "did not go through")
 
     queued = []
