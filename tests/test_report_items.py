@@ -135,3 +135,27 @@ def test_a_real_runs_summary_equals_a_recount_of_its_items(tmp_path: Path) -> No
     assert doc["summary"] == again.summary()
     assert sum(doc["summary"][key] for key in doc["summary"] if key != "create_closed") == len(
         doc["items"])
+
+
+def test_masked_counted_items_stay_counted_and_mask_the_paths() -> None:
+    """What the HTML and Markdown renderers get (the report masked) is still counted: the
+    same counts and groups as a recount of the masked items, with no read to count them,
+    and the project paths masked as the items' own are."""
+    from bridge.logs import clear_secrets, register_secret
+    from bridge.report.cells import masked
+    from bridge.report.protocols import Tallied
+
+    items = many()
+    register_secret("g/p")
+    try:
+        view = masked(replace(recount(items), items=ReportItems(items))).items
+        slow = masked(recount(items)).items
+        assert isinstance(view, Tallied)
+        assert view.project_paths() == {item.project_path for item in slow} == {"", "***"}
+        assert replace(recount(items), items=view).summary_by_kind() == \
+            replace(recount(items), items=tuple(slow)).summary_by_kind()
+        fast = grouped(view)
+        for kind, group in grouped(tuple(slow)).items():
+            assert list(fast[kind]) == list(group)  # masked as they are read
+    finally:
+        clear_secrets()

@@ -12,7 +12,7 @@ from rich.cells import cell_len, set_cell_size
 from bridge.logs import is_secret_key, mask_text, mask_value, registered_secrets
 from bridge.report.model import ReportItem, RunReport
 from bridge.report.protocols import Tallied
-from bridge.report.views import Masked
+from bridge.report.views import masked_view
 
 ELLIPSIS = "…"
 ARROW = "→"
@@ -236,4 +236,5 @@ def masked(report: RunReport, *, items: bool = True) -> RunReport:
     """
     return replace(report, source=mask_value(report.source), target=mask_value(report.target),
                    notes=tuple(mask_text(note) for note in report.notes),
-                   items=Masked(report.items, masked_item) if items else report.items)
+                   items=masked_view(report.items, masked_item, mask_text) if items
+                   else report.items)

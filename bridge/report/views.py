@@ -57,6 +57,41 @@ class Masked(Lazy[ReportItem]):
         return self._mask(self._items[index])
 
 
+class MaskedTallied(Masked):
+    """Counted items, masked as they are read: the counts, positions and problems are the
+    counted items' own (masking changes no kind and no action), the project paths masked."""
+
+    def __init__(self, items: Tallied, mask: Callable[[ReportItem], ReportItem],
+                 mask_path: Callable[[str], str]) -> None:
+        super().__init__(items, mask)  # type: ignore[arg-type]  # counted items are a Sequence
+        self._counted, self._mask_path = items, mask_path
+
+    def summary_by_kind(self) -> dict[str, dict[str, int]]:
+        """As counted when the items were added."""
+        return self._counted.summary_by_kind()
+
+    def project_paths(self) -> set[str]:
+        """The projects the items came from, masked as the items' own paths are."""
+        return {self._mask_path(path) for path in self._counted.project_paths()}
+
+    def problems_by_kind(self) -> dict[str, int]:
+        """As counted when the items were added."""
+        return self._counted.problems_by_kind()
+
+    def positions_by_kind(self) -> dict[str, array[int]]:
+        """As noted when the items were added (masking moves none)."""
+        return self._counted.positions_by_kind()
+
+
+def masked_view(items: Sequence[ReportItem], mask: Callable[[ReportItem], ReportItem],
+                mask_path: Callable[[str], str]) -> Masked:
+    """`items` masked as read; counted items stay counted, so no renderer reads them all
+    back to count them again."""
+    if isinstance(items, Tallied):
+        return MaskedTallied(items, mask, mask_path)
+    return Masked(items, mask)
+
+
 def grouped(items: Sequence[ReportItem],
             keep: Callable[[ReportItem], bool] | None = None) -> dict[str, Picked]:
     """Items per kind (those `keep` accepts), kinds in the order the run met them."""
