@@ -29,6 +29,7 @@ from bridge.models import (
     TargetMilestone,
     Unchanged,
     WantedMilestone,
+    source_id_of,
 )
 from bridge.net.http import HttpClient
 from bridge.targets.sourcecraft import SourceCraftClient
@@ -441,7 +442,7 @@ class _Sequenced(MilestoneKind):
     sequence_name = "milestone"
 
     def sequence_of(self, planned: Any) -> Any:
-        return planned.wanted.source.id if isinstance(planned, Create) else ("kept", 0)
+        return planned.wanted.source.id
 
 
 class TestSettledHere:
@@ -451,20 +452,27 @@ class TestSettledHere:
     @responses.activate
     def test_what_sends_nothing_settles_on_the_callers_thread(
             self, checkpoint: Checkpoint, sequenced: bool) -> None:
-        """Unchanged actions never wait for the pool (with or without sequences); creates do."""
+        """Unchanged actions the checkpoint knows never wait for the pool (with or without
+        sequences); creates do, and so do adoptions, which write a record each."""
         responses.add_callback(responses.POST, BASE, callback=lambda request: json_answer(
             201, sc_milestone(json.loads(request.body or b"{}")["slug"], "M")))
-        threads: dict[str, set[str]] = {}
-        base = loader(checkpoint, concurrency=2, on_item=lambda outcome: threads.setdefault(
-            type(outcome.planned).__name__, set()).add(threading.current_thread().name))
+        threads: dict[int, str] = {}
+        base = loader(checkpoint, concurrency=2, on_item=lambda outcome: threads.update(
+            {source_id_of(outcome.planned): threading.current_thread().name}))
         if sequenced:
             base._kind = _Sequenced(base._kind._ctx)
-        actions: list[Any] = [Unchanged("milestone", wanted(source_id=300 + n, slug=f"u{n}"),
-                                        self.TARGET) for n in range(3)]
+        for n in range(3):
+            checkpoint.record("milestone", 300 + n, key=f"u{n}", state="created",
+                              target_id=self.TARGET.id)
+        actions: list[Any] = [Unchanged("milestone", wanted(source_id=source_id, slug=f"u{n}"),
+                                        self.TARGET)
+                              for n, source_id in enumerate((300, 301, 302, 500, 501))]
         actions += [create(wanted(source_id=400 + n, title=f"c{n}", slug=f"c{n}"))
                     for n in range(2)]
         outcomes = base.run(actions)
-        assert [outcome.ok for outcome in outcomes] == [True] * 5
-        assert threads["Unchanged"] == {threading.current_thread().name}
-        assert threads["Create"]
-        assert all(name.startswith("load") for name in threads["Create"])
+        assert [outcome.ok for outcome in outcomes] == [True] * 7
+        assert {threads[n] for n in (300, 301, 302)} == {threading.current_thread().name}
+        assert all(threads[n].startswith("load") for n in (400, 401, 500, 501))
+        adopted = checkpoint.get("milestone", 500)
+        assert adopted is not None
+        assert adopted.target_id == self.TARGET.id  # adopted: recorded, on the pool
