@@ -122,3 +122,14 @@ def test_a_bad_batch_size_exits_2_before_any_request(tmp_path: Path) -> None:
         assert len(done.stderr.strip().splitlines()) == 1
         assert sb.log.count("source_read") == 0
         assert sb.log.count("target_read") == 0
+
+
+def test_an_item_of_the_chunk_being_filled_is_read_without_a_copy_of_it() -> None:
+    """Indexing into the unwritten tail answers the item itself, the tail left as it is."""
+    spill: Spill[list[int]] = Spill()
+    spill.extend([[n] for n in range(CHUNK + 3)])  # one chunk on disk, three in the tail
+    tail_item = spill[CHUNK + 1]
+    assert tail_item == [CHUNK + 1]
+    assert tail_item is spill._tail[1]  # the item itself, not a copy's
+    assert spill[-1] == [CHUNK + 2]
+    assert spill[3] == [3]  # and the chunk on disk as before

@@ -129,7 +129,11 @@ class Spill(Lazy[T]):
             number += 1
 
     def _at(self, index: int) -> T:
-        return self._chunk(index // CHUNK)[index % CHUNK]
+        number = index // CHUNK
+        with self._lock:
+            if number == len(self._offsets):  # in the chunk being filled: no copy of it
+                return self._tail[index % CHUNK]
+        return self._chunk(number)[index % CHUNK]
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Spill, (list(self),))
