@@ -31,6 +31,7 @@ for i in range(1_000_000):
 #: Rewrites record (i * 997) % 2000 with target id i, for i = 0, 1, 2...: each commit
 #: touches another page, and the WAL is folded in and restarted every 5 commits.
 SCRIBBLER = """
+import select
 import sys
 from pathlib import Path
 from bridge.checkpoint import Checkpoint
@@ -39,6 +40,10 @@ cp._conn.execute("PRAGMA wal_autocheckpoint = 5")
 print("go", flush=True)
 for i in range(10_000_000):
     cp.record("milestone", (i * 997) % ROWS, key="s" * 40, state="created", target_id=str(i))
+    if select.select([sys.stdin], [], [], 0)[0]:  # told to hold, between two commits
+        sys.stdin.readline()
+        print("held", flush=True)
+        sys.stdin.readline()  # then told to go on
 """.replace("ROWS", "2000")
 #: Records 0-49, says so, closes when told to, says so, and waits to be killed.
 WRITER = """
@@ -223,12 +228,15 @@ class TestReadersOfALiveRun:
         conn.close()
         copies: list[Path] = []
         disturb = [False]
+        proc = spawn(SCRIBBLER, str(path))
+        assert proc.stdin is not None
+        assert proc.stdout is not None
 
         def copy_then_let_the_wal_restart_twice(source: Path, copy: Path) -> None:
             shutil.copyfile(source, copy)
             copies.append(copy)
             if not disturb[0]:
-                return  # later attempts of the view run undisturbed
+                return  # the retake runs with the writer held: nothing can overtake it
             disturb[0] = False
             with sidecar(source, "-wal").open("rb", buffering=0) as handle:
                 headers = {handle.read(32)}
@@ -236,10 +244,11 @@ class TestReadersOfALiveRun:
                 while len(headers) < 3 and time.monotonic() < deadline:
                     handle.seek(0)
                     headers.add(handle.read(32))  # a new header: the WAL restarted
+            proc.stdin.write("hold\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline() == "held\n"
 
         monkeypatch.setattr(snapshot, "copy_database", copy_then_let_the_wal_restart_twice)
-        proc = spawn(SCRIBBLER, str(path))
-        assert proc.stdout is not None
         try:
             assert proc.stdout.readline() == "go\n"
             for _ in range(8):
@@ -247,6 +256,8 @@ class TestReadersOfALiveRun:
                 with Checkpoint.open(path, readonly=True) as view:  # quick_check runs on each
                     seen = {r: int(record.target_id or "")
                             for r, record in view.records("milestone").items()}
+                proc.stdin.write("go on\n")
+                proc.stdin.flush()
                 # Coherent means: exactly the state after commit `last`, every earlier one in.
                 last = max(seen.values())
                 expected = dict.fromkeys(range(rows), -1)
@@ -256,5 +267,5 @@ class TestReadersOfALiveRun:
         finally:
             proc.kill()
             proc.communicate()
-        assert len(copies) >= 16  # every view's first copy was overtaken, and taken again
+        assert len(copies) == 16  # every view's first copy was overtaken, and taken once again
         assert last > 0
