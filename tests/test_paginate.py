@@ -269,8 +269,11 @@ class TestWalkPages:
         responses.get(f"{GITLAB}{PATH}", json=[issue(2)],
                       headers={**BASE_HEADERS, "X-Page": "2", "X-Next-Page": "2"},
                       match=[matchers.query_param_matcher({"page": "2"})])
+        got: list[list[dict[str, Any]]] = []
         with pytest.raises(FatalApiError, match="repeated page"):
-            list(walk_pages(client(), PATH, {}))
+            for page in walk_pages(client(), PATH, {}):
+                got.append(page)
+        assert got == [[issue(1)], [issue(2)]]  # the page that names itself is still handed out
 
 
 class TestConcurrentWalk:
@@ -312,3 +315,23 @@ class TestConcurrentWalk:
         """An empty page inside the stated total ends the walk there, as sequentially."""
         pages = [[issue(1)], [issue(2)], [], [issue(4)], [issue(5)]]
         assert self.walk(pages, 4) == [[issue(1)], [issue(2)], []]
+
+    def test_the_next_pages_are_asked_while_the_caller_holds_the_first(self) -> None:
+        """Pages ahead are in flight before page 1 is handed out, not once the caller asks
+        for page 2: a caller busy elsewhere (the milestones) loses no round trip."""
+        params = {"per_page": 1}
+        asked = threading.Event()
+
+        def reply(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            number = int(dict(request.params).get("page", 1))  # type: ignore[attr-defined]
+            if number == 2:
+                asked.set()
+            return 200, headers(number, 3, params), json.dumps([issue(number)])
+
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            mock.add_callback(responses.GET, f"{GITLAB}{PATH}", callback=reply,
+                              content_type="application/json")
+            walk = walk_pages(client(4), PATH, params, concurrency=4)
+            assert next(walk) == [issue(1)]
+            assert asked.wait(10), "page 2 was not asked until the caller wanted it"
+            assert list(walk) == [[issue(2)], [issue(3)]]

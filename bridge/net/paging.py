@@ -246,17 +246,20 @@ def walk_pages(client: HttpClient, path: str, params: Mapping[str, Any], *,
         response = client.get(request.url, request.params, decoder=decoder)
         while True:
             items = _page_items(response, what)
-            yield items
-            if not items:
-                return
-            following = paginator.next_request(response)
+            try:
+                following = paginator.next_request(response) if items else None
+            except FatalApiError:
+                yield items  # the page itself is good; only the way on is not
+                raise
             if following is None:
+                yield items
                 return
             total = _int(response.headers.get("X-Total-Pages"))
             page = following.page
             if (concurrency > 1 and total is not None and page is not None
                     and ahead.horizon < page <= total):
-                ahead.schedule(following, total)
+                ahead.schedule(following, total)  # before the page is handed out: in flight
+            yield items                           # while the caller works on it
             fetched = ahead.take(page) if page is not None and page <= ahead.horizon else None
             if fetched is None:
                 fetched = client.get(following.url, following.params, decoder=decoder)
