@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,3 +109,74 @@ def test_a_read_only_checkpoint_refuses_a_record_before_queueing(tmp_path: Path)
     with Checkpoint.open(tmp_path / "checkpoint", readonly=True) as checkpoint, \
             pytest.raises(CheckpointError, match="read-only"):
         checkpoint.record("milestone", 1, key="m", state="created")
+
+
+class _FullDisk:
+    """A connection whose writes SQLite refuses, as on a full disk; reads still work."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def _refuse(self, sql: str) -> None:
+        if not sql.lstrip().upper().startswith(("SELECT", "PRAGMA", "BEGIN", "ROLLBACK")):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        self._refuse(sql)
+        return self._conn.execute(sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        self._refuse(sql)
+        return self._conn.executemany(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+@pytest.mark.parametrize("write", [
+    pytest.param(lambda cp: cp.record("milestone", 1, key="m", state="created"), id="record"),
+    pytest.param(lambda cp: cp.set_meta("source", "x"), id="meta"),
+    pytest.param(lambda cp: cp.save_seen("issue", {1: "s"}), id="transaction"),
+])
+def test_sqlite_refusing_a_write_is_one_checkpoint_error(
+        tmp_path: Path, write: Callable[[Checkpoint], None]) -> None:
+    """A full disk ends the run with exit 2 and one line naming the file, not an internal error."""
+    path = tmp_path / "checkpoint"
+    with Checkpoint.open(path) as checkpoint:
+        real = checkpoint._conn
+        assert real is not None
+        checkpoint._conn = _FullDisk(real)  # type: ignore[assignment]
+        with pytest.raises(CheckpointError, match="disk is full") as caught:
+            write(checkpoint)
+        checkpoint._conn = real
+        checkpoint.record("milestone", 2, key="n", state="created")  # the next write goes on
+    assert caught.value.exit_code == 2
+    assert str(path) in str(caught.value)
+
+
+def test_every_writer_of_a_refused_group_commit_gets_the_same_error(tmp_path: Path) -> None:
+    """The leader of the commit and the writers queued behind it: one kind of error, one text."""
+    with Checkpoint.open(tmp_path / "checkpoint") as checkpoint:
+        real = checkpoint._conn
+        assert real is not None
+        checkpoint._conn = _FullDisk(real)  # type: ignore[assignment]
+        errors: list[BaseException] = []
+        start = threading.Barrier(6)
+
+        def write(n: int) -> None:
+            start.wait(timeout=10)
+            try:
+                checkpoint.record("milestone", n, key=f"m{n}", state="created")
+            except BaseException as exc:  # the test reads what each writer got
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=10)
+        checkpoint._conn = real
+    assert len(errors) == 6
+    assert {type(error) for error in errors} == {CheckpointError}
+    assert {str(error) for error in errors} == {str(errors[0])}
+    assert "disk is full" in str(errors[0])

@@ -271,8 +271,7 @@ class TestWalkPages:
                       match=[matchers.query_param_matcher({"page": "2"})])
         got: list[list[dict[str, Any]]] = []
         with pytest.raises(FatalApiError, match="repeated page"):
-            for page in walk_pages(client(), PATH, {}):
-                got.append(page)
+            got.extend(walk_pages(client(), PATH, {}))
         assert got == [[issue(1)], [issue(2)]]  # the page that names itself is still handed out
 
 

@@ -65,7 +65,9 @@ class GroupCommit(Generic[T]):
             if error is not None:
                 for ticket in range(first, last + 1):
                     if ticket != mine:  # each its own exception: raised on its own thread
-                        failure = CheckpointError(f"recording failed: {error}")
+                        failure = (CheckpointError(str(error))
+                                   if isinstance(error, CheckpointError)
+                                   else CheckpointError(f"recording failed: {error}"))
                         failure.__cause__ = error
                         self._failed[ticket] = failure
                 self._failed[mine] = error

@@ -103,7 +103,7 @@ class Checkpoint(IssueTable):
         """Run one statement, committed (and fsync'd) before this returns; the new row id."""
         if self.readonly or self._conn is None:
             raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
-        with self._mutex:
+        with self._writing():
             return self._conn.execute(sql, args).lastrowid
 
     @contextlib.contextmanager
@@ -111,15 +111,27 @@ class Checkpoint(IssueTable):
         """Several statements committed (and fsync'd) together, or after a crash none."""
         if self.readonly or self._conn is None:
             raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
-        with self._mutex:
+        with self._writing():
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The write lock held; SQLite's refusal (a full disk, an I/O error) as one clear
+        CheckpointError (exit 2), the same on every thread, not an internal error."""
+        with self._mutex:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise CheckpointError(f"cannot record in the checkpoint {self.path}: "
+                                      f"{exc}") from exc
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         if self._conn is None:
@@ -182,7 +194,7 @@ class Checkpoint(IssueTable):
                     self._views.before_write(conn, row[0], row[1])
                 conn.executemany(schema.UPSERT_ITEM, rows)
             return
-        with self._mutex:  # one row: one statement, its own commit
+        with self._writing():  # one row: one statement, its own commit
             if self._conn is None:
                 raise CheckpointError(f"{self.path} is closed; nothing may be recorded")
             self._views.before_write(self._conn, rows[0][0], rows[0][1])
