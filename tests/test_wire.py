@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import requests
 import responses
 from hypothesis import given, settings
@@ -49,3 +50,36 @@ def test_a_redirect_is_answered_not_followed_and_the_body_is_read() -> None:
     assert response._content == b"moved"  # read already, as a non-streamed request is
     assert [call.request.url for call in responses.calls] == [URL + "?page=2"]
     assert responses.calls[0].request.headers["PRIVATE-TOKEN"] == "glpat-secret"
+
+
+@pytest.mark.parametrize(("env", "verify_tls", "expected_verify", "expected_proxies"), [
+    ({"HTTPS_PROXY": "http://proxy.corp:3128"}, True, True,
+     {"https": "http://proxy.corp:3128"}),
+    ({"REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}, True, "/etc/ssl/corp.pem", {}),
+    ({"REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"}, False, False, {}),
+])
+def test_the_adapter_is_given_the_proxy_and_tls_settings(
+        monkeypatch: pytest.MonkeyPatch, env: dict[str, str], verify_tls: bool,
+        expected_verify: bool | str, expected_proxies: dict[str, str]) -> None:
+    """What the environment and `http.verify_tls` say reaches every send, not only the session:
+    a corporate proxy or CA bundle lost here would fail every request of a run."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                 "all_proxy", "NO_PROXY", "no_proxy", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    wire = Wire("https://gitlab.example.com", HEADERS, HttpConfig(verify_tls=verify_tls))
+    seen: dict[str, Any] = {}
+
+    def send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        seen.update(kwargs)
+        response = requests.Response()
+        response.status_code, response._content = 200, b"[]"
+        return response
+
+    monkeypatch.setattr(wire._adapter, "send", send)
+    wire.send("GET", URL, params=None, json=None)
+    assert seen["verify"] == expected_verify
+    assert seen["proxies"] == expected_proxies
+    assert seen["cert"] is None
+    assert seen["timeout"] == (HttpConfig().connect_timeout_s, HttpConfig().timeout_s)
