@@ -148,6 +148,47 @@ class TestReferences:
         assert again == 0
         assert sb.log.count("target_write") == 0
 
+    @pytest.mark.parametrize("apply", [False, True], ids=["migrate", "apply"])
+    def test_an_issue_naming_its_own_and_a_later_batch_is_patched_once(
+            self, sb: Sandbox, tmp_path: Path, apply: bool) -> None:
+        """Batches of 2: an issue naming the one beside it and one two batches on gets one
+        PATCH with both references in, not one per batch; `apply` of a saved plan too."""
+        if len(sb.gitlab.issues) % 2:
+            sb.gitlab.add_issue(title="Filler")  # so the next issue starts a batch
+        first = sb.gitlab.add_issue(title="Names two")
+        beside = sb.gitlab.add_issue(title="Beside it")
+        sb.gitlab.add_issue(title="Next batch")
+        sb.gitlab.add_issue(title="Next batch too")
+        later = sb.gitlab.add_issue(title="Two batches on")
+        sb.gitlab.update_issue(first["id"], description=f"Needs #{beside['iid']} and "
+                                                        f"#{later['iid']}.")
+        config = support.write_config(tmp_path, sb, extra=TRANSFER + USERS)
+        env = {**support.token_env(sb), "SCBRIDGE_BATCH": "2"}
+        if apply:
+            plan = tmp_path / "plan.json"
+            made = support.cli(["migrate", "-c", str(config), "--dry-run", "--no-progress",
+                                "-q", "--plan-out", str(plan)], env)
+            assert made.returncode == 0, made.stderr
+            args = ["apply", str(plan), "-c", str(config)]
+        else:
+            args = ["migrate", "-c", str(config)]
+        sb.log.clear()
+        report = tmp_path / "report.json"
+        result = support.cli([*args, "--no-progress", "-q", "--report", str(report)], env)
+        assert result.returncode == 0, result.stderr
+        reasons = [str(item["reason"]) for item in json.loads(report.read_text())["items"]
+                   if item["kind"] == "issue"]
+        assert not [reason for reason in reasons if "not sent" in reason
+                    or "not completed" in reason], reasons
+        patched = [r for r in sb.log.entries if r.route == "issue" and r.method == "PATCH"
+                   and "Needs " in str(r.body.get("description"))]
+        assert len(patched) == 1
+        [text] = [i["description"] for i in sb.sourcecraft.issue_list()
+                  if "Needs " in i["description"]]
+        numbers = {i["title"]: i["slug"] for i in sb.sourcecraft.issue_list()}
+        for title in ("Beside it", "Two batches on"):
+            assert f"/{sb.org}/{sb.repo}/issues/{numbers[title]})" in text
+
     def test_an_unfinished_reference_is_completed_by_the_next_migrate(
             self, sb: Sandbox, tmp_path: Path) -> None:
         """The completing PATCH fails: the run still ends; the next migrate sends it (once)."""

@@ -89,17 +89,21 @@ class ReferenceCompletion:
              later: Spill[tuple[WantedIssue, TargetIssue]] | None) -> None:
         with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
                                 thread_name_prefix="references") as pool:
-            left = list(pool.map(lambda pair: self._complete(*pair), owed))
+            left = list(pool.map(lambda pair: self._complete(*pair, last=later is None), owed))
         if later is not None:
             later.extend((wanted, now) for (wanted, _), now in zip(owed, left, strict=True)
                          if now is not None)
 
-    def _complete(self, wanted: WantedIssue, target: TargetIssue) -> TargetIssue | None:
-        """PATCH what is known now; the issue as it is when it still names issues not made
-        yet (a later batch's), else None."""
+    def _complete(self, wanted: WantedIssue, target: TargetIssue, *,
+                  last: bool) -> TargetIssue | None:
+        """PATCH what is known now and answer None; or, before the `last` pass, answer the
+        issue unsent while it still names issues not made yet (a later batch's): that pass
+        sends it once, every reference in, so an issue gets one PATCH, not one per batch."""
         again = wanted.render(self._refmap) if self._refmap is not None else wanted
+        if again.pending and not last:
+            return target
         if again.description == target.description:
-            return target if again.pending else None
+            return None
         body = {"description": again.description}
         if self.approve is not None and not self.approve(wanted.source.id, body):
             return None  # not sent: the saved plan did not approve it (`bridge.plans.approve`)
@@ -114,4 +118,4 @@ class ReferenceCompletion:
             state=known.state if known else "created", target_id=updated.id,
             written_hash=content_hash(updated.managed()), target_updated_at=updated.updated_at,
             target_slug=updated.slug)
-        return updated if again.pending else None
+        return None
