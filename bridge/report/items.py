@@ -9,12 +9,12 @@ items from disk once (the JSON file), instead of once more for every such questi
 from __future__ import annotations
 
 import threading
-from array import array
 from collections.abc import Iterable
 from typing import Any
 
 from bridge.engine.spill import Spill
 from bridge.report.model import SUMMARY_KEYS, ReportItem, count_one
+from bridge.report.positions import Positions
 
 
 class ReportItems(Spill[ReportItem]):
@@ -23,7 +23,7 @@ class ReportItems(Spill[ReportItem]):
     def __init__(self, items: Iterable[ReportItem] = ()) -> None:
         self._tally_lock = threading.Lock()
         self._counts: dict[str, dict[str, int]] = {}  # kind -> summary key -> n
-        self._positions: dict[str, array[int]] = {}  # kind -> its items' positions
+        self._positions: dict[str, Positions] = {}  # kind -> its items' positions
         self._problems: dict[str, int] = {}  # kind -> failures and conflicts
         self._paths: set[str] = set()
         super().__init__(items)
@@ -35,7 +35,7 @@ class ReportItems(Spill[ReportItem]):
             counts = self._counts.get(kind)
             if counts is None:
                 counts = self._counts[kind] = dict.fromkeys(SUMMARY_KEYS, 0)
-                self._positions[kind] = array("q")
+                self._positions[kind] = Positions()
                 self._problems[kind] = 0
             count_one(counts, item)
             self._positions[kind].append(len(self))
@@ -56,10 +56,10 @@ class ReportItems(Spill[ReportItem]):
         with self._tally_lock:
             return {kind: dict(counts) for kind, counts in self._counts.items()}
 
-    def positions_by_kind(self) -> dict[str, array[int]]:
+    def positions_by_kind(self) -> dict[str, Positions]:
         """Each kind's items' positions, kinds in the order the items came (copies)."""
         with self._tally_lock:
-            return {kind: array("q", where) for kind, where in self._positions.items()}
+            return {kind: where.copy() for kind, where in self._positions.items()}
 
     def problems_by_kind(self) -> dict[str, int]:
         """How many failures and conflicts (`ReportItem.problem`) each kind has."""

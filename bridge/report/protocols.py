@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from array import array
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from bridge.report.positions import Positions
 
 
 class ReportRows(Protocol):
@@ -31,4 +33,4 @@ class Tallied(Protocol):
 
     def problems_by_kind(self) -> dict[str, int]: ...
 
-    def positions_by_kind(self) -> dict[str, array[int]]: ...
+    def positions_by_kind(self) -> dict[str, Positions]: ...

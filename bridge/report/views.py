@@ -7,21 +7,21 @@ read (`Masked`), never to a copy of all of them.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterator, Sequence
 
 from bridge.engine.spill import Lazy
 from bridge.report.model import ReportItem
+from bridge.report.positions import Positions
 from bridge.report.protocols import Tallied
 
 
 class Picked(Lazy[ReportItem]):
-    """Some of `items`, by position (8 bytes each), read from `items` when asked for."""
+    """Some of `items`, by position (in runs: `Positions`), read from `items` when asked for."""
 
-    def __init__(self, items: Sequence[ReportItem], positions: array[int] | None = None, *,
+    def __init__(self, items: Sequence[ReportItem], positions: Positions | None = None, *,
                  problems: int | None = None) -> None:
         self._items = items
-        self._positions = positions if positions is not None else array("q")
+        self._positions = positions if positions is not None else Positions()
         #: How many of them are failures or conflicts, when that was counted beforehand.
         self.problems = problems
 
@@ -78,7 +78,7 @@ class MaskedTallied(Masked):
         """As counted when the items were added."""
         return self._counted.problems_by_kind()
 
-    def positions_by_kind(self) -> dict[str, array[int]]:
+    def positions_by_kind(self) -> dict[str, Positions]:
         """As noted when the items were added (masking moves none)."""
         return self._counted.positions_by_kind()
 
