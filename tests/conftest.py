@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from bridge.sandbox import Sandbox
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> None:
+    """Each test starts from structlog's defaults: a test that configured logging (a CLI run
+    in this process, at warnings only) must not filter what a later `capture_logs` expects,
+    which made test_mirror_scan fail whenever such a test happened to run first."""
+    structlog.reset_defaults()
 
 
 @pytest.fixture
