@@ -7,12 +7,10 @@ A mirror run counts milestones' issues incrementally: it keeps one row per GitLa
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from collections.abc import Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from bridge.checkpoint import schema
+from bridge.checkpoint.access import Access
 
 #: One GitLab issue as the mirror's issue scan last saw it: id, milestone id, state, updated_at.
 IssueRow = tuple[int, int | None, str, str | None]
@@ -20,16 +18,10 @@ IssueRow = tuple[int, int | None, str, str | None]
 _BATCH = 500  # ids per `IN (...)`: well under SQLite's 999 bound-parameter limit of old builds
 
 
-class IssueTable:
+class IssueTable(Access):
     """The issue rows of a checkpoint (mixed into `Checkpoint`, which gives the connection)."""
 
-    if TYPE_CHECKING:  # what Checkpoint provides
-        _conn: sqlite3.Connection | None
-        version: int
-
-        def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]: ...
-
-        def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]: ...
+    version: int
 
     def issue_rows(self, ids: Collection[int]) -> dict[int, IssueRow]:
         """The saved rows of these GitLab issues (those the table has), by issue id."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -98,46 +97,6 @@ class Checkpoint(IssueTable):
             return cls(path, None, lock_fd=None, readonly=True, clock=clock, scratch=scratch)
         return cls(path, conn, lock_fd=None, readonly=True, clock=clock, scratch=scratch,
                    version=version)
-
-    def _write(self, sql: str, args: tuple[Any, ...]) -> int | None:
-        """Run one statement, committed (and fsync'd) before this returns; the new row id."""
-        if self.readonly or self._conn is None:
-            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
-        with self._writing():
-            return self._conn.execute(sql, args).lastrowid
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Several statements committed (and fsync'd) together, or after a crash none."""
-        if self.readonly or self._conn is None:
-            raise CheckpointError(f"{self.path} is open read-only; nothing may be recorded")
-        with self._writing():
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """The write lock held; SQLite's refusal (a full disk, an I/O error) as one clear
-        CheckpointError (exit 2), the same on every thread, not an internal error."""
-        with self._mutex:
-            try:
-                yield
-            except sqlite3.Error as exc:
-                raise CheckpointError(f"cannot record in the checkpoint {self.path}: "
-                                      f"{exc}") from exc
-
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        if self._conn is None:
-            return []  # a read-only view of a checkpoint that does not exist yet
-        with self._mutex:
-            return self._conn.execute(sql, args).fetchall()
 
     def get(self, kind: str, source_id: int) -> Record | None:
         """The record of one GitLab object, or None if scbridge never recorded it."""
