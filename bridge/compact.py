@@ -147,6 +147,12 @@ class _Sorted(MutableMapping[int, V], Generic[V]):
         yield from self._keys
         yield from list(self._recent)
 
+    def ascending(self) -> Iterator[int]:
+        """Every key in ascending order, streamed from the sorted array (adds folded in)."""
+        if self._recent:
+            self._fold()
+        return iter(self._keys)
+
     def __len__(self) -> int:
         return len(self._keys) + len(self._recent)
 
@@ -175,3 +181,10 @@ class CountMap(_Sorted[int]):
 
     def _decode(self, key: int, word: int) -> int:
         return word
+
+
+def ascending(keys: Iterable[int]) -> Iterator[int]:
+    """`keys` ascending: a compact map's sorted keys streamed, any other collection sorted."""
+    if isinstance(keys, _Sorted):
+        return keys.ascending()
+    return iter(sorted(keys))

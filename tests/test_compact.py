@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.checkpoint import Checkpoint
-from bridge.compact import CountMap, NumberMap
+from bridge.compact import CountMap, NumberMap, ascending
+from bridge.kinds.comment import _ascending_once
 from bridge.kinds.issue_refs import issue_numbers
 
 
@@ -119,3 +120,18 @@ def test_building_from_ordered_pairs_needs_no_dict_of_them() -> None:
         tracemalloc.stop()
     assert len(numbers) == 200_000
     assert peak < 6_000_000  # the arrays: 3.2 MB, with array growth's slack
+
+
+def test_ascending_streams_every_key_in_order_adds_included() -> None:
+    """A map's keys ascending, the recent adds (out of order) folded in; a dict is sorted."""
+    counts = CountMap((key, 1) for key in (2, 5, 9))
+    counts[7], counts[1], counts[12] = 1, 1, 1
+    assert list(ascending(counts)) == [1, 2, 5, 7, 9, 12]
+    assert list(ascending({3: 0, 1: 0})) == [1, 3]
+
+
+def test_the_comment_kind_lists_each_issue_once_in_order() -> None:
+    """Issues with comments and issues whose comments were all deleted, each once, ascending."""
+    counted = CountMap((key, 2) for key in (1, 4, 6))
+    counted[3] = 1
+    assert list(_ascending_once(counted, {4, 2, 8})) == [1, 2, 3, 4, 6, 8]

@@ -12,21 +12,22 @@ where an unknown outcome is resolved.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+import heapq
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 from bridge.checkpoint import Record
 from bridge.checkpoint.view_reads import KeyScope
-from bridge.compact import CountMap
+from bridge.compact import CountMap, ascending
 from bridge.engine.batches import chunked
 from bridge.engine.batchsize import batch_size
 from bridge.engine.kind import SourceSet
 from bridge.engine.refs import Refs, TargetRef
 from bridge.kinds import issue_text
 from bridge.kinds.comment_notes import comment_body
-from bridge.kinds.comment_read import IssueNotes, read_notes
+from bridge.kinds.comment_read import IssueNotes, read_notes, windowed
 from bridge.kinds.comment_rows import CommentRows, SkippedNotes, WantedComment
 from bridge.kinds.context import KindContext
 from bridge.kinds.issue_refs import RefNumbers, reference_map
@@ -132,14 +133,17 @@ class CommentKind(CommentRows):
     def target_pages(self, refs: Refs) -> Iterator[Sequence[TargetComment]]:
         """The comments of each issue with wanted comments that existed before this run."""
         self._refs = refs
-        numbers = []
-        for issue_id in sorted({*self._listed[0], *self._listed[1]}):
-            ref = refs.get("issue", issue_id)
-            if ref is not None and not ref.new and ref.slug:  # a new issue has no comments yet
-                numbers.append(ref.slug)
+
+        def numbers() -> Iterator[str]:
+            for issue_id in _ascending_once(*self._listed):
+                ref = refs.get("issue", issue_id)
+                if ref is not None and not ref.new and ref.slug:  # a new one has no comments
+                    yield ref.slug
+
         with ThreadPoolExecutor(max_workers=self._ctx.concurrency,
                                 thread_name_prefix="comments") as pool:
-            for found in pool.map(self._ctx.tracker.comments, numbers):
+            for _, found in windowed(pool, self._ctx.tracker.comments, numbers(),
+                                     4 * self._ctx.concurrency):
                 yield [replace(c, key=issue_text.key_of(c.body)) for c in found]
 
     def conflict(self, wanted: WantedComment, found: TargetComment) -> str | None:
@@ -228,3 +232,13 @@ class CommentKind(CommentRows):
 def _issue_url(key: str) -> str:
     """The GitLab issue URL a comment's key (its note's URL) starts with."""
     return key.partition("#note_")[0]
+
+
+def _ascending_once(counted: Iterable[int], emptied: Iterable[int]) -> Iterator[int]:
+    """The issue ids of both, ascending, each once, streamed: not a set and a sorted copy of
+    160,000 ids (a 15 MB peak at the end of a 200,000-issue run)."""
+    last = None
+    for issue_id in heapq.merge(ascending(counted), sorted(emptied)):
+        if issue_id != last:
+            last = issue_id
+            yield issue_id
