@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
-from typing import overload
+from collections.abc import Iterator
+
+from bridge.engine.spill import Lazy
 
 
-class Positions(Sequence[int]):
+class Positions(Lazy[int]):
     """Ascending, distinct ints, appended in order; indexed and iterated like a list."""
 
     def __init__(self) -> None:
@@ -52,19 +53,7 @@ class Positions(Sequence[int]):
         for start, end in zip(self._starts, self._ends, strict=True):
             yield from range(start, end)
 
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[int]: ...
-
-    def __getitem__(self, index: int | slice) -> int | list[int]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._len))]
-        if index < 0:
-            index += self._len
-        if not 0 <= index < self._len:
-            raise IndexError("position index out of range")
+    def _at(self, index: int) -> int:
         run = bisect_right(self._before, index) - 1
         return self._starts[run] + index - self._before[run]
 
