@@ -10,10 +10,11 @@ is not on SourceCraft), as the reference map reads it; `CountMap` int -> int.
 from __future__ import annotations
 
 import heapq
+import itertools
 from abc import abstractmethod
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -123,6 +124,20 @@ class _Sorted(MutableMapping[int, V], Generic[V]):
                 self[key] = value  # a new key: may fold, and so replace the arrays
                 keys, words = self._keys, self._words
 
+    def append_run(self, keys: Sequence[int], value: V) -> bool:
+        """Hold each of `keys` with `value` in two array extends, when they ascend past every
+        key held (ids as GitLab lists them, oldest first); False, nothing added, otherwise."""
+        if self._recent or not keys or (self._keys and keys[0] <= self._keys[-1]):
+            return not keys
+        if any(later <= earlier for earlier, later in itertools.pairwise(keys)):
+            return False
+        words = [self._encode(key, value) for key in keys]
+        if None in words:
+            return False
+        self._keys.extend(keys)
+        self._words.extend(words)  # type: ignore[arg-type]  # no None: checked above
+        return True
+
     def __delitem__(self, key: int) -> None:
         raise TypeError("a compact map only grows")
 
@@ -181,6 +196,20 @@ class CountMap(_Sorted[int]):
 
     def _decode(self, key: int, word: int) -> int:
         return word
+
+    def first_seen(self, keys: Sequence[int]) -> list[bool]:
+        """For each key in turn, True the first time it is met (it is then held, as 1): a
+        reader's ids seen so far; a page past every id seen costs two array extends."""
+        if self.append_run(keys, 1):
+            return [True] * len(keys)
+        met = []
+        for key in keys:
+            new = key not in self
+            if new:
+                self[key] = 1
+            met.append(new)
+        return met
+
 
 
 def ascending(keys: Iterable[int]) -> Iterator[int]:

@@ -135,3 +135,26 @@ def test_the_comment_kind_lists_each_issue_once_in_order() -> None:
     counted = CountMap((key, 2) for key in (1, 4, 6))
     counted[3] = 1
     assert list(_ascending_once(counted, {4, 2, 8})) == [1, 2, 3, 4, 6, 8]
+
+
+@settings(max_examples=200, deadline=None)
+@given(pages=st.lists(st.lists(st.integers(1, 60), max_size=8), max_size=12))
+def test_first_seen_keeps_exactly_the_ids_a_set_would(pages: list[list[int]]) -> None:
+    """Pages of ids, some runs past every id seen (two array extends), some not, some with a
+    repeat inside: each id is new once, as with a set."""
+    seen, reference = CountMap(), set()
+    for page in pages:
+        fresh = [key for key, new in zip(page, seen.first_seen(page), strict=True) if new]
+        assert fresh == [key for key in dict.fromkeys(page) if key not in reference]
+        reference.update(page)
+    assert sorted(seen) == sorted(reference)
+    assert all(seen[key] == 1 for key in reference)
+
+
+def test_append_run_refuses_what_does_not_ascend_past_every_key() -> None:
+    seen = CountMap((key, 1) for key in (1, 2, 3))
+    assert not seen.append_run([3, 4], 1)  # 3 is held
+    assert not seen.append_run([5, 5], 1)  # a repeat within the run
+    assert not seen.append_run([6, 5], 1)
+    assert seen.append_run([4, 9], 1)
+    assert list(seen.ascending()) == [1, 2, 3, 4, 9]

@@ -192,9 +192,8 @@ class GitLabReader:
         for page in walk_pages(self._client, path, query, concurrency=self._concurrency,
                                what="issues", decoder=wire.decode_issues):
             issues = [parse_issue(item, project, cache) for item in page]
-            fresh = [issue for issue in issues if issue.id not in seen]
-            seen.update((issue.id, 1) for issue in fresh)
-            yield fresh
+            met = seen.first_seen([issue.id for issue in issues])
+            yield issues if all(met) else [i for i, new in zip(issues, met, strict=True) if new]
 
     def notes(self, issue: IssueRef) -> list[SourceNote]:
         """Every note of one issue, each once, oldest first by (created_at, id).
