@@ -211,7 +211,6 @@ class CountMap(_Sorted[int]):
         return met
 
 
-
 def ascending(keys: Iterable[int]) -> Iterator[int]:
     """`keys` ascending: a compact map's sorted keys streamed, any other collection sorted."""
     if isinstance(keys, _Sorted):

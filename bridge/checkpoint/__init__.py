@@ -28,6 +28,8 @@ No token is ever passed to this package; the schema has nowhere to keep one.
 - `records`: the Record and RunInfo rows and `content_hash`;
 - `schema`: the SQL, and the checks that a file is a checkpoint we can read;
 - `lock`: the run lock;
+- `access`: the connection's reads and durable writes, SQLite's refusal of a write as
+  `CheckpointError` (the base of `issue_table` and `store`);
 - `store`: the `Checkpoint` itself; its records made at once share a commit (`group`);
 - `issue_table`: the issue table mirror runs count from (schema 2), a part of `Checkpoint`;
 - `view`: what `records(kind)` returns: the records read as they are used, as of the call;
